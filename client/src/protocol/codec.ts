@@ -1,0 +1,47 @@
+/** Body encodings (PROTOCOL.md §3): JSON when the first non-blank byte is "{", else MessagePack. */
+import { Decoder, Encoder } from '@msgpack/msgpack';
+
+export type Encoding = 'json' | 'msgpack';
+
+const OPEN_BRACE = 0x7b;
+const BLANKS = new Set([0x20, 0x09, 0x0a, 0x0d]);
+
+export function sniffEncoding(body: Uint8Array): Encoding {
+  for (const byte of body) {
+    if (!BLANKS.has(byte)) return byte === OPEN_BRACE ? 'json' : 'msgpack';
+  }
+  return 'msgpack';
+}
+
+// Bounds keep a hostile declared length from allocating; the body size is capped before this.
+const msgpackDecoder = new Decoder({
+  maxStrLength: 1 << 20,
+  maxBinLength: 1 << 20,
+  maxArrayLength: 10_000,
+  maxMapLength: 1_000,
+  maxExtLength: 0,
+});
+const msgpackEncoder = new Encoder({ ignoreUndefined: true });
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Throws on malformed input; callers map that to their own error. */
+export function decodeMsgpack(bytes: Uint8Array): unknown {
+  return msgpackDecoder.decode(bytes);
+}
+
+/** Throws on invalid UTF-8 or JSON. */
+export function decodeJson(bytes: Uint8Array): unknown {
+  return JSON.parse(utf8.decode(bytes));
+}
+
+export function decodeUtf8(bytes: Uint8Array): string {
+  return utf8.decode(bytes);
+}
+
+export function encodeBody(value: unknown, encoding: Encoding): Uint8Array {
+  return encoding === 'json' ? Buffer.from(JSON.stringify(value), 'utf8') : msgpackEncoder.encode(value);
+}
+
+export function decodeBody(bytes: Uint8Array, encoding: Encoding): unknown {
+  return encoding === 'json' ? decodeJson(bytes) : decodeMsgpack(bytes);
+}

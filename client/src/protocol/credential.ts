@@ -1,0 +1,97 @@
+/** Credentials (PROTOCOL.md §2): compact JWS, EdDSA, binding a caller key (cnf) to a slug (sub). */
+import type { KeyObject } from 'node:crypto';
+import { z } from 'zod';
+import { fromBase64url, toBase64url } from './base64url.js';
+import { SLUG_RE } from './constants.js';
+import { isPublicKeyText, signBytes, verifyBytes } from './keys.js';
+
+const headerSchema = z.looseObject({
+  alg: z.literal('EdDSA'),
+  typ: z.literal('JWT').optional(),
+  crit: z.never().optional(), // no extension we understand, so any critical one is refused
+});
+
+const numericDate = z.number().finite();
+
+export const credentialClaimsSchema = z.looseObject({
+  iss: z.string().refine(isPublicKeyText, 'iss must be an Ed25519 public key'),
+  sub: z.string().regex(SLUG_RE, 'sub must be a valid slug'),
+  cnf: z.object({
+    jwk: z.looseObject({
+      kty: z.literal('OKP'),
+      crv: z.literal('Ed25519'),
+      x: z.string().refine(isPublicKeyText, 'cnf key must be an Ed25519 public key'),
+    }),
+  }),
+  admin: z.boolean().optional(),
+  iat: numericDate.optional(),
+  exp: numericDate.optional(),
+  nbf: numericDate.optional(),
+  jti: z.string().optional(),
+});
+
+export type CredentialClaims = z.infer<typeof credentialClaimsSchema>;
+
+export interface ParsedCredential {
+  claims: CredentialClaims;
+  signingInput: Buffer;
+  signature: Buffer;
+}
+
+/** Splits and checks a credential's structure; says why it is unusable, or returns it (unverified). */
+export function parseCredential(text: string): ParsedCredential | string {
+  const parts = text.split('.');
+  if (parts.length !== 3) return 'credential is not a compact JWS';
+  const [h, p, s] = parts as [string, string, string];
+  const header = decodeJsonPart(h);
+  if (!headerSchema.safeParse(header).success) return 'credential header must be {"alg":"EdDSA","typ":"JWT"}';
+  const claims = credentialClaimsSchema.safeParse(decodeJsonPart(p));
+  if (!claims.success) return `credential claims invalid: ${claims.error.issues[0]?.message ?? 'schema'}`;
+  const signature = fromBase64url(s);
+  if (signature?.length !== 64) return 'credential signature is malformed';
+  return { claims: claims.data, signingInput: Buffer.from(`${h}.${p}`, 'ascii'), signature };
+}
+
+export function verifyCredentialSignature(parsed: ParsedCredential, issuerKey: KeyObject): boolean {
+  return verifyBytes(issuerKey, parsed.signingInput, parsed.signature);
+}
+
+function decodeJsonPart(part: string): unknown {
+  const bytes = fromBase64url(part);
+  if (!bytes) return undefined;
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+export interface IssueOptions {
+  issuerKey: KeyObject;
+  issuer: string;
+  slug: string;
+  subjectKey: string;
+  admin?: boolean;
+  ttlSeconds?: number;
+  jti?: string;
+  now?: number;
+}
+
+/** Signs a credential; the issuer side (CLI `issue`, tests). */
+export function issueCredential(o: IssueOptions): string {
+  const iat = Math.floor((o.now ?? Date.now()) / 1000);
+  const claims: CredentialClaims = {
+    iss: o.issuer,
+    sub: o.slug,
+    cnf: { jwk: { kty: 'OKP', crv: 'Ed25519', x: o.subjectKey } },
+    iat,
+    ...(o.admin ? { admin: true } : {}),
+    ...(o.ttlSeconds !== undefined ? { exp: iat + o.ttlSeconds } : {}),
+    ...(o.jti !== undefined ? { jti: o.jti } : {}),
+  };
+  const checked = credentialClaimsSchema.safeParse(claims);
+  if (!checked.success) throw new Error(`cannot issue credential: ${checked.error.issues[0]?.message}`);
+  const enc = (v: unknown) => toBase64url(Buffer.from(JSON.stringify(v), 'utf8'));
+  const input = `${enc({ alg: 'EdDSA', typ: 'JWT' })}.${enc(claims)}`;
+  return `${input}.${toBase64url(signBytes(o.issuerKey, Buffer.from(input, 'ascii')))}`;
+}

@@ -1,0 +1,92 @@
+/** Signed envelopes (PROTOCOL.md §3): building (client) and structural parsing (worker). */
+import { randomBytes, type KeyObject } from 'node:crypto';
+import { fromBase64url, toBase64url } from './base64url.js';
+import { decodeJson, decodeMsgpack, decodeUtf8, encodeBody, type Encoding } from './codec.js';
+import { SIGNATURE_CONTEXT, type Op } from './constants.js';
+import { BadRequestError } from './errors.js';
+import { signBytes } from './keys.js';
+
+/** The body could not be decoded at all: the error reply goes out as JSON (PROTOCOL.md §3). */
+export class UndecodableBodyError extends BadRequestError {}
+
+export interface Envelope {
+  cred: string;
+  payload: Uint8Array;
+  sig: Uint8Array;
+}
+
+const CONTEXT = Buffer.from(SIGNATURE_CONTEXT, 'ascii');
+const NEWLINE = Buffer.from('\n', 'ascii');
+const CRED_RE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+const MAX_CRED_LENGTH = 8192;
+
+/** The exact bytes a request signature covers. */
+export function signedBytes(cred: string, payload: Uint8Array): Buffer {
+  return Buffer.concat([CONTEXT, Buffer.from(cred, 'ascii'), NEWLINE, payload]);
+}
+
+export function newNonce(): string {
+  return randomBytes(18).toString('base64url');
+}
+
+export interface RequestHead {
+  op: Op;
+  aud: string;
+  ts: number;
+  nonce: string;
+}
+
+export function requestHead(op: Op, aud: string, now = Date.now()): RequestHead {
+  return { op, aud, ts: now, nonce: newNonce() };
+}
+
+/** Encodes and signs a request object into an envelope body. */
+export function buildEnvelope(cred: string, key: KeyObject, request: object, encoding: Encoding): Uint8Array {
+  const payload = encodeBody(request, encoding);
+  const sig = signBytes(key, signedBytes(cred, payload));
+  if (encoding === 'json') {
+    return encodeBody({ cred, payload: decodeUtf8(payload), sig: toBase64url(sig) }, 'json');
+  }
+  return encodeBody({ cred, payload, sig }, 'msgpack');
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
+}
+
+/** Parses an envelope body's structure (no signature check). Throws BadRequestError. */
+export function parseEnvelope(body: Uint8Array, encoding: Encoding): Envelope {
+  let raw: unknown;
+  try {
+    raw = encoding === 'json' ? decodeJson(body) : decodeMsgpack(body);
+  } catch {
+    throw new UndecodableBodyError(`body is not valid ${encoding === 'json' ? 'JSON' : 'MessagePack'}`);
+  }
+  if (!isPlainObject(raw)) throw new BadRequestError('envelope must be an object');
+  const keys = Object.keys(raw);
+  const extra = keys.find((k) => k !== 'cred' && k !== 'payload' && k !== 'sig');
+  if (extra !== undefined) throw new BadRequestError(`envelope has an unknown field "${extra.slice(0, 64)}"`);
+  const { cred, payload, sig } = raw;
+  if (typeof cred !== 'string' || cred.length > MAX_CRED_LENGTH || !CRED_RE.test(cred)) {
+    throw new BadRequestError('envelope "cred" must be a compact JWS string');
+  }
+  if (encoding === 'json') {
+    if (typeof payload !== 'string') throw new BadRequestError('envelope "payload" must be a string');
+    if (typeof sig !== 'string') throw new BadRequestError('envelope "sig" must be a base64url string');
+    const sigBytes = fromBase64url(sig);
+    if (sigBytes?.length !== 64) throw new BadRequestError('envelope "sig" must be base64url of 64 bytes');
+    return { cred, payload: Buffer.from(payload, 'utf8'), sig: sigBytes };
+  }
+  if (!(payload instanceof Uint8Array)) throw new BadRequestError('envelope "payload" must be bin');
+  if (!(sig instanceof Uint8Array) || sig.byteLength !== 64) throw new BadRequestError('envelope "sig" must be bin of 64 bytes');
+  return { cred, payload, sig };
+}
+
+/** Decodes the signed payload into the request object. Throws BadRequestError. */
+export function decodePayload(payload: Uint8Array, encoding: Encoding): unknown {
+  try {
+    return encoding === 'json' ? decodeJson(payload) : decodeMsgpack(payload);
+  } catch {
+    throw new BadRequestError('payload is not a valid encoded request object');
+  }
+}

@@ -1,0 +1,62 @@
+/** Strict request-object schemas (PROTOCOL.md §3–4): unknown fields, wrong types and gaps are 400. */
+import { z } from 'zod';
+import {
+  isValidKey, MAX_LIST_ENTRIES, MAX_LIST_LIMIT, MAX_READ_KEYS, NONCE_RE, SLUG_RE, type Op,
+} from './constants.js';
+
+export const keySchema = z.string().refine(isValidKey, 'invalid key (1-256 chars, segments of [A-Za-z0-9_.-] joined by "/")');
+export const slugSchema = z.string().regex(SLUG_RE, 'invalid slug');
+const slugList = z.array(slugSchema).max(MAX_LIST_ENTRIES);
+const version = z.int().min(1);
+
+const head = {
+  aud: z.string().max(256),
+  ts: z.int(),
+  nonce: z.string().regex(NONCE_RE, 'nonce must be 16-64 chars of [A-Za-z0-9_-]'),
+};
+
+const lists = { readers: slugList.optional(), writers: slugList.optional(), deleters: slugList.optional() };
+
+export const requestSchemas = {
+  whoami: z.strictObject({ op: z.literal('whoami'), ...head }),
+  read: z
+    .strictObject({
+      op: z.literal('read'),
+      ...head,
+      key: keySchema.optional(),
+      keys: z.array(keySchema).min(1).max(MAX_READ_KEYS).optional(),
+    })
+    .refine((r) => (r.key === undefined) !== (r.keys === undefined), 'give exactly one of "key" and "keys"')
+    .refine((r) => r.keys === undefined || new Set(r.keys).size === r.keys.length, '"keys" must be distinct'),
+  list: z.strictObject({
+    op: z.literal('list'),
+    ...head,
+    prefix: z.string().max(256).optional(),
+    limit: z.int().min(1).max(MAX_LIST_LIMIT).optional(),
+    cursor: z.string().max(1024).optional(),
+  }),
+  create: z.strictObject({ op: z.literal('create'), ...head, key: keySchema, value: z.string(), ...lists }),
+  update: z
+    .strictObject({ op: z.literal('update'), ...head, key: keySchema, value: z.string().optional(), ...lists, ifVersion: version.optional() })
+    .refine(
+      (r) => r.value !== undefined || r.readers !== undefined || r.writers !== undefined || r.deleters !== undefined,
+      'update needs at least one of "value", "readers", "writers", "deleters"',
+    ),
+  delete: z.strictObject({ op: z.literal('delete'), ...head, key: keySchema, ifVersion: version.optional() }),
+} satisfies Record<Op, z.ZodType>;
+
+export type RequestOf<O extends Op> = z.infer<(typeof requestSchemas)[O]>;
+export type AnyRequest = { [O in Op]: RequestOf<O> }[Op];
+/** The operation's own fields, without the signed head (op, aud, ts, nonce). */
+export type ParamsOf<O extends Op> = Omit<z.input<(typeof requestSchemas)[O]>, 'op' | 'aud' | 'ts' | 'nonce'>;
+
+/** A short, value-free description of the first schema problem. */
+export function describeIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return 'invalid request';
+  if (issue.code === 'unrecognized_keys') return `unknown field "${String(issue.keys[0]).slice(0, 64)}"`;
+  const path = issue.path.map(String).join('.');
+  // zod's messages can quote the received input for some codes; keep ours generic then.
+  const message = issue.code === 'invalid_value' ? 'has an invalid value' : issue.message;
+  return path ? `"${path}": ${message}` : message;
+}

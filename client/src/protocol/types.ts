@@ -1,0 +1,40 @@
+/** Reply shapes (PROTOCOL.md §4). */
+
+export interface SecretMetadata {
+  key: string;
+  readers: string[];
+  writers: string[];
+  deleters: string[];
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+  createdBy: string;
+  updatedBy: string;
+}
+
+export interface Secret extends SecretMetadata {
+  value: string;
+}
+
+export interface WhoamiReply {
+  slug: string;
+  admin: boolean;
+  issuer: string;
+  expiresAt: string | null;
+}
+
+export interface ReadManyReply {
+  secrets: Secret[];
+  missing: string[];
+  denied: string[];
+}
+
+export interface ListReply {
+  secrets: SecretMetadata[];
+  cursor: string | null;
+}
+
+export interface DeleteReply {
+  key: string;
+  deleted: true;
+}

@@ -1,0 +1,9 @@
+/** The request signature: by the credential's cnf key, over the exact signed bytes. */
+import { signedBytes, UnauthenticatedError, verifyBytes, type Envelope } from '../../client/src/protocol/index.js';
+import type { VerifiedCredential } from './caller.js';
+
+export function checkSignature(cred: VerifiedCredential, envelope: Envelope): void {
+  if (!verifyBytes(cred.publicKey, signedBytes(envelope.cred, envelope.payload), envelope.sig)) {
+    throw new UnauthenticatedError('request signature is invalid');
+  }
+}

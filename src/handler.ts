@@ -1,0 +1,90 @@
+/**
+ * One request, start to finish: decode → credential and signature → request object and
+ * freshness → operation (policy, then store) → encoded reply. Never throws: every failure
+ * becomes an error reply in the request's encoding.
+ */
+import {
+  encodeBody, InternalError, SecretSvcError, sniffEncoding, UndecodableBodyError, type Encoding, type Op,
+} from '../client/src/protocol/index.js';
+import { CredentialVerifier } from './auth/credentials.js';
+import { checkHead, nonceTtlMs } from './auth/freshness.js';
+import { checkSignature } from './auth/signature.js';
+import type { Config } from './config.js';
+import type { Logger } from './log.js';
+import { operations } from './ops/index.js';
+import { readEnvelope, readRequest } from './request/decode.js';
+import { requestDigest } from './store/outcome.js';
+import type { SecretStore } from './store/secret-store.js';
+import type { Sealer } from './store/seal.js';
+
+export interface HandledReply {
+  body: Uint8Array;
+  error: SecretSvcError | undefined;
+  /** For the request log line: who asked for what (never a value). */
+  slug: string | undefined;
+  key: string | undefined;
+}
+
+export interface HandlerDeps {
+  config: Config;
+  store: SecretStore;
+  sealer: Sealer;
+  log: Logger;
+}
+
+export class RequestHandler {
+  private readonly credentials: CredentialVerifier;
+
+  constructor(private readonly deps: HandlerDeps) {
+    this.credentials = new CredentialVerifier(deps.config.issuers, deps.config.maxClockSkewMs);
+  }
+
+  async handle(op: Op, body: Uint8Array): Promise<HandledReply> {
+    const { config } = this.deps;
+    let encoding: Encoding = sniffEncoding(body);
+    let slug: string | undefined;
+    let key: string | undefined;
+    try {
+      let envelope;
+      try {
+        envelope = readEnvelope(body, encoding, config.maxEnvelopeBytes);
+      } catch (err) {
+        if (err instanceof UndecodableBodyError) encoding = 'json';
+        throw err;
+      }
+      const now = Date.now();
+      const cred = this.credentials.verify(envelope.cred, now);
+      slug = cred.slug;
+      checkSignature(cred, envelope);
+      const request = readRequest(op, envelope, encoding);
+      key = 'key' in request ? request.key : undefined;
+      checkHead(request, op, config.audience, config.maxClockSkewMs, now);
+      const result = await operations[op](
+        {
+          caller: cred,
+          nonce: {
+            key: this.deps.store.keys.nonce(cred.keyId, request.nonce),
+            ttlMs: nonceTtlMs(request.ts, config.maxClockSkewMs, now),
+            digest: requestDigest(envelope.sig),
+          },
+          store: this.deps.store,
+          sealer: this.deps.sealer,
+          maxValueBytes: config.maxValueBytes,
+          now: new Date(now),
+        },
+        request as never,
+      );
+      return { body: encodeBody(result, encoding), error: undefined, slug, key };
+    } catch (err) {
+      const error = err instanceof SecretSvcError ? err : this.unexpected(op, err);
+      if (error.status >= 500) this.deps.log.error({ op, slug, key, status: error.status, err: error.message }, 'request failed');
+      return { body: encodeBody(error.toBody(), encoding), error, slug, key };
+    }
+  }
+
+  private unexpected(op: Op, err: unknown): SecretSvcError {
+    // Only the error's class and message are logged; the worker never builds a message from a value.
+    this.deps.log.error({ op, err: err instanceof Error ? `${err.name}: ${err.message}` : String(err) }, 'unexpected error');
+    return new InternalError('internal error');
+  }
+}

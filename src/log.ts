@@ -1,0 +1,8 @@
+/** JSON-lines logging (pino). Log lines carry slugs, ops, keys and statuses, never a value. */
+import { pino, type Logger as PinoLogger } from 'pino';
+
+export type Logger = PinoLogger;
+
+export function createLogger(level: string): Logger {
+  return pino({ level, base: { svc: 'secret-svc' }, timestamp: pino.stdTimeFunctions.isoTime });
+}

@@ -1,0 +1,34 @@
+/**
+ * Redis key layout. Every key starts with the configured prefix and carries one hash tag,
+ * so in Redis Cluster all of a deployment's keys share a slot and every script stays atomic.
+ *
+ *   <prefix>{s}:r:<key>          record hash: v (version), a (lists), c / u (created / updated), b (sealed value)
+ *   <prefix>{s}:all              sorted set of every key (administrators' list)
+ *   <prefix>{s}:vis:<slug>       sorted set of the keys a slug can see (its list, without a scan)
+ *   <prefix>{s}:n:<caller>:<nonce> used nonce; for writes, the stored outcome
+ *   <prefix>{s}:canary           a value sealed under the configured key, checked at startup
+ */
+export class RedisKeys {
+  readonly base: string;
+  constructor(prefix: string) {
+    this.base = `${prefix}{s}:`;
+  }
+  get recordPrefix(): string {
+    return `${this.base}r:`;
+  }
+  record(key: string): string {
+    return `${this.base}r:${key}`;
+  }
+  get all(): string {
+    return `${this.base}all`;
+  }
+  visible(slug: string): string {
+    return `${this.base}vis:${slug}`;
+  }
+  nonce(callerKey: string, nonce: string): string {
+    return `${this.base}n:${callerKey}:${nonce}`;
+  }
+  get canary(): string {
+    return `${this.base}canary`;
+  }
+}

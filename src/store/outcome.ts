@@ -1,0 +1,32 @@
+/**
+ * Write outcomes kept with the nonce, so a resent write envelope gets the first reply.
+ * Stored as "w1|<digest>|<version>|<json>"; the version is filled in by the write script,
+ * which is the one place that knows it. Reads store "r" and are never answered twice.
+ */
+import { createHash } from 'node:crypto';
+import { errorFromStatus, UnauthenticatedError, type SecretSvcError } from '../../client/src/protocol/index.js';
+
+type Outcome = { s: 200; b: Record<string, unknown> } | { s: number; m: string };
+
+/** Identifies the exact signed bytes: Ed25519 signatures are deterministic and not malleable. */
+export function requestDigest(signature: Uint8Array): string {
+  return createHash('sha256').update(signature).digest('base64url').slice(0, 22);
+}
+
+export function successOutcome(body: Record<string, unknown>): string {
+  return JSON.stringify({ s: 200, b: body } satisfies Outcome);
+}
+
+export function errorOutcome(err: SecretSvcError): string {
+  return JSON.stringify({ s: err.status, m: err.message } satisfies Outcome);
+}
+
+/** The reply to a request whose nonce was already used: the stored one, or 401. Throws errors. */
+export function replayReply(stored: string, digest: string): Record<string, unknown> {
+  const parts = /^w1\|([^|]*)\|(\d+)\|(.*)$/s.exec(stored);
+  if (!parts || parts[1] !== digest) throw new UnauthenticatedError('nonce has already been used');
+  const outcome = JSON.parse(parts[3]!) as Outcome;
+  if (outcome.s !== 200) throw errorFromStatus(outcome.s, (outcome as { m: string }).m);
+  const body = (outcome as { b: Record<string, unknown> }).b;
+  return 'version' in body ? { ...body, version: Number(parts[2]) } : body;
+}
