@@ -1,0 +1,162 @@
+/** Worker configuration (PROTOCOL.md §6–7): defaults, and refusing to start without what it needs. */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { generateJwk } from '../../client/src/protocol/index.js';
+import { ConfigError, ENV_NAMES, loadConfig } from '../../src/config.js';
+
+const ISSUER = generateJwk().x;
+const KEY = randomBytes(32);
+const KEY_TEXT = KEY.toString('base64');
+const base = { SECRET_SVC_ISSUERS: ISSUER, SECRET_SVC_ENCRYPTION_KEY: KEY_TEXT };
+
+const dir = mkdtempSync(join(tmpdir(), 'secret-svc-config-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function configError(env: Record<string, string>): ConfigError {
+  let thrown: unknown;
+  try {
+    loadConfig(env);
+  } catch (err) {
+    thrown = err;
+  }
+  expect(thrown).toBeInstanceOf(ConfigError);
+  return thrown as ConfigError;
+}
+
+describe('loadConfig defaults (§7)', () => {
+  const config = loadConfig(base);
+
+  it.each([
+    ['natsServers', ['nats://127.0.0.1:4222']],
+    ['redisUrl', 'redis://127.0.0.1:6379'],
+    ['subjectPrefix', 'secret'],
+    ['queue', 'secret-svc'],
+    ['audience', 'secret-svc'],
+    ['redisPrefix', 'secret-svc:'],
+    ['maxClockSkewMs', 60_000],
+    ['maxValueBytes', 65_536],
+    ['maxEnvelopeBytes', 262_144],
+  ] as const)('%s defaults to %j', (field, expected) => {
+    expect(config[field]).toEqual(expected);
+  });
+
+  it('takes the issuers and the encryption key', () => {
+    expect(config.issuers).toEqual([ISSUER]);
+    expect(Buffer.from(config.encryptionKey).equals(KEY)).toBe(true);
+  });
+
+  it('names every §7 variable in ENV_NAMES', () => {
+    for (const name of [
+      'NATS_URL', 'REDIS_URL', 'SECRET_SVC_ISSUERS', 'SECRET_SVC_ENCRYPTION_KEY', 'SECRET_SVC_ENCRYPTION_KEY_FILE',
+      'SECRET_SVC_SUBJECT_PREFIX', 'SECRET_SVC_QUEUE', 'SECRET_SVC_AUDIENCE', 'SECRET_SVC_REDIS_PREFIX',
+      'SECRET_SVC_MAX_CLOCK_SKEW', 'SECRET_SVC_MAX_VALUE_BYTES', 'SECRET_SVC_MAX_ENVELOPE_BYTES',
+    ]) expect(ENV_NAMES).toContain(name);
+  });
+});
+
+describe('loadConfig overrides', () => {
+  it('reads every variable', () => {
+    const c = loadConfig({
+      ...base,
+      REDIS_URL: 'redis://10.0.0.1:6380',
+      SECRET_SVC_SUBJECT_PREFIX: 'acme.secret',
+      SECRET_SVC_QUEUE: 'q1',
+      SECRET_SVC_AUDIENCE: 'aud-1',
+      SECRET_SVC_REDIS_PREFIX: 'x:',
+      SECRET_SVC_MAX_CLOCK_SKEW: '5',
+      SECRET_SVC_MAX_VALUE_BYTES: '1024',
+      SECRET_SVC_MAX_ENVELOPE_BYTES: '4096',
+    });
+    expect(c).toMatchObject({
+      redisUrl: 'redis://10.0.0.1:6380', subjectPrefix: 'acme.secret', queue: 'q1', audience: 'aud-1',
+      redisPrefix: 'x:', maxClockSkewMs: 5000, maxValueBytes: 1024, maxEnvelopeBytes: 4096,
+    });
+  });
+
+  it('splits a comma-separated NATS_URL (spaces and empty entries dropped)', () => {
+    const c = loadConfig({ ...base, NATS_URL: 'nats://a:4222, nats://b:4223 ,,nats://c:4224' });
+    expect(c.natsServers).toEqual(['nats://a:4222', 'nats://b:4223', 'nats://c:4224']);
+  });
+
+  it('splits a comma-separated SECRET_SVC_ISSUERS', () => {
+    const second = generateJwk().x;
+    expect(loadConfig({ ...base, SECRET_SVC_ISSUERS: ` ${ISSUER} ,${second}` }).issuers).toEqual([ISSUER, second]);
+  });
+
+  it.each([
+    ['SECRET_SVC_MAX_CLOCK_SKEW', '0'],
+    ['SECRET_SVC_MAX_VALUE_BYTES', '-1'],
+    ['SECRET_SVC_MAX_ENVELOPE_BYTES', 'lots'],
+    ['SECRET_SVC_SUBJECT_PREFIX', 'secret.>'],
+    ['SECRET_SVC_QUEUE', 'a b'],
+  ])('refuses a bad %s, naming it', (name, value) => {
+    expect(configError({ ...base, [name]: value }).message).toContain(name);
+  });
+});
+
+describe('loadConfig refusals', () => {
+  it.each([
+    ['absent', {}],
+    ['empty', { SECRET_SVC_ISSUERS: '' }],
+    ['only commas', { SECRET_SVC_ISSUERS: ' , ' }],
+  ])('refuses without SECRET_SVC_ISSUERS (%s), naming it', (_label, issuers) => {
+    const env: Record<string, string> = { SECRET_SVC_ENCRYPTION_KEY: KEY_TEXT, ...issuers };
+    expect(configError(env).message).toContain('SECRET_SVC_ISSUERS');
+  });
+
+  it('refuses an issuer that is not an Ed25519 public key', () => {
+    expect(configError({ ...base, SECRET_SVC_ISSUERS: `${ISSUER},not-a-key` }).message).toContain('SECRET_SVC_ISSUERS');
+  });
+
+  it('refuses without an encryption key, naming SECRET_SVC_ENCRYPTION_KEY', () => {
+    expect(configError({ SECRET_SVC_ISSUERS: ISSUER }).message).toContain('SECRET_SVC_ENCRYPTION_KEY');
+    expect(configError({ SECRET_SVC_ISSUERS: ISSUER, SECRET_SVC_ENCRYPTION_KEY: '' }).message).toContain('SECRET_SVC_ENCRYPTION_KEY');
+  });
+
+  it.each([
+    ['not base64', 'not base64 at all!'],
+    ['16 bytes', randomBytes(16).toString('base64')],
+    ['31 bytes', randomBytes(31).toString('base64')],
+    ['33 bytes', randomBytes(33).toString('base64')],
+    ['64 bytes', randomBytes(64).toString('base64')],
+    ['hex of 32 bytes', randomBytes(32).toString('hex')],
+  ])('refuses a bad SECRET_SVC_ENCRYPTION_KEY (%s) without echoing it', (_label, text) => {
+    const err = configError({ ...base, SECRET_SVC_ENCRYPTION_KEY: text });
+    expect(err.message).toContain('SECRET_SVC_ENCRYPTION_KEY');
+    expect(err.message).not.toContain(text);
+  });
+
+  it('refuses both SECRET_SVC_ENCRYPTION_KEY and SECRET_SVC_ENCRYPTION_KEY_FILE', () => {
+    const file = join(dir, 'both.key');
+    writeFileSync(file, KEY_TEXT);
+    const err = configError({ ...base, SECRET_SVC_ENCRYPTION_KEY_FILE: file });
+    expect(err.message).toContain('SECRET_SVC_ENCRYPTION_KEY');
+    expect(err.message).toContain('SECRET_SVC_ENCRYPTION_KEY_FILE');
+  });
+});
+
+describe('SECRET_SVC_ENCRYPTION_KEY_FILE', () => {
+  it('reads the key, ignoring surrounding white space', () => {
+    const file = join(dir, 'key.txt');
+    writeFileSync(file, `\n  ${KEY_TEXT}\t\r\n\n`);
+    const c = loadConfig({ SECRET_SVC_ISSUERS: ISSUER, SECRET_SVC_ENCRYPTION_KEY_FILE: file });
+    expect(Buffer.from(c.encryptionKey).equals(KEY)).toBe(true);
+  });
+
+  it('refuses a file that cannot be read, naming the variable', () => {
+    const err = configError({ SECRET_SVC_ISSUERS: ISSUER, SECRET_SVC_ENCRYPTION_KEY_FILE: join(dir, 'missing.key') });
+    expect(err.message).toContain('SECRET_SVC_ENCRYPTION_KEY_FILE');
+  });
+
+  it('refuses a file with a bad key, naming the variable and not echoing the content', () => {
+    const file = join(dir, 'short.key');
+    const text = randomBytes(16).toString('base64');
+    writeFileSync(file, `${text}\n`);
+    const err = configError({ SECRET_SVC_ISSUERS: ISSUER, SECRET_SVC_ENCRYPTION_KEY_FILE: file });
+    expect(err.message).toContain('SECRET_SVC_ENCRYPTION_KEY_FILE');
+    expect(err.message).not.toContain(text);
+  });
+});

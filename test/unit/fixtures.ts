@@ -1,0 +1,32 @@
+/** The shared protocol vectors (PROTOCOL.md §8), read from the `shared/` checkout beside the repo. */
+import { readFileSync } from 'node:fs';
+import type { PrivateJwk } from '../../client/src/protocol/index.js';
+
+export interface Vectors {
+  issuerKey: PrivateJwk;
+  callerKey: PrivateJwk;
+  credential: {
+    text: string;
+    header: Record<string, unknown>;
+    claims: Record<string, unknown>;
+    signingInput: string;
+  };
+  request: Record<string, unknown>;
+  json: { payload: string; signedBytesHex: string; sig: string; envelope: string };
+  msgpack: { payloadHex: string; signedBytesHex: string; sigHex: string; envelopeHex: string };
+  negative: { wrongSigner: string; credentialAlgNone: string };
+}
+
+// CI clones the repo with `shared/` beside it, exactly like /work/main and /work/shared.
+const VECTORS_URL = new URL('../../../shared/vectors/v1.json', import.meta.url);
+
+export function loadVectors(): Vectors {
+  return JSON.parse(readFileSync(VECTORS_URL, 'utf8')) as Vectors;
+}
+
+/** A copy of `bytes` with one byte XORed, so the result always differs. */
+export function flipByte(bytes: Uint8Array, index: number, mask = 0x01): Buffer {
+  const copy = Buffer.from(bytes);
+  copy[index] = copy[index]! ^ mask;
+  return copy;
+}
