@@ -13,7 +13,7 @@ export class TestIssuer {
   get publicKey(): string {
     return this.jwk.x;
   }
-  caller(slug: string, opts: { admin?: boolean; ttlSeconds?: number; now?: number; nbf?: number } = {}): TestCaller {
+  caller(slug: string, opts: { admin?: boolean; ttlSeconds?: number; now?: number } = {}): TestCaller {
     const key = generateJwk();
     const credential = issueCredential({
       issuerKey: this.keyObject, issuer: this.jwk.x, slug, subjectKey: key.x, admin: opts.admin,
