@@ -5,6 +5,7 @@ import {
   DEFAULT_AUDIENCE, DEFAULT_MAX_CLOCK_SKEW_SECONDS, DEFAULT_MAX_ENVELOPE_BYTES, DEFAULT_MAX_VALUE_BYTES,
   DEFAULT_QUEUE, DEFAULT_SUBJECT_PREFIX, isPublicKeyText,
 } from '../client/src/protocol/index.js';
+import { DEFAULT_REDIS_URL, parseRedisTarget, REDIS_MODES, RedisTargetError, type RedisTarget } from './store/redis-target.js';
 
 export class ConfigError extends Error {}
 
@@ -14,7 +15,11 @@ const token = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 /** Every variable the worker reads; docker-compose.yml is checked against these names. */
 export const envSchema = z.object({
   NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
-  REDIS_URL: z.string().min(1).default('redis://127.0.0.1:6379'),
+  // REDIS_URL's default depends on REDIS_MODE (none for cluster / sentinel): see store/redis-target.ts.
+  REDIS_URL: z.string().min(1).optional(),
+  REDIS_MODE: z.enum(REDIS_MODES, { error: `must be one of ${REDIS_MODES.join(', ')}` }).default('standalone'),
+  REDIS_SENTINEL_MASTER: z.string().optional(),
+  REDIS_SENTINEL_PASSWORD: z.string().optional(),
   SECRET_SVC_ISSUERS: z.string().optional(),
   SECRET_SVC_ENCRYPTION_KEY: z.string().optional(),
   SECRET_SVC_ENCRYPTION_KEY_FILE: z.string().optional(),
@@ -32,7 +37,10 @@ export const ENV_NAMES = Object.keys(envSchema.shape);
 
 export interface Config {
   natsServers: string[];
+  /** REDIS_URL as given (one URL, or the comma-separated seed nodes / sentinels). */
   redisUrl: string;
+  /** Where Redis is, by REDIS_MODE. */
+  redis: RedisTarget;
   issuers: string[];
   encryptionKey: Uint8Array;
   subjectPrefix: string;
@@ -54,7 +62,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = parsed.data;
   return {
     natsServers: e.NATS_URL.split(',').map((s) => s.trim()).filter(Boolean),
-    redisUrl: e.REDIS_URL,
+    redisUrl: e.REDIS_URL ?? DEFAULT_REDIS_URL,
+    redis: parseRedis(e),
     issuers: parseIssuers(e.SECRET_SVC_ISSUERS),
     encryptionKey: parseEncryptionKey(e.SECRET_SVC_ENCRYPTION_KEY, e.SECRET_SVC_ENCRYPTION_KEY_FILE),
     subjectPrefix: e.SECRET_SVC_SUBJECT_PREFIX,
@@ -66,6 +75,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxEnvelopeBytes: e.SECRET_SVC_MAX_ENVELOPE_BYTES,
     logLevel: e.LOG_LEVEL,
   };
+}
+
+function parseRedis(e: z.infer<typeof envSchema>): RedisTarget {
+  try {
+    return parseRedisTarget(e);
+  } catch (err) {
+    if (err instanceof RedisTargetError) throw new ConfigError(err.message);
+    throw err;
+  }
 }
 
 function parseIssuers(text: string | undefined): string[] {

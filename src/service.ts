@@ -51,6 +51,8 @@ export class SecretService {
       });
       installStats(service, op, endpointStats);
     }
+    // The server has our subscriptions once this returns: "serving" is then true.
+    await nc.flush();
     return svc;
   }
 

@@ -1,19 +1,20 @@
 /** Assembles a worker: Redis (with the canary check), NATS, the handler and the service. */
 import { connect, type NatsConnection } from 'nats';
-import type { Redis } from 'ioredis';
 import type { Config } from './config.js';
 import { RequestHandler } from './handler.js';
 import type { Logger } from './log.js';
 import { SecretService } from './service.js';
 import { checkCanary } from './store/canary.js';
+import { checkPersistence } from './store/persistence.js';
 import { RedisKeys } from './store/keys.js';
-import { createRedis } from './store/redis.js';
+import { connectRedis, createRedis, watchRedis, type RedisHandle } from './store/redis.js';
+import { describeRedisTarget } from './store/redis-target.js';
 import { Sealer } from './store/seal.js';
 import { SecretStore } from './store/secret-store.js';
 
 export interface Worker {
   nc: NatsConnection;
-  redis: Redis;
+  redis: RedisHandle;
   service: SecretService;
   /** Drains (every accepted request answered), then closes NATS and Redis. */
   stop(): Promise<void>;
@@ -22,12 +23,14 @@ export interface Worker {
 export async function startWorker(config: Config, log: Logger, opts: { signal?: AbortSignal } = {}): Promise<Worker> {
   const sealer = new Sealer(config.encryptionKey);
   const keys = new RedisKeys(config.redisPrefix);
-  const redis = createRedis(config.redisUrl);
+  const redis = createRedis(config.redis);
   redis.on('error', () => {}); // reconnection is logged below, not per failed attempt
-  await connectRedis(redis, config.redisUrl, log, opts.signal);
+  await connectRedis(redis, config.redis, log, opts.signal);
   watchRedis(redis, log);
   try {
     const canary = await checkCanary(redis, keys, sealer);
+    const persistence = await checkPersistence(redis);
+    if (persistence) log.warn({ redis: describeRedisTarget(config.redis) }, persistence);
     const store = new SecretStore(redis, keys);
     const handler = new RequestHandler({ config, store, sealer, log });
     const nc = await connect({
@@ -42,7 +45,7 @@ export async function startWorker(config: Config, log: Logger, opts: { signal?: 
     const service = await SecretService.start(nc, handler, config, log);
     log.info({
       nats: nc.getServer(),
-      redis: redactUrl(config.redisUrl),
+      redis: describeRedisTarget(config.redis),
       redisPrefix: config.redisPrefix,
       subjects: `${config.subjectPrefix}.{whoami,read,list,create,update,delete}`,
       queue: config.queue,
@@ -65,49 +68,10 @@ export async function startWorker(config: Config, log: Logger, opts: { signal?: 
   }
 }
 
-/** Waits for Redis at startup (it may start after us), reporting each failure once per phase. */
-async function connectRedis(redis: Redis, url: string, log: Logger, signal?: AbortSignal): Promise<void> {
-  let warned = false;
-  for (;;) {
-    try {
-      await redis.connect();
-      return;
-    } catch (err) {
-      if (signal?.aborted) throw new Error('stopped while waiting for Redis');
-      if (!warned) log.warn({ redis: redactUrl(url), err: (err as Error).message }, 'waiting for Redis');
-      warned = true;
-      redis.disconnect();
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  }
-}
-
-function watchRedis(redis: Redis, log: Logger): void {
-  let down = false;
-  redis.on('close', () => {
-    if (!down) log.warn('Redis connection lost: answering 503 until it returns');
-    down = true;
-  });
-  redis.on('ready', () => {
-    if (down) log.info('Redis connection restored');
-    down = false;
-  });
-}
-
 function watchNats(nc: NatsConnection, log: Logger): void {
   void (async () => {
     for await (const s of nc.status()) {
       if (s.type === 'disconnect' || s.type === 'reconnect') log.warn({ server: String(s.data) }, `NATS ${s.type}`);
     }
   })().catch(() => {});
-}
-
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '(unparseable URL)';
-  }
 }

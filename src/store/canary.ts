@@ -2,9 +2,9 @@
  * Startup check that the configured key opens the data already in Redis, so a worker with
  * the wrong key refuses to start instead of answering 500s (or mixing keys).
  */
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { RedisKeys } from './keys.js';
-import { bindingOf, parseRecord } from './record.js';
+import { bindingOf, parseRecord, RECORD_FIELDS } from './record.js';
 import { IntegrityError, Sealer } from './seal.js';
 
 const CANARY_BINDING = 'canary';
@@ -12,7 +12,7 @@ const CANARY_TEXT = 'secret-svc canary v1';
 
 export class WrongKeyError extends Error {}
 
-export async function checkCanary(redis: Redis, keys: RedisKeys, sealer: Sealer): Promise<'created' | 'verified'> {
+export async function checkCanary(redis: Redis | Cluster, keys: RedisKeys, sealer: Sealer): Promise<'created' | 'verified'> {
   const existing = await redis.getBuffer(keys.canary);
   if (existing) {
     openOrRefuse(sealer, CANARY_BINDING, existing, 'canary');
@@ -21,7 +21,7 @@ export async function checkCanary(redis: Redis, keys: RedisKeys, sealer: Sealer)
   // No canary yet: if data exists anyway (canary deleted, older data), prove the key on one record.
   const [first] = await redis.zrange(keys.all, 0, 0);
   if (first !== undefined) {
-    const record = parseRecord(await redis.hmgetBuffer(keys.record(first), 'v', 'a', 'c', 'u', 'b'));
+    const record = parseRecord(await redis.hmgetBuffer(keys.record(first), ...RECORD_FIELDS));
     if (record?.sealed) openOrRefuse(sealer, bindingOf(first, record.aclField), record.sealed, 'an existing record');
   }
   await redis.set(keys.canary, sealer.seal(CANARY_BINDING, CANARY_TEXT), 'NX');

@@ -1,7 +1,18 @@
-/** A secret's record as stored in its Redis hash, and its conversion to protocol shapes. */
+/**
+ * A secret's record as stored in its Redis hash, and its conversion to protocol shapes.
+ * Fields are short and compact so that a small secret's hash stays in Redis's listpack
+ * encoding (every field at most 64 bytes), which is several times smaller than a hashtable:
+ *   v  version
+ *   a  access lists: "readers|writers|deleters", each comma-joined; one list when all three are equal
+ *   c  created: "<epoch ms, base 36> <slug>"      u  updated: the same
+ *   h  sealed value header (format, key id, nonce) b  sealed box
+ */
 import type { SecretMetadata } from '../../client/src/protocol/index.js';
 import type { Acl } from '../policy.js';
-import { IntegrityError } from './seal.js';
+import { IntegrityError, SEALED_HEADER_BYTES } from './seal.js';
+
+/** The fields every record read fetches, in this order (the Lua scripts use the same). */
+export const RECORD_FIELDS = ['v', 'a', 'c', 'u', 'h', 'b'] as const;
 
 export interface StoredRecord {
   version: number;
@@ -17,12 +28,14 @@ export interface StoredRecord {
 
 type Field = Buffer | string | null | false | undefined;
 
+/** Canonical (lists are normalized by the policy), so equal lists give equal fields. */
 export function aclField(acl: Acl): string {
-  return JSON.stringify([acl.readers, acl.writers, acl.deleters]);
+  const [r, w, d] = [acl.readers.join(','), acl.writers.join(','), acl.deleters.join(',')];
+  return r === w && w === d ? r : `${r}|${w}|${d}`;
 }
 
-export function stampField(at: string, by: string): string {
-  return `${at} ${by}`;
+export function stampField(atMs: number, by: string): string {
+  return `${atMs.toString(36)} ${by}`;
 }
 
 /** What a sealed value is bound to: its key and its lists. */
@@ -30,29 +43,34 @@ export function bindingOf(key: string, acl: string): string {
   return `${key}\0${acl}`;
 }
 
-/** Fields in the order v, a, c, u[, b]; undefined when the record does not exist. */
+/** A sealed value as the two stored fields [h, b]. */
+export function sealedFields(sealed: Buffer): [Buffer, Buffer] {
+  return [sealed.subarray(0, SEALED_HEADER_BYTES), sealed.subarray(SEALED_HEADER_BYTES)];
+}
+
+/** The HSET arguments of a new record (version 1), as write.lua's create writes it. */
+export function newRecordFields(acl: string, stamp: string, sealed: Buffer): (string | Buffer)[] {
+  const [h, b] = sealedFields(sealed);
+  return ['v', '1', 'a', acl, 'c', stamp, 'u', stamp, 'h', h, 'b', b];
+}
+
+/** Fields in RECORD_FIELDS order (h and b may be absent); undefined when the record does not exist. */
 export function parseRecord(fields: readonly Field[]): StoredRecord | undefined {
-  const [v, a, c, u, b] = fields;
+  const [v, a, c, u, h, b] = fields;
   if (!v) return undefined;
   const version = Number(v.toString());
-  const aclText = a ? a.toString() : '';
-  const [createdAt, createdBy] = splitStamp(c);
-  const [updatedAt, updatedBy] = splitStamp(u);
-  let lists: unknown;
-  try {
-    lists = JSON.parse(aclText);
-  } catch {
-    lists = undefined;
-  }
-  if (!Number.isSafeInteger(version) || !isLists(lists) || !createdAt || !updatedAt) {
+  const acl = parseAcl(a ? a.toString() : '');
+  const [createdAt, createdBy] = parseStamp(c);
+  const [updatedAt, updatedBy] = parseStamp(u);
+  if (!Number.isSafeInteger(version) || !acl || !createdAt || !updatedAt) {
     throw new IntegrityError('stored record is malformed');
   }
   return {
     version,
-    acl: { readers: lists[0], writers: lists[1], deleters: lists[2] },
-    aclField: aclText,
+    acl,
+    aclField: a ? a.toString() : '',
     createdAt, createdBy, updatedAt, updatedBy,
-    sealed: b ? Buffer.from(b as Buffer) : undefined,
+    sealed: h && b ? Buffer.concat([h as Buffer, b as Buffer]) : undefined,
   };
 }
 
@@ -70,12 +88,20 @@ export function metadataOf(key: string, r: Pick<StoredRecord, 'version' | 'acl' 
   };
 }
 
-function splitStamp(field: Field): [string, string] {
-  const text = field ? field.toString() : '';
-  const at = text.indexOf(' ');
-  return at < 0 ? ['', ''] : [text.slice(0, at), text.slice(at + 1)];
+const SLUG_LIST = /^[a-z0-9-]*(,[a-z0-9-]+)*$/;
+
+function parseAcl(text: string): Acl | undefined {
+  const parts = text.split('|');
+  if ((parts.length !== 1 && parts.length !== 3) || !parts.every((p) => SLUG_LIST.test(p))) return undefined;
+  const [r, w, d] = parts.length === 1 ? [parts[0]!, parts[0]!, parts[0]!] : (parts as [string, string, string]);
+  const list = (p: string) => (p ? p.split(',') : []);
+  return { readers: list(r), writers: list(w), deleters: list(d) };
 }
 
-function isLists(v: unknown): v is [string[], string[], string[]] {
-  return Array.isArray(v) && v.length === 3 && v.every((l) => Array.isArray(l) && l.every((s) => typeof s === 'string'));
+function parseStamp(field: Field): [string, string] {
+  const text = field ? field.toString() : '';
+  const at = text.indexOf(' ');
+  const ms = at > 0 ? parseInt(text.slice(0, at), 36) : NaN;
+  if (!Number.isSafeInteger(ms) || Math.abs(ms) > 8.64e15) return ['', ''];
+  return [new Date(ms).toISOString(), text.slice(at + 1)];
 }

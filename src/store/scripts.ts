@@ -1,6 +1,6 @@
 /** Loads the Lua scripts next to this file and registers them on a Redis connection (EVALSHA, NOSCRIPT-safe). */
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 
 const SCRIPTS = ['read', 'list', 'peek', 'write'] as const;
 type ScriptName = (typeof SCRIPTS)[number];
@@ -8,7 +8,7 @@ type ScriptName = (typeof SCRIPTS)[number];
 type Reply = unknown;
 export type ScriptRunner = (keys: string[], args: (string | number | Buffer)[]) => Promise<Reply>;
 
-export function loadScripts(redis: Redis): Record<ScriptName, ScriptRunner> {
+export function loadScripts(redis: Redis | Cluster): Record<ScriptName, ScriptRunner> {
   const runners = {} as Record<ScriptName, ScriptRunner>;
   for (const name of SCRIPTS) {
     const lua = readFileSync(new URL(`./scripts/${name}.lua`, import.meta.url), 'utf8');

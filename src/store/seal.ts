@@ -1,18 +1,21 @@
 /**
- * Sealing values at rest: XSalsa20-Poly1305 (tweetnacl secretbox) under the configured key.
- * A sealed value is  0x01 | key id (4) | nonce (24) | box(binding tag (16) | value).
- * The binding tag hashes what the value belongs to (its secret key and access lists), so
- * a box copied to another record, or a record whose lists were edited in Redis, fails to open.
+ * Sealing values at rest: XSalsa20-Poly1305 (tweetnacl secretbox).
+ *
+ * A sealed value is  header | box,  header = 0x02 | key id (4) | nonce (24).
+ * The box is sealed under a subkey derived from the configured key and the value's
+ * binding (its secret key and access lists): a box copied to another secret, or a record
+ * whose lists were edited in Redis, fails to open, exactly like an altered byte. Deriving
+ * the binding into the key instead of storing a tag keeps small records small.
  */
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import nacl from 'tweetnacl';
 import { InternalError } from '../../client/src/protocol/index.js';
 
-const FORMAT = 0x01;
+const FORMAT = 0x02;
 const KEY_ID_BYTES = 4;
 const NONCE_BYTES = nacl.secretbox.nonceLength;
-const TAG_BYTES = 16;
-const HEADER_BYTES = 1 + KEY_ID_BYTES + NONCE_BYTES;
+/** Bytes before the box; records store the two parts in separate fields. */
+export const SEALED_HEADER_BYTES = 1 + KEY_ID_BYTES + NONCE_BYTES;
 
 export class IntegrityError extends InternalError {}
 
@@ -31,34 +34,31 @@ export class Sealer {
 
   seal(binding: string, value: string): Buffer {
     const nonce = randomBytes(NONCE_BYTES);
-    const plain = Buffer.concat([bindingTag(binding), Buffer.from(value, 'utf8')]);
-    const box = nacl.secretbox(plain, nonce, this.key);
+    const box = nacl.secretbox(Buffer.from(value, 'utf8'), nonce, this.subkey(binding));
     return Buffer.concat([Buffer.from([FORMAT]), this.keyId, nonce, box]);
   }
 
   /** Opens a sealed value or throws IntegrityError (never returns a wrong value). */
   open(binding: string, sealed: Buffer): string {
-    if (sealed.length < HEADER_BYTES + nacl.secretbox.overheadLength + TAG_BYTES || sealed[0] !== FORMAT) {
+    if (sealed.length < SEALED_HEADER_BYTES + nacl.secretbox.overheadLength || sealed[0] !== FORMAT) {
       throw new IntegrityError('stored record is malformed');
     }
     const keyId = sealed.subarray(1, 1 + KEY_ID_BYTES);
     if (!keyId.equals(this.keyId)) {
       throw new IntegrityError(`stored record was sealed by key ${keyId.toString('hex')}, not the configured key ${this.keyIdText}`);
     }
-    const nonce = sealed.subarray(1 + KEY_ID_BYTES, HEADER_BYTES);
-    const plain = nacl.secretbox.open(sealed.subarray(HEADER_BYTES), nonce, this.key);
-    if (!plain) throw new IntegrityError('stored record failed its integrity check');
-    const tag = Buffer.from(plain.buffer, plain.byteOffset, TAG_BYTES);
-    if (!tag.equals(bindingTag(binding))) throw new IntegrityError('stored record does not belong to this secret');
-    return Buffer.from(plain.buffer, plain.byteOffset + TAG_BYTES, plain.byteLength - TAG_BYTES).toString('utf8');
+    const nonce = sealed.subarray(1 + KEY_ID_BYTES, SEALED_HEADER_BYTES);
+    const plain = nacl.secretbox.open(sealed.subarray(SEALED_HEADER_BYTES), nonce, this.subkey(binding));
+    if (!plain) throw new IntegrityError('stored record failed its integrity check (altered, or not this secret\'s)');
+    return Buffer.from(plain.buffer, plain.byteOffset, plain.byteLength).toString('utf8');
   }
 
   /** The key id a sealed value names, for diagnostics. */
   static keyIdOf(sealed: Buffer): string {
     return sealed.subarray(1, 1 + KEY_ID_BYTES).toString('hex');
   }
-}
 
-function bindingTag(binding: string): Buffer {
-  return createHash('sha256').update('secret-svc/record\0').update(binding).digest().subarray(0, TAG_BYTES);
+  private subkey(binding: string): Uint8Array {
+    return createHmac('sha256', this.key).update('secret-svc/record\0').update(binding).digest();
+  }
 }

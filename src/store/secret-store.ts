@@ -1,8 +1,8 @@
 /** Secret storage in Redis: each call is one script, one round trip, with its nonce claim inside. */
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { UnauthenticatedError } from '../../client/src/protocol/index.js';
 import type { RedisKeys } from './keys.js';
-import { parseRecord, type StoredRecord } from './record.js';
+import { parseRecord, sealedFields, type StoredRecord } from './record.js';
 import { toStoreError } from './redis.js';
 import { loadScripts, type ScriptRunner } from './scripts.js';
 
@@ -45,7 +45,7 @@ const REPLAYED = () => new UnauthenticatedError('nonce has already been used');
 export class SecretStore {
   private readonly scripts: Record<'read' | 'list' | 'peek' | 'write', ScriptRunner>;
 
-  constructor(readonly redis: Redis, readonly keys: RedisKeys) {
+  constructor(readonly redis: Redis | Cluster, readonly keys: RedisKeys) {
     this.scripts = loadScripts(redis);
   }
 
@@ -75,7 +75,7 @@ export class SecretStore {
     const args = [
       c.mode, nonce.ttlMs, `w1|${nonce.digest}`, c.successOutcome, c.conflictOutcome, c.expectedAcl,
       c.ifVersion === undefined ? '' : String(c.ifVersion), c.key, c.aclField, c.removeFrom.length,
-      c.created, c.updated, c.sealed ?? '',
+      c.created, c.updated, ...(c.sealed ? sealedFields(c.sealed) : ['', '']),
     ];
     const [status, detail] = (await this.run('write', keys, args)) as [Buffer, Buffer | number | undefined];
     switch (status.toString()) {

@@ -5,6 +5,6 @@
   KEYS[1]  nonce key
   KEYS[2]  record hash
 
-  Returns {nonce value or false, {v, a, c, u, b}}.
+  Returns {nonce value or false, {v, a, c, u, h, b}}.
 ]]
-return { redis.call('GET', KEYS[1]), redis.call('HMGET', KEYS[2], 'v', 'a', 'c', 'u', 'b') }
+return { redis.call('GET', KEYS[1]), redis.call('HMGET', KEYS[2], 'v', 'a', 'c', 'u', 'h', 'b') }

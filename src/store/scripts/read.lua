@@ -6,13 +6,13 @@
   ARGV[1]     nonce time-to-live in milliseconds
 
   Returns 0 when the nonce was already used (nothing is read); otherwise an array
-  holding, for each record key in order, {v, a, c, u, b} (all false when absent).
+  holding, for each record key in order, {v, a, c, u, h, b} (all false when absent).
 ]]
 if not redis.call('SET', KEYS[1], 'r', 'NX', 'PX', ARGV[1]) then
   return 0
 end
 local records = {}
 for i = 2, #KEYS do
-  records[i - 1] = redis.call('HMGET', KEYS[i], 'v', 'a', 'c', 'u', 'b')
+  records[i - 1] = redis.call('HMGET', KEYS[i], 'v', 'a', 'c', 'u', 'h', 'b')
 end
 return records

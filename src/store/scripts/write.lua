@@ -21,7 +21,8 @@
   ARGV[10]    how many of KEYS[4..n] the key is removed from
   ARGV[11]    created field (create only)
   ARGV[12]    updated field
-  ARGV[13]    sealed value, or '' to keep the current one
+  ARGV[13]    sealed value header (field h), or '' to keep the current value
+  ARGV[14]    sealed box (field b)
 
   Returns one of:
     {'replay', value}  the nonce was already used; value is what it holds
@@ -52,7 +53,7 @@ if mode == 'create' then
     settle(v, ARGV[5])
     return { 'conflict', tonumber(v) }
   end
-  redis.call('HSET', record, 'v', 1, 'a', ARGV[9], 'c', ARGV[11], 'u', ARGV[12], 'b', ARGV[13])
+  redis.call('HSET', record, 'v', 1, 'a', ARGV[9], 'c', ARGV[11], 'u', ARGV[12], 'h', ARGV[13], 'b', ARGV[14])
   redis.call('ZADD', KEYS[3], 0, ARGV[8])
   for i = 4 + tonumber(ARGV[10]), #KEYS do
     redis.call('ZADD', KEYS[i], 0, ARGV[8])
@@ -85,7 +86,7 @@ end
 local v = redis.call('HINCRBY', record, 'v', 1)
 redis.call('HSET', record, 'a', ARGV[9], 'u', ARGV[12])
 if ARGV[13] ~= '' then
-  redis.call('HSET', record, 'b', ARGV[13])
+  redis.call('HSET', record, 'h', ARGV[13], 'b', ARGV[14])
 end
 for i = 4 + tonumber(ARGV[10]), #KEYS do
   redis.call('ZADD', KEYS[i], 0, ARGV[8])

@@ -1,0 +1,69 @@
+/** The results document, its table and the issue's targets. */
+import type { RunResult } from './messages.js';
+
+export interface Row extends RunResult {
+  scenario: string;
+  concurrency: number;
+  /** req/s over the echo baseline's req/s at the same concurrency, same run. */
+  ratioToEcho: number | null;
+  /** For multi-key reads: secrets read per second. */
+  keysPerSecond?: number;
+}
+
+export interface Target {
+  name: string;
+  goal: string;
+  measured: string;
+  met: boolean;
+}
+
+const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
+
+export function table(rows: Row[]): string {
+  const head = ['scenario', 'in flight', 'req/s', 'x echo', 'p50 ms', 'p99 ms', 'max ms', 'errors', 'CPU us/req: svc redis nats load', 'note'];
+  const body = rows.map((r) => [
+    r.scenario, String(r.concurrency), fmt(r.rps, 0), r.ratioToEcho === null ? '-' : fmt(r.ratioToEcho, 3),
+    fmt(r.p50, 3), fmt(r.p99, 3), fmt(r.max, 2), String(r.errors), cpuCell(r),
+    [r.keysPerSecond !== undefined ? `${fmt(r.keysPerSecond, 0)} keys/s` : '', r.signedOnTheFly ? `${r.signedOnTheFly} signed live` : '',
+      statusNote(r)].filter(Boolean).join('; '),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 || i === cells.length - 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
+}
+
+/** Responder (worker or echo), Redis, NATS and load-generator CPU per request. */
+function cpuCell(r: Row): string {
+  const c = r.cpuMicrosPerRequest;
+  if (!c) return '-';
+  const v = (k: string) => (c[k] ?? 0);
+  return [v('worker') + v('echo'), v('redis-server'), v('nats-server'), v('load generator')].map((x) => x.toFixed(0)).join(' ');
+}
+
+function statusNote(r: Row): string {
+  const entries = Object.entries(r.statuses);
+  return entries.length ? `replies with error: ${entries.map(([s, n]) => `${s} x${n}`).join(', ')}` : '';
+}
+
+export function find(rows: Row[], scenario: string, concurrency: number): Row | undefined {
+  return rows.find((r) => r.scenario === scenario && r.concurrency === concurrency);
+}
+
+export function targets(rows: Row[], bytesPerSecret: number, readKeys: number): Target[] {
+  const out: Target[] = [];
+  const read64 = find(rows, 'read 1 key', 64);
+  const read1 = find(rows, 'read 1 key', 1);
+  const many64 = find(rows, `read ${readKeys} keys`, 64);
+  const list1 = find(rows, 'list page of 100', 1);
+  if (read64?.ratioToEcho != null) {
+    out.push({ name: 'secure read vs echo, 64 in flight', goal: '>= 0.35', measured: fmt(read64.ratioToEcho, 3), met: read64.ratioToEcho >= 0.35 });
+  }
+  if (read1) out.push({ name: 'single-flight read p99', goal: '<= 2 ms', measured: `${fmt(read1.p99, 3)} ms`, met: read1.p99 <= 2 });
+  if (many64 && read64 && many64.keysPerSecond !== undefined) {
+    const x = many64.keysPerSecond / read64.rps;
+    out.push({ name: `${readKeys}-key read keys/s vs single-key reads/s (64 in flight)`, goal: '>= 10x', measured: `${fmt(x, 1)}x`, met: x >= 10 });
+  }
+  if (list1) out.push({ name: 'list page p99 (1 in flight)', goal: '<= 10 ms', measured: `${fmt(list1.p99, 3)} ms`, met: list1.p99 <= 10 });
+  out.push({ name: 'Redis memory per small secret', goal: '<= 600 B', measured: `${fmt(bytesPerSecret, 0)} B`, met: bytesPerSecret <= 600 });
+  return out;
+}
