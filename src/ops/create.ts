@@ -12,7 +12,7 @@ export async function create(ctx: OpContext, req: RequestOf<'create'>): Promise<
     const acl = initialAcl(caller, req);
     const field = aclField(acl);
     const at = now.toISOString();
-    const stamp = stampField(at, caller.slug);
+    const stamp = stampField(now.getTime(), caller.slug);
     return {
       command: {
         mode: 'create', expectedAcl: '', ifVersion: undefined, aclField: field, ...indexChanges(undefined, acl),

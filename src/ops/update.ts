@@ -25,7 +25,7 @@ export async function update(ctx: OpContext, req: RequestOf<'update'>): Promise<
     return {
       command: {
         mode: 'update', expectedAcl: record.aclField, ifVersion: req.ifVersion, aclField: field,
-        ...indexChanges(record.acl, acl), created: '', updated: stampField(at, caller.slug), sealed,
+        ...indexChanges(record.acl, acl), created: '', updated: stampField(now.getTime(), caller.slug), sealed,
       },
       reply: { ...metadataOf(req.key, { ...record, acl, updatedAt: at, updatedBy: caller.slug }) },
       conflict: new ConflictError(`secret "${req.key}" is not at version ${req.ifVersion}`),
