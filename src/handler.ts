@@ -4,7 +4,7 @@
  * becomes an error reply in the request's encoding.
  */
 import {
-  encodeBody, InternalError, SecretSvcError, sniffEncoding, UndecodableBodyError, type Encoding, type Op,
+  encodeBody, InternalError, SecretSvcError, sniffEncoding, UndecodableBodyError, WRITE_OPS, type Encoding, type Op,
 } from '../client/src/protocol/index.js';
 import { CredentialVerifier } from './auth/credentials.js';
 import { checkHead, nonceTtlMs } from './auth/freshness.js';
@@ -65,7 +65,8 @@ export class RequestHandler {
           nonce: {
             key: this.deps.store.keys.nonce(cred.keyId, request.nonce),
             ttlMs: nonceTtlMs(request.ts, config.maxClockSkewMs, now),
-            digest: requestDigest(envelope.sig),
+            // Only writes keep an outcome to compare a resend against.
+            digest: WRITE_OPS.has(op) ? requestDigest(envelope.sig) : '',
           },
           store: this.deps.store,
           sealer: this.deps.sealer,
@@ -77,7 +78,7 @@ export class RequestHandler {
       return { body: encodeBody(result, encoding), error: undefined, slug, key };
     } catch (err) {
       const error = err instanceof SecretSvcError ? err : this.unexpected(op, err);
-      if (error.status >= 500) this.deps.log.error({ op, slug, key, status: error.status, err: error.message }, 'request failed');
+      if (error.status >= 500 && err instanceof SecretSvcError) this.deps.log.error({ op, slug, key, status: error.status, err: error.message }, 'request failed');
       return { body: encodeBody(error.toBody(), encoding), error, slug, key };
     }
   }

@@ -2,19 +2,19 @@
 import { readFileSync } from 'node:fs';
 import type { Cluster, Redis } from 'ioredis';
 
-const SCRIPTS = ['read', 'list', 'peek', 'write'] as const;
-type ScriptName = (typeof SCRIPTS)[number];
+/** Scripts whose replies hold sealed values get Buffers; the rest get strings (cheaper to decode). */
+const SCRIPTS = { read: 'Buffer', peek: 'Buffer', list: '', write: '' } as const;
+type ScriptName = keyof typeof SCRIPTS;
 
 type Reply = unknown;
 export type ScriptRunner = (keys: string[], args: (string | number | Buffer)[]) => Promise<Reply>;
 
 export function loadScripts(redis: Redis | Cluster): Record<ScriptName, ScriptRunner> {
   const runners = {} as Record<ScriptName, ScriptRunner>;
-  for (const name of SCRIPTS) {
+  for (const name of Object.keys(SCRIPTS) as ScriptName[]) {
     const lua = readFileSync(new URL(`./scripts/${name}.lua`, import.meta.url), 'utf8');
     redis.defineCommand(name, { lua });
-    // The Buffer variant keeps sealed values binary.
-    const command = `${name}Buffer`;
+    const command = `${name}${SCRIPTS[name]}`;
     runners[name] = (keys, args) =>
       (redis as unknown as Record<string, (...a: unknown[]) => Promise<Reply>>)[command]!(keys.length, ...keys, ...args);
   }

@@ -60,8 +60,8 @@ export class SecretStore {
   async list(nonce: NonceClaim, index: string, min: string, max: string, count: number): Promise<Listed[]> {
     const reply = await this.run('list', [nonce.key, index], [nonce.ttlMs, min, max, count, this.keys.recordPrefix]);
     if (!Array.isArray(reply)) throw REPLAYED();
-    const [keys, records] = reply as [Buffer[], Buffer[][]];
-    return keys.map((k, i) => ({ key: k.toString(), record: parseRecord(records[i]!) }));
+    const [keys, records] = reply as [string[], (string | null)[][]];
+    return keys.map((key, i) => ({ key, record: parseRecord(records[i]!) }));
   }
 
   /** What a write decides on: the nonce's stored value, if used, and the current record. */
@@ -77,8 +77,8 @@ export class SecretStore {
       c.ifVersion === undefined ? '' : String(c.ifVersion), c.key, c.aclField, c.removeFrom.length,
       c.created, c.updated, ...(c.sealed ? sealedFields(c.sealed) : ['', '']),
     ];
-    const [status, detail] = (await this.run('write', keys, args)) as [Buffer, Buffer | number | undefined];
-    switch (status.toString()) {
+    const [status, detail] = (await this.run('write', keys, args)) as [string, string | number | undefined];
+    switch (status) {
       case 'replay': return { status: 'replay', stored: String(detail) };
       case 'stale': return { status: 'stale' };
       case 'conflict': return { status: 'conflict', version: Number(detail) };

@@ -1,0 +1,14 @@
+/** `secret-svc serve`: the worker, configured from the environment (what `npm start` runs). */
+import type { Command } from 'commander';
+
+export function register(program: Command): void {
+  program
+    .command('serve')
+    .summary('run a worker configured from the environment (npm start)')
+    .description('run a worker configured from the environment (NATS_URL, REDIS_URL, SECRET_SVC_*; see the README)')
+    .action(async () => {
+      // Loaded only here so client commands do not load the worker (Redis, pino).
+      const { serve } = await import('../../serve.js');
+      await serve();
+    });
+}

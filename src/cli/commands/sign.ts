@@ -1,0 +1,34 @@
+/** `secret-svc sign OP [JSON]`: a signed JSON envelope for `nats req` (PROTOCOL.md §8). */
+import type { Command } from 'commander';
+import { buildEnvelope, decodeUtf8, isOp, OPS, requestHead } from '../../../client/src/index.js';
+import { cliConfig, cliIdentity } from '../context.js';
+import { UsageError } from '../exit.js';
+import { out } from '../io.js';
+
+const HEAD_FIELDS = ['op', 'aud', 'ts', 'nonce'];
+
+export function register(program: Command): void {
+  program
+    .command('sign')
+    .summary('print a signed JSON envelope for `nats req`')
+    .description(`print a JSON envelope for OP (${OPS.join(', ')}) with a fresh ts and nonce, signed with your key, ` +
+      'e.g. nats req secret.whoami "$(secret-svc sign whoami)"')
+    .argument('<op>', 'the operation')
+    .argument('[json]', "the operation's fields as a JSON object", '{}')
+    .action((op: string, json: string, _o: unknown, cmd: Command) => {
+      if (!isOp(op)) throw new UsageError(`unknown operation "${op}" (one of ${OPS.join(', ')})`);
+      let params: unknown;
+      try {
+        params = JSON.parse(json);
+      } catch {
+        throw new UsageError('JSON argument is not valid JSON');
+      }
+      if (typeof params !== 'object' || params === null || Array.isArray(params)) throw new UsageError('JSON argument must be an object');
+      const given = HEAD_FIELDS.filter((f) => f in params);
+      if (given.length) throw new UsageError(`do not give ${given.join(', ')}: sign sets them`);
+      const config = cliConfig(cmd);
+      const identity = cliIdentity(cmd);
+      const request = { ...requestHead(op, config.audience), ...params };
+      out(`${decodeUtf8(buildEnvelope(identity.credential, identity.key, request, 'json'))}\n`);
+    });
+}

@@ -1,0 +1,99 @@
+/**
+ * The dev service's files under one directory (default .secret-svc/, gitignored): created on the
+ * first run with mode 0600, reused afterwards so a second run has the same keys and data.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import {
+  generateJwk, issueCredential, parseCredential, parsePrivateJwk, privateKeyObject, type PrivateJwk,
+} from '../../../client/src/index.js';
+import { CliError, EXIT } from '../exit.js';
+
+export const DEV_ADMIN_SLUG = 'admin';
+
+export interface DevState {
+  dir: string;
+  issuerKeyFile: string;
+  issuerPublicFile: string;
+  adminKeyFile: string;
+  credentialFile: string;
+  encryptionKeyFile: string;
+  redisDir: string;
+  portsFile: string;
+  issuer: PrivateJwk;
+  /** Files written by this run (empty on a reuse). */
+  created: string[];
+}
+
+export function devState(dirOption: string): DevState {
+  const dir = resolve(dirOption);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const created: string[] = [];
+  const file = (name: string) => join(dir, name);
+  const ensure = (path: string, make: () => string): string => {
+    if (!existsSync(path)) {
+      writeFileSync(path, make(), { mode: 0o600, flag: 'wx' });
+      created.push(path);
+    }
+    return readFileSync(path, 'utf8');
+  };
+  const jwkFile = (path: string): PrivateJwk => {
+    const text = ensure(path, () => `${JSON.stringify(generateJwk())}\n`);
+    try {
+      return parsePrivateJwk(JSON.parse(text));
+    } catch (err) {
+      throw new CliError(`${path} is not a usable key (${(err as Error).message}); delete it to start over`, EXIT.other);
+    }
+  };
+
+  const issuer = jwkFile(file('issuer.jwk'));
+  const admin = jwkFile(file('admin.jwk'));
+  ensure(file('encryption.key'), () => `${randomBytes(32).toString('base64')}\n`);
+  const issuerPublicFile = file('issuer.pub');
+  writeIfChanged(issuerPublicFile, `${issuer.x}\n`, created);
+
+  // (Re)issue the admin credential when it is missing or no longer matches the two keys.
+  const credentialFile = file('admin.cred');
+  const current = existsSync(credentialFile) ? parseCredential(readFileSync(credentialFile, 'utf8').trim()) : 'missing';
+  if (typeof current === 'string' || current.claims.iss !== issuer.x || current.claims.cnf.jwk.x !== admin.x || current.claims.admin !== true) {
+    const credential = issueCredential({
+      issuerKey: privateKeyObject(issuer), issuer: issuer.x, slug: DEV_ADMIN_SLUG, subjectKey: admin.x, admin: true,
+    });
+    writeIfChanged(credentialFile, `${credential}\n`, created);
+  }
+  const redisDir = file('redis');
+  mkdirSync(redisDir, { recursive: true, mode: 0o700 });
+  return {
+    dir, issuer, created, credentialFile, redisDir,
+    issuerKeyFile: file('issuer.jwk'),
+    issuerPublicFile,
+    adminKeyFile: file('admin.jwk'),
+    encryptionKeyFile: file('encryption.key'),
+    portsFile: file('ports.json'),
+  };
+}
+
+function writeIfChanged(path: string, text: string, created: string[]): void {
+  if (existsSync(path) && readFileSync(path, 'utf8') === text) return;
+  writeFileSync(path, text, { mode: 0o600 });
+  chmodSync(path, 0o600);
+  created.push(path);
+}
+
+/** Ports of the servers the last run started, so exported NATS_URLs keep working when they are free. */
+export function readPorts(state: DevState): { nats?: number; redis?: number } {
+  try {
+    const p = JSON.parse(readFileSync(state.portsFile, 'utf8')) as { nats?: unknown; redis?: unknown };
+    return {
+      ...(typeof p.nats === 'number' ? { nats: p.nats } : {}),
+      ...(typeof p.redis === 'number' ? { redis: p.redis } : {}),
+    };
+  } catch {
+    return {};
+  }
+}
+
+export function writePorts(state: DevState, ports: { nats?: number; redis?: number }): void {
+  writeFileSync(state.portsFile, `${JSON.stringify({ ...readPorts(state), ...ports })}\n`, { mode: 0o600 });
+}

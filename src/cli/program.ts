@@ -1,0 +1,63 @@
+/** Builds the `secret-svc` command tree and runs it, mapping every failure to an exit code. */
+import { Command, CommanderError } from 'commander';
+import { register as registerDev } from './commands/dev.js';
+import { register as registerExport } from './commands/export.js';
+import { register as registerGet } from './commands/get.js';
+import { register as registerImport } from './commands/import.js';
+import { register as registerIssue } from './commands/issue.js';
+import { register as registerKeygen } from './commands/keygen.js';
+import { register as registerLs } from './commands/ls.js';
+import { register as registerRm } from './commands/rm.js';
+import { register as registerServe } from './commands/serve.js';
+import { register as registerSet } from './commands/set.js';
+import { register as registerSign } from './commands/sign.js';
+import { register as registerWhoami } from './commands/whoami.js';
+import { register as registerWrite } from './commands/write.js';
+import { errorLine, EXIT, EXIT_CODES_HELP, exitCodeFor } from './exit.js';
+
+const ENV_HELP = `Environment (flags win):
+  NATS_URL                     NATS server(s), comma-separated (default nats://127.0.0.1:4222)
+  SECRET_SVC_CREDENTIAL_FILE   file holding your credential (or SECRET_SVC_CREDENTIAL: the text)
+  SECRET_SVC_KEY_FILE          your private key (JWK file, from \`secret-svc keygen\`)
+  SECRET_SVC_SUBJECT_PREFIX    subject prefix (default secret)
+  SECRET_SVC_AUDIENCE          audience (default secret-svc)`;
+
+export function buildProgram(): Command {
+  const program = new Command('secret-svc')
+    .description('A secret store over NATS: the worker, key and credential tools, and a client.')
+    .option('--nats-url <url>', 'NATS server(s), comma-separated (env NATS_URL)')
+    .option('--credential-file <file>', 'credential file (env SECRET_SVC_CREDENTIAL_FILE)')
+    .option('--key-file <file>', 'private key JWK file (env SECRET_SVC_KEY_FILE)')
+    .option('--subject-prefix <prefix>', 'subject prefix (env SECRET_SVC_SUBJECT_PREFIX, default secret)')
+    .option('--audience <aud>', 'audience (env SECRET_SVC_AUDIENCE, default secret-svc)')
+    .option('--timeout <ms>', 'per-request timeout in milliseconds', '5000')
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', `\n${ENV_HELP}\n\n${EXIT_CODES_HELP}\n`);
+  program.configureHelp({ sortSubcommands: false });
+  for (const register of [
+    registerServe, registerDev, registerKeygen, registerIssue, registerSign, registerWhoami, registerGet,
+    registerSet, registerWrite, registerRm, registerLs, registerImport, registerExport,
+  ]) {
+    register(program);
+  }
+  // Subcommands created above inherit exitOverride; they also show the exit codes in --help.
+  for (const cmd of program.commands) cmd.addHelpText('after', `\n${EXIT_CODES_HELP}\n`);
+  return program;
+}
+
+/** Runs the CLI; resolves with the exit code (errors already printed). */
+export async function run(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return EXIT.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Commander has printed its message (or the help) already.
+      return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    process.stderr.write(`${errorLine(err)}\n`);
+    return exitCodeFor(err);
+  }
+}
