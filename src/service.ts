@@ -66,7 +66,7 @@ export class SecretService {
         if (error) {
           const h = natsHeaders();
           h.set(ERROR_CODE_HEADER, String(error.status));
-          h.set(ERROR_MESSAGE_HEADER, error.message);
+          h.set(ERROR_MESSAGE_HEADER, headerSafe(error.message));
           msg.respond(reply.body, { headers: h });
         } else {
           msg.respond(reply.body);
@@ -88,6 +88,11 @@ export class SecretService {
     await this.service.stop();
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
+}
+
+/** A header value must be one line of visible ASCII; messages may quote caller input. */
+export function headerSafe(text: string): string {
+  return text.replace(/[^\x20-\x7e]/g, '?').slice(0, 512);
 }
 
 /** Puts our stats object where nats.js reads endpoint stats from (its `handlers` list). */

@@ -68,7 +68,7 @@ export async function withClient<T>(cmd: Command, fn: (client: SecretClient) => 
     audience: config.audience,
     timeoutMs: config.timeoutMs,
     // Fail fast when NATS is not there instead of reconnecting forever.
-    natsOptions: { maxReconnectAttempts: 0, timeout: Math.min(config.timeoutMs, 5000) },
+    natsOptions: { maxReconnectAttempts: 0, timeout: Math.max(config.timeoutMs, 5000) },
   });
   try {
     return await fn(client);

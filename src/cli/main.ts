@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** `secret-svc`: the package's bin (see `secret-svc --help`). */
+import { finish } from './lifecycle.js';
 import { run } from './program.js';
 
-process.exitCode = await run(process.argv);
+finish(await run(process.argv));

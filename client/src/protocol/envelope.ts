@@ -64,7 +64,7 @@ export function parseEnvelope(body: Uint8Array, encoding: Encoding): Envelope {
   if (!isPlainObject(raw)) throw new BadRequestError('envelope must be an object');
   const keys = Object.keys(raw);
   const extra = keys.find((k) => k !== 'cred' && k !== 'payload' && k !== 'sig');
-  if (extra !== undefined) throw new BadRequestError(`envelope has an unknown field "${extra.slice(0, 64)}"`);
+  if (extra !== undefined) throw new BadRequestError(`envelope has an unknown field ${JSON.stringify(extra.slice(0, 64))}`);
   const { cred, payload, sig } = raw;
   // Only the type is the envelope's business: what the string holds is the credential
   // check's, which answers 401 for anything that is not a valid credential.

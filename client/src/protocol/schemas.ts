@@ -54,7 +54,7 @@ export type ParamsOf<O extends Op> = Omit<z.input<(typeof requestSchemas)[O]>, '
 export function describeIssue(error: z.ZodError): string {
   const issue = error.issues[0];
   if (!issue) return 'invalid request';
-  if (issue.code === 'unrecognized_keys') return `unknown field "${String(issue.keys[0]).slice(0, 64)}"`;
+  if (issue.code === 'unrecognized_keys') return `unknown field ${JSON.stringify(String(issue.keys[0]).slice(0, 64))}`;
   const path = issue.path.map(String).join('.');
   // zod's messages can quote the received input for some codes; keep ours generic then.
   const message = issue.code === 'invalid_value' ? 'has an invalid value' : issue.message;

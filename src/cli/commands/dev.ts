@@ -1,5 +1,6 @@
 /** `secret-svc dev`: keys, NATS, Redis and a worker for local use, in one command. */
 import type { Command } from 'commander';
+import { keepRunning } from '../lifecycle.js';
 
 export interface DevFlags {
   dir: string;
@@ -23,6 +24,7 @@ export function register(program: Command): void {
     .option('--redis-prefix <prefix>', 'Redis key prefix of the dev data', 'secret-svc:')
     .option('--log-level <level>', 'worker log level (logs go to stderr)', 'info')
     .action(async (o: DevFlags, cmd: Command) => {
+      keepRunning();
       const { runDev } = await import('../dev/run.js');
       await runDev(o, cmd.optsWithGlobals<{ natsUrl?: string }>().natsUrl);
     });

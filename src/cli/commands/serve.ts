@@ -1,5 +1,6 @@
 /** `secret-svc serve`: the worker, configured from the environment (what `npm start` runs). */
 import type { Command } from 'commander';
+import { keepRunning } from '../lifecycle.js';
 
 export function register(program: Command): void {
   program
@@ -8,6 +9,7 @@ export function register(program: Command): void {
     .description('run a worker configured from the environment (NATS_URL, REDIS_URL, SECRET_SVC_*; see the README)')
     .action(async () => {
       // Loaded only here so client commands do not load the worker (Redis, pino).
+      keepRunning();
       const { serve } = await import('../../serve.js');
       await serve();
     });

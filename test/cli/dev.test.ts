@@ -1,0 +1,131 @@
+/**
+ * `secret-svc dev` as a child process. It never touches the machine's default NATS/Redis here:
+ * either --start-servers (its own nats-server/redis-server on free ports) or the test's servers.
+ */
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { connect as tcpConnect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect } from 'nats';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NatsServer, RedisServer } from '../helpers/servers.js';
+import { cli, startCli, type LiveCli } from './run-cli.js';
+
+const SLOW = 150_000;
+const BANNER_END = /works too\.\)\n/;
+let dir: string;
+const live: LiveCli[] = [];
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'secret-svc-dev-'));
+});
+
+afterAll(async () => {
+  // A dev stopped by SIGTERM stops the servers it started.
+  await Promise.all(live.map((p) => p.stop('SIGTERM')));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function dev(args: string[], env: Record<string, string> = {}): LiveCli {
+  const p = startCli(['dev', ...args], { env });
+  live.push(p);
+  return p;
+}
+
+/** The `export NAME=value` lines of the banner. */
+function exportsOf(banner: string): Record<string, string> {
+  return Object.fromEntries([...banner.matchAll(/^export (\w+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]));
+}
+
+function portOpen(url: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = tcpConnect(Number(new URL(url).port), '127.0.0.1');
+    s.once('connect', () => { s.destroy(); resolve(true); });
+    s.once('error', () => resolve(false));
+  });
+}
+
+describe('secret-svc dev', () => {
+  it('starts its own servers, prints what it promises, and a second run reuses keys and data', { timeout: SLOW }, async () => {
+    const home = join(dir, 'own');
+    const first = dev(['--dir', home, '--start-servers']);
+    await first.waitFor(BANNER_END);
+    const banner = first.stdout();
+    const env = exportsOf(banner);
+    expect(Object.keys(env).sort()).toEqual(['NATS_URL', 'SECRET_SVC_CREDENTIAL_FILE', 'SECRET_SVC_KEY_FILE']);
+    expect(env.NATS_URL).toMatch(/^nats:\/\/127\.0\.0\.1:\d+$/);
+    expect(env.NATS_URL).not.toBe('nats://127.0.0.1:4222');
+    expect(banner).toMatch(/nats-server started here/);
+    expect(banner).toMatch(/redis-server started here/);
+    expect(banner).toMatch(/keys +created in /);
+    // Three example commands: the CLI (store, read) and nats req.
+    expect(banner).toMatch(/^echo .* \| npx secret-svc set demo\/GREETING$/m);
+    expect(banner).toMatch(/^npx secret-svc get demo\/GREETING$/m);
+    expect(banner).toMatch(/^nats req secret\.read "\$\(npx secret-svc sign read .*\)"$/m);
+    // Its own Redis keeps data on disk: the worker does not warn.
+    expect(first.stderr()).toMatch(/worker serving/);
+    expect(first.stderr()).not.toMatch(/NOTHING ON DISK/);
+    for (const f of ['issuer.jwk', 'admin.jwk', 'admin.cred', 'encryption.key']) {
+      expect(statSync(join(home, f)).mode & 0o777, f).toBe(0o600);
+    }
+    const issuerLine = /public key (\S+)\)/.exec(banner)?.[1];
+    expect(issuerLine).toBeTruthy();
+
+    // Following the printed lines works: the CLI stores and reads, a signed envelope over NATS reads.
+    const set = await cli(['set', 'demo/GREETING'], { env, input: 'hello, world\n' });
+    expect(set.code, set.stderr).toBe(0);
+    const [get, signed] = await Promise.all([
+      cli(['get', 'demo/GREETING'], { env }),
+      cli(['sign', 'read', '{"key":"demo/GREETING"}'], { env }),
+    ]);
+    expect(get.stdout, get.stderr).toBe('hello, world\n');
+    const nc = await connect({ servers: env.NATS_URL });
+    try {
+      const reply = await nc.request('secret.read', new TextEncoder().encode(signed.stdout), { timeout: 5000 });
+      expect(JSON.parse(new TextDecoder().decode(reply.data))).toMatchObject({ key: 'demo/GREETING', value: 'hello, world', createdBy: 'admin' });
+    } finally {
+      await nc.close();
+    }
+
+    expect(await first.stop('SIGTERM')).toBe(0);
+    expect(await portOpen(env.NATS_URL!)).toBe(false); // the servers it started are gone
+
+    const second = dev(['--dir', home, '--start-servers']);
+    await second.waitFor(BANNER_END);
+    const env2 = exportsOf(second.stdout());
+    expect(second.stdout()).toMatch(/keys +reused from /);
+    expect(/public key (\S+)\)/.exec(second.stdout())?.[1]).toBe(issuerLine);
+    expect(env2.SECRET_SVC_CREDENTIAL_FILE).toBe(env.SECRET_SVC_CREDENTIAL_FILE);
+    const again = await cli(['get', 'demo/GREETING'], { env: env2 });
+    expect(again.stdout, again.stderr).toBe('hello, world\n'); // the data survived in its Redis
+    expect(await second.stop('SIGTERM')).toBe(0);
+  });
+
+  it('uses servers it is given, warns about a Redis without persistence, and refuses a second worker', { timeout: SLOW }, async () => {
+    const [nats, redis] = await Promise.all([NatsServer.start(), RedisServer.start()]);
+    try {
+      const home = join(dir, 'given');
+      const first = dev(['--dir', home, '--nats-url', nats.url, '--redis-url', redis.url]);
+      await first.waitFor(BANNER_END);
+      expect(exportsOf(first.stdout()).NATS_URL).toBe(nats.url);
+      expect(first.stdout()).not.toMatch(/started here/);
+      expect(first.stderr()).toMatch(/REDIS KEEPS NOTHING ON DISK/); // the worker's startup warning
+
+      const other = await cli(['dev', '--dir', home, '--nats-url', nats.url, '--redis-url', redis.url]);
+      expect(other.code).toBe(6);
+      expect(other.stderr).toMatch(/a secret-svc worker already answers on/);
+      expect(await first.stop('SIGINT')).toBe(0);
+    } finally {
+      await nats.stop();
+      await redis.cleanup();
+    }
+  });
+
+  it('says what to install when it cannot find or start the servers', { timeout: SLOW }, async () => {
+    const r = await cli(['dev', '--dir', join(dir, 'nothing'), '--start-servers'], { env: { PATH: '/nonexistent' } });
+    expect(r.code).toBe(7);
+    expect(r.stderr).toMatch(/nats-server and redis-server not found on PATH/);
+    expect(r.stderr).toContain('docker compose up -d nats redis');
+    expect(r.stderr).toMatch(/apt-get install nats-server redis-server/);
+  });
+});

@@ -1,0 +1,104 @@
+/**
+ * The NATS permissions SECURITY.md recommends, on a real nats-server: the worker serves,
+ * a caller gets its replies on its own inbox prefix, and a caller can neither subscribe to
+ * `_INBOX.>` (other callers' replies) nor to `secret.>` (other callers' requests).
+ */
+import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect, type NatsConnection } from 'nats';
+import { SecretClient } from '../../client/src/index.js';
+import { TestIssuer } from '../helpers/identities.js';
+import { freePort, NatsServer, RedisServer } from '../helpers/servers.js';
+import { testEnv } from '../helpers/worker.js';
+import { SecretService } from '../../src/service.js';
+import { assemblePipeline, type Pipeline } from './assemble.js';
+import { sleep } from './support.js';
+
+/** The configuration of SECURITY.md ("NATS permissions"), with test passwords. */
+const CONFIG = `
+authorization {
+  users = [
+    {
+      user: secret-svc-worker
+      password: worker-pass
+      permissions: {
+        subscribe: { allow: ["secret.>", "$SRV.>"] }
+        allow_responses: true
+      }
+    }
+    {
+      user: deploy-svc
+      password: deploy-pass
+      permissions: {
+        publish: { allow: ["secret.>"] }
+        subscribe: { allow: ["_INBOX_deploy-svc.>"] }
+      }
+    }
+  ]
+}
+`;
+
+/** True when the server refuses the subscription (a permissions violation arrives as an async error). */
+async function subscribeRefused(nc: NatsConnection, subject: string): Promise<boolean> {
+  let refused = false;
+  const watcher = (async () => {
+    for await (const s of nc.status()) if (s.type === 'error' && /permissions violation/i.test(String(s.data))) refused = true;
+  })();
+  const sub = nc.subscribe(subject, { callback: (err) => { if (err && /permissions violation/i.test(err.message)) refused = true; } });
+  await nc.flush();
+  for (let i = 0; i < 40 && !refused; i++) await sleep(25);
+  sub.unsubscribe();
+  void watcher;
+  return refused;
+}
+
+describe('NATS permissions from SECURITY.md', { timeout: 60_000 }, () => {
+  let nats: NatsServer;
+  let redis: RedisServer;
+  let pipeline: Pipeline;
+  let workerNc: NatsConnection;
+  let service: SecretService;
+  let dir: string;
+  const issuer = new TestIssuer();
+  const caller = issuer.caller('deploy-svc');
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'secret-svc-nats-'));
+    const conf = join(dir, 'nats.conf');
+    writeFileSync(conf, CONFIG);
+    nats = await new NatsServer(await freePort(), ['-c', conf]).start();
+    redis = await RedisServer.start();
+    // The worker's own pipeline and service wiring, on a connection with the worker user: the
+    // worker process has no setting for NATS credentials yet (reported), so the test connects it.
+    pipeline = await assemblePipeline(testEnv({ natsUrl: nats.url, redisUrl: redis.url, issuers: [issuer.publicKey] }));
+    workerNc = await connect({ servers: nats.url, user: 'secret-svc-worker', pass: 'worker-pass', noAsyncTraces: true });
+    service = await SecretService.start(workerNc, pipeline.handler, pipeline.config, pipeline.log);
+  });
+
+  afterAll(async () => {
+    await service?.stop();
+    await workerNc?.drain();
+    pipeline?.close();
+    await nats?.stop();
+    await redis?.cleanup();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('serves a caller that uses its own inbox prefix, and refuses it the shared subjects', async () => {
+    const nc = await connect({ servers: `127.0.0.1:${nats.port}`, user: 'deploy-svc', pass: 'deploy-pass', inboxPrefix: '_INBOX_deploy-svc', noAsyncTraces: true });
+    const client = await SecretClient.connect({ nc, credential: caller.credential, key: caller.key, retries: 0, timeoutMs: 5000 });
+    await client.create('deploy-svc/DB', 'pw');
+    expect((await client.read('deploy-svc/DB')).value).toBe('pw');
+
+    const othersReplies = await subscribeRefused(nc, '_INBOX.>');
+    const othersRequests = await subscribeRefused(nc, 'secret.>');
+    console.log(`caller served on its inbox prefix; subscribe _INBOX.> refused: ${othersReplies}; subscribe secret.> refused: ${othersRequests}`);
+    // The probe itself tells an allowed subscription from a refused one.
+    expect(await subscribeRefused(nc, '_INBOX_deploy-svc.probe')).toBe(false);
+    expect(othersReplies).toBe(true);
+    expect(othersRequests).toBe(true);
+    await nc.close();
+  });
+});
