@@ -1,6 +1,6 @@
 /** Decoding a request body: size cap, encoding, envelope structure, then (after auth) the request object. */
 import {
-  BadRequestError, decodePayload, describeIssue, parseEnvelope, requestSchemas, sniffEncoding, TooLargeError,
+  BadRequestError, decodePayload, describeIssue, parseEnvelope, quoteInput, requestSchemas, sniffEncoding, TooLargeError,
   type AnyRequest, type Encoding, type Envelope, type Op,
 } from '../../client/src/protocol/index.js';
 
@@ -17,7 +17,7 @@ export function readRequest(op: Op, envelope: Envelope, encoding: Encoding): Any
   const value = decodePayload(envelope.payload, encoding);
   const claimed = typeof value === 'object' && value !== null ? (value as { op?: unknown }).op : undefined;
   if (typeof claimed === 'string' && claimed !== op) {
-    throw new BadRequestError(`"op" is ${JSON.stringify(claimed.slice(0, 32))} but the request came on the ${op} subject`);
+    throw new BadRequestError(`"op" is ${quoteInput(claimed, 32)} but the request came on the ${op} subject`);
   }
   const parsed = requestSchemas[op].safeParse(value);
   if (!parsed.success) throw new BadRequestError(describeIssue(parsed.error));

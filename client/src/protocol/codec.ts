@@ -1,5 +1,6 @@
 /** Body encodings (PROTOCOL.md §3): JSON when the first non-blank byte is "{", else MessagePack. */
 import { Decoder, Encoder } from '@msgpack/msgpack';
+import { checkMsgpack } from './msgpack-guard.js';
 
 export type Encoding = 'json' | 'msgpack';
 
@@ -24,8 +25,13 @@ const msgpackDecoder = new Decoder({
 const msgpackEncoder = new Encoder({ ignoreUndefined: true });
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** Throws on malformed input; callers map that to their own error. */
+/** Envelopes are one map of scalars and requests a map of scalars and lists: 4 is ample. */
+const MAX_MSGPACK_DEPTH = 4;
+
+/** Throws on malformed input (including bad UTF-8 and deep nesting); callers map that to their own error. */
 export function decodeMsgpack(bytes: Uint8Array): unknown {
+  const problem = checkMsgpack(bytes, MAX_MSGPACK_DEPTH);
+  if (problem !== null) throw new Error(`MessagePack ${problem}`);
   return msgpackDecoder.decode(bytes);
 }
 

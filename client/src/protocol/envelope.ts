@@ -3,7 +3,7 @@ import { randomBytes, type KeyObject } from 'node:crypto';
 import { fromBase64url, toBase64url } from './base64url.js';
 import { decodeJson, decodeMsgpack, decodeUtf8, encodeBody, type Encoding } from './codec.js';
 import { SIGNATURE_CONTEXT, type Op } from './constants.js';
-import { BadRequestError } from './errors.js';
+import { BadRequestError, quoteInput } from './errors.js';
 import { signBytes } from './keys.js';
 
 /** The body could not be decoded at all: the error reply goes out as JSON (PROTOCOL.md §3). */
@@ -64,7 +64,7 @@ export function parseEnvelope(body: Uint8Array, encoding: Encoding): Envelope {
   if (!isPlainObject(raw)) throw new BadRequestError('envelope must be an object');
   const keys = Object.keys(raw);
   const extra = keys.find((k) => k !== 'cred' && k !== 'payload' && k !== 'sig');
-  if (extra !== undefined) throw new BadRequestError(`envelope has an unknown field ${JSON.stringify(extra.slice(0, 64))}`);
+  if (extra !== undefined) throw new BadRequestError(`envelope has an unknown field ${quoteInput(extra)}`);
   const { cred, payload, sig } = raw;
   // Only the type is the envelope's business: what the string holds is the credential
   // check's, which answers 401 for anything that is not a valid credential.

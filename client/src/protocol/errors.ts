@@ -18,6 +18,15 @@ export interface ErrorBody {
   error: { status: number; code: string; message: string };
 }
 
+/**
+ * Quotes caller-supplied text (a field name, an op) for an error message: JSON string
+ * syntax with every non-ASCII character escaped, so the message is one line of plain
+ * ASCII and can travel unchanged in the Nats-Service-Error header.
+ */
+export function quoteInput(text: string, max = 64): string {
+  return JSON.stringify(text.slice(0, max)).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** Base class: never put a secret value in `message`. */
 export class SecretSvcError extends Error {
   readonly status: ErrorStatus;

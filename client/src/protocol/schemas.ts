@@ -1,5 +1,6 @@
 /** Strict request-object schemas (PROTOCOL.md §3–4): unknown fields, wrong types and gaps are 400. */
 import { z } from 'zod';
+import { quoteInput } from './errors.js';
 import {
   isValidKey, MAX_LIST_ENTRIES, MAX_LIST_LIMIT, MAX_READ_KEYS, NONCE_RE, SLUG_RE, type Op,
 } from './constants.js';
@@ -54,7 +55,7 @@ export type ParamsOf<O extends Op> = Omit<z.input<(typeof requestSchemas)[O]>, '
 export function describeIssue(error: z.ZodError): string {
   const issue = error.issues[0];
   if (!issue) return 'invalid request';
-  if (issue.code === 'unrecognized_keys') return `unknown field ${JSON.stringify(String(issue.keys[0]).slice(0, 64))}`;
+  if (issue.code === 'unrecognized_keys') return `unknown field ${quoteInput(String(issue.keys[0]))}`;
   const path = issue.path.map(String).join('.');
   // zod's messages can quote the received input for some codes; keep ours generic then.
   const message = issue.code === 'invalid_value' ? 'has an invalid value' : issue.message;
