@@ -1,10 +1,12 @@
 /** Worker configuration from the environment (PROTOCOL.md §7), validated once at startup. */
 import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'nats';
 import { z } from 'zod';
 import {
   DEFAULT_AUDIENCE, DEFAULT_MAX_CLOCK_SKEW_SECONDS, DEFAULT_MAX_ENVELOPE_BYTES, DEFAULT_MAX_VALUE_BYTES,
   DEFAULT_QUEUE, DEFAULT_SUBJECT_PREFIX, isPublicKeyText,
 } from '../client/src/protocol/index.js';
+import { NATS_AUTH_ENV, natsAuthOptions } from './nats-auth.js';
 import { DEFAULT_REDIS_URL, parseRedisTarget, REDIS_MODES, RedisTargetError, type RedisTarget } from './store/redis-target.js';
 
 export class ConfigError extends Error {}
@@ -15,6 +17,7 @@ const token = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 /** Every variable the worker reads; docker-compose.yml is checked against these names. */
 export const envSchema = z.object({
   NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
+  ...Object.fromEntries(NATS_AUTH_ENV.map((name) => [name, z.string().optional()])) as Record<(typeof NATS_AUTH_ENV)[number], z.ZodOptional<z.ZodString>>,
   // REDIS_URL's default depends on REDIS_MODE (none for cluster / sentinel): see store/redis-target.ts.
   REDIS_URL: z.string().min(1).optional(),
   REDIS_MODE: z.enum(REDIS_MODES, { error: `must be one of ${REDIS_MODES.join(', ')}` }).default('standalone'),
@@ -37,6 +40,8 @@ export const ENV_NAMES = Object.keys(envSchema.shape);
 
 export interface Config {
   natsServers: string[];
+  /** Login and TLS options for NATS (NATS_CREDS, NATS_USER/NATS_PASSWORD, NATS_TOKEN, NATS_TLS_*). */
+  natsAuth: Partial<ConnectionOptions>;
   /** REDIS_URL as given (one URL, or the comma-separated seed nodes / sentinels). */
   redisUrl: string;
   /** Where Redis is, by REDIS_MODE. */
@@ -62,6 +67,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = parsed.data;
   return {
     natsServers: e.NATS_URL.split(',').map((s) => s.trim()).filter(Boolean),
+    natsAuth: parseNatsAuth(e),
     redisUrl: e.REDIS_URL ?? DEFAULT_REDIS_URL,
     redis: parseRedis(e),
     issuers: parseIssuers(e.SECRET_SVC_ISSUERS),
@@ -75,6 +81,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxEnvelopeBytes: e.SECRET_SVC_MAX_ENVELOPE_BYTES,
     logLevel: e.LOG_LEVEL,
   };
+}
+
+function parseNatsAuth(e: z.infer<typeof envSchema>): Partial<ConnectionOptions> {
+  try {
+    return natsAuthOptions(e);
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
 }
 
 function parseRedis(e: z.infer<typeof envSchema>): RedisTarget {

@@ -26,7 +26,7 @@ export async function startWorker(config: Config, log: Logger, opts: { signal?: 
   const redis = createRedis(config.redis);
   redis.on('error', () => {}); // reconnection is logged below, not per failed attempt
   await connectRedis(redis, config.redis, log, opts.signal);
-  watchRedis(redis, log);
+  const unwatchRedis = watchRedis(redis, log);
   try {
     const canary = await checkCanary(redis, keys, sealer);
     const persistence = await checkPersistence(redis);
@@ -34,6 +34,7 @@ export async function startWorker(config: Config, log: Logger, opts: { signal?: 
     const store = new SecretStore(redis, keys);
     const handler = new RequestHandler({ config, store, sealer, log });
     const nc = await connect({
+      ...config.natsAuth,
       servers: config.natsServers,
       name: 'secret-svc-worker',
       maxReconnectAttempts: -1,
@@ -59,6 +60,7 @@ export async function startWorker(config: Config, log: Logger, opts: { signal?: 
       async stop() {
         await service.stop();
         await nc.drain();
+        unwatchRedis(); // closing it ourselves is not an outage
         redis.disconnect();
       },
     };

@@ -3,6 +3,8 @@
  * SECRET_SVC_CREDENTIAL_FILE, SECRET_SVC_KEY_FILE, SECRET_SVC_SUBJECT_PREFIX, SECRET_SVC_AUDIENCE).
  */
 import type { Command } from 'commander';
+import type { ConnectionOptions } from 'nats';
+import { natsAuthOptions } from '../nats-auth.js';
 import { loadIdentity, SecretClient, DEFAULT_AUDIENCE, DEFAULT_SUBJECT_PREFIX, type Identity } from '../../client/src/index.js';
 import { UsageError } from './exit.js';
 
@@ -20,6 +22,8 @@ export interface CliConfig {
   subjectPrefix: string;
   audience: string;
   timeoutMs: number;
+  /** NATS login and TLS, from the same variables the worker reads (NATS_CREDS, NATS_USER, ...). */
+  natsAuth: Partial<ConnectionOptions>;
 }
 
 const env = (name: string): string | undefined => {
@@ -36,7 +40,16 @@ export function cliConfig(cmd: Command): CliConfig {
     subjectPrefix: o.subjectPrefix ?? env('SECRET_SVC_SUBJECT_PREFIX') ?? DEFAULT_SUBJECT_PREFIX,
     audience: o.audience ?? env('SECRET_SVC_AUDIENCE') ?? DEFAULT_AUDIENCE,
     timeoutMs,
+    natsAuth: cliNatsAuth(),
   };
+}
+
+function cliNatsAuth(): Partial<ConnectionOptions> {
+  try {
+    return natsAuthOptions(process.env);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
 }
 
 /** The caller's credential and key; any problem with them is a usage error (exit 2). */
@@ -68,7 +81,7 @@ export async function withClient<T>(cmd: Command, fn: (client: SecretClient) => 
     audience: config.audience,
     timeoutMs: config.timeoutMs,
     // Fail fast when NATS is not there instead of reconnecting forever.
-    natsOptions: { maxReconnectAttempts: 0, timeout: Math.max(config.timeoutMs, 5000) },
+    natsOptions: { ...config.natsAuth, maxReconnectAttempts: 0, timeout: Math.max(config.timeoutMs, 5000) },
   });
   try {
     return await fn(client);

@@ -139,7 +139,8 @@ async function untilSlotServes(cluster: Cluster, onError: (err: Error) => void, 
 }
 
 /** Logs losing and regaining Redis once per outage, not per failed attempt. */
-export function watchRedis(redis: RedisHandle, log: Logger): void {
+/** Logs losing and regaining Redis; returns a function that stops watching (for a clean stop). */
+export function watchRedis(redis: RedisHandle, log: Logger): () => void {
   let down = false;
   const lost = () => {
     if (!down) log.warn('Redis connection lost: answering 503 until it returns');
@@ -155,6 +156,11 @@ export function watchRedis(redis: RedisHandle, log: Logger): void {
     // One lost node takes its slots away while the cluster connection stays up.
     redis.on('-node', (node: Redis) => log.warn({ node: `${node.options.host}:${node.options.port}` }, 'Redis cluster node connection lost'));
   }
+  return () => {
+    redis.off('close', lost);
+    redis.off('reconnecting', lost);
+    redis.removeAllListeners('-node');
+  };
 }
 
 const UNAVAILABLE = new RegExp([

@@ -11,9 +11,7 @@ import { connect, type NatsConnection } from 'nats';
 import { SecretClient } from '../../client/src/index.js';
 import { TestIssuer } from '../helpers/identities.js';
 import { freePort, NatsServer, RedisServer } from '../helpers/servers.js';
-import { testEnv } from '../helpers/worker.js';
-import { SecretService } from '../../src/service.js';
-import { assemblePipeline, type Pipeline } from './assemble.js';
+import { startTestWorker, testEnv } from '../helpers/worker.js';
 import { sleep } from './support.js';
 
 /** The configuration of SECURITY.md ("NATS permissions"), with test passwords. */
@@ -57,9 +55,7 @@ async function subscribeRefused(nc: NatsConnection, subject: string): Promise<bo
 describe('NATS permissions from SECURITY.md', { timeout: 60_000 }, () => {
   let nats: NatsServer;
   let redis: RedisServer;
-  let pipeline: Pipeline;
-  let workerNc: NatsConnection;
-  let service: SecretService;
+  let worker: Awaited<ReturnType<typeof startTestWorker>>;
   let dir: string;
   const issuer = new TestIssuer();
   const caller = issuer.caller('deploy-svc');
@@ -70,17 +66,15 @@ describe('NATS permissions from SECURITY.md', { timeout: 60_000 }, () => {
     writeFileSync(conf, CONFIG);
     nats = await new NatsServer(await freePort(), ['-c', conf]).start();
     redis = await RedisServer.start();
-    // The worker's own pipeline and service wiring, on a connection with the worker user: the
-    // worker process has no setting for NATS credentials yet (reported), so the test connects it.
-    pipeline = await assemblePipeline(testEnv({ natsUrl: nats.url, redisUrl: redis.url, issuers: [issuer.publicKey] }));
-    workerNc = await connect({ servers: nats.url, user: 'secret-svc-worker', pass: 'worker-pass', noAsyncTraces: true });
-    service = await SecretService.start(workerNc, pipeline.handler, pipeline.config, pipeline.log);
+    // The worker logs in as its NATS user from its environment.
+    worker = await startTestWorker(testEnv({
+      natsUrl: nats.url, redisUrl: redis.url, issuers: [issuer.publicKey],
+      extra: { NATS_USER: 'secret-svc-worker', NATS_PASSWORD: 'worker-pass' },
+    }));
   });
 
   afterAll(async () => {
-    await service?.stop();
-    await workerNc?.drain();
-    pipeline?.close();
+    await worker?.stop();
     await nats?.stop();
     await redis?.cleanup();
     if (dir) rmSync(dir, { recursive: true, force: true });

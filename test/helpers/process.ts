@@ -17,7 +17,8 @@ export interface WorkerProcess {
 export async function spawnWorker(env: Record<string, string>, opts: { waitFor?: RegExp; timeoutMs?: number } = {}): Promise<WorkerProcess> {
   const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+    // Readiness is read from the startup log line, so the child logs at least at info.
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env, LOG_LEVEL: env.LOG_LEVEL && env.LOG_LEVEL !== 'silent' ? env.LOG_LEVEL : 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
