@@ -2,10 +2,17 @@
  * Startup check of what Redis keeps on disk (`CONFIG GET appendonly` and `save`): secrets
  * live only in Redis, so a Redis without persistence loses all of them when it restarts.
  */
-import type { Cluster, Redis } from 'ioredis';
+import { Cluster, type Redis } from 'ioredis';
 
 /** Returns a warning for the operator, or undefined when Redis persists every write (AOF). */
 export async function checkPersistence(redis: Redis | Cluster): Promise<string | undefined> {
+  // In a cluster, CONFIG goes to one node: ask every master and report a problem on any.
+  const nodes = redis instanceof Cluster ? redis.nodes('master') : [redis];
+  const warnings = await Promise.all(nodes.map(checkNode));
+  return warnings.find((w) => w !== undefined);
+}
+
+async function checkNode(redis: Redis): Promise<string | undefined> {
   let appendonly: string | undefined;
   let save: string | undefined;
   try {
@@ -25,7 +32,7 @@ export async function checkPersistence(redis: Redis | Cluster): Promise<string |
     'since the last snapshot; turn on AOF (appendonly yes, appendfsync everysec)';
 }
 
-async function configGet(redis: Redis | Cluster, name: string): Promise<string | undefined> {
+async function configGet(redis: Redis, name: string): Promise<string | undefined> {
   const reply = (await redis.call('CONFIG', 'GET', name)) as unknown;
   // RESP2 replies [name, value]; keep to that shape.
   return Array.isArray(reply) && typeof reply[1] === 'string' ? reply[1] : undefined;
