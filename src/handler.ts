@@ -12,6 +12,7 @@ import { checkSignature } from './auth/signature.js';
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
 import { operations } from './ops/index.js';
+import { KeyedQueue } from './ops/keyed-queue.js';
 import { readEnvelope, readRequest } from './request/decode.js';
 import { requestDigest } from './store/outcome.js';
 import type { SecretStore } from './store/secret-store.js';
@@ -34,6 +35,7 @@ export interface HandlerDeps {
 
 export class RequestHandler {
   private readonly credentials: CredentialVerifier;
+  private readonly writes = new KeyedQueue();
 
   constructor(private readonly deps: HandlerDeps) {
     this.credentials = new CredentialVerifier(deps.config.issuers, deps.config.maxClockSkewMs);
@@ -71,6 +73,7 @@ export class RequestHandler {
           store: this.deps.store,
           sealer: this.deps.sealer,
           maxValueBytes: config.maxValueBytes,
+          writes: this.writes,
           now: new Date(now),
         },
         request as never,

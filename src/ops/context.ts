@@ -2,6 +2,7 @@
 import type { Caller } from '../auth/caller.js';
 import type { NonceClaim, SecretStore } from '../store/secret-store.js';
 import type { Sealer } from '../store/seal.js';
+import type { KeyedQueue } from './keyed-queue.js';
 
 export interface OpContext {
   caller: Caller;
@@ -9,5 +10,7 @@ export interface OpContext {
   store: SecretStore;
   sealer: Sealer;
   maxValueBytes: number;
+  /** This worker's queue of writes per key (see KeyedQueue). */
+  writes: KeyedQueue;
   now: Date;
 }

@@ -16,15 +16,27 @@ export type Plan =
   | { reject: SecretSvcError }
   | { command: Omit<WriteCommand, 'successOutcome' | 'conflictOutcome' | 'key'>; reply: Record<string, unknown>; conflict: ConflictError };
 
-export async function applyWrite(
+export function applyWrite(
   ctx: OpContext,
   key: string,
   plan: (current: StoredRecord | undefined) => Plan,
   options: { readsCurrent: boolean },
 ): Promise<Record<string, unknown>> {
+  // A create needs no current record, so it cannot go stale: no need to queue it.
+  return options.readsCurrent ? ctx.writes.run(key, () => decideAndCommit(ctx, key, plan, true)) : decideAndCommit(ctx, key, plan, false);
+}
+
+async function decideAndCommit(
+  ctx: OpContext,
+  key: string,
+  plan: (current: StoredRecord | undefined) => Plan,
+  readsCurrent: boolean,
+): Promise<Record<string, unknown>> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    // Another worker changed the record between our read and commit: let it finish first.
+    if (attempt > 0) await new Promise((r) => setTimeout(r, Math.random() * 2 * attempt));
     let current: StoredRecord | undefined;
-    if (options.readsCurrent) {
+    if (readsCurrent) {
       const peek = await ctx.store.peek(ctx.nonce, key);
       if (peek.used !== undefined) return replayReply(peek.used, ctx.nonce.digest);
       current = peek.record;

@@ -171,8 +171,11 @@ export class RedisSentinelSet {
     const fromPort = await this.masterPort();
     const [from, to] = fromPort === this.master.port ? [this.master, this.replica] : [this.replica, this.master];
     await redisCli(this.sentinel.port, 'sentinel', 'failover', this.masterName);
+    // Done when the old master has been turned into a replica too: until then it still takes
+    // writes that the new master will never see (Sentinel's asynchronous failover window).
     await waitUntil('the failover', async () =>
-      (await this.masterPort()) === to.port && infoField(await redisCli(to.port, 'info', 'replication'), 'role') === 'master');
+      (await this.masterPort()) === to.port && infoField(await redisCli(to.port, 'info', 'replication'), 'role') === 'master' &&
+      infoField(await redisCli(from.port, 'info', 'replication'), 'role') === 'slave');
     return { from, to };
   }
 

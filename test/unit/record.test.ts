@@ -40,3 +40,26 @@ describe('record fields', () => {
     for (const value of byName.values()) expect(Buffer.byteLength(value)).toBeLessThanOrEqual(64);
   });
 });
+
+describe('KeyedQueue', () => {
+  it('runs tasks of one key in order, one at a time, and forgets idle keys', async () => {
+    const { KeyedQueue } = await import('../../src/ops/keyed-queue.js');
+    const queue = new KeyedQueue();
+    const log: string[] = [];
+    let running = 0;
+    const task = (name: string, fail = false) => async () => {
+      running++;
+      expect(running).toBe(1);
+      await new Promise((r) => setTimeout(r, 5));
+      log.push(name);
+      running--;
+      if (fail) throw new Error(name);
+      return name;
+    };
+    const results = await Promise.allSettled([queue.run('k', task('a')), queue.run('k', task('b', true)), queue.run('k', task('c'))]);
+    expect(log).toEqual(['a', 'b', 'c']);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    await new Promise((r) => setTimeout(r, 0));
+    expect(queue.size).toBe(0);
+  });
+});
