@@ -61,7 +61,8 @@ export function parseRecord(fields: readonly Field[]): StoredRecord | undefined 
   const version = Number(v.toString());
   const acl = parseAcl(a ? a.toString() : '');
   const [createdAt, createdBy] = parseStamp(c);
-  const [updatedAt, updatedBy] = parseStamp(u);
+  // Never-updated records repeat their created stamp: skip formatting the date twice.
+  const [updatedAt, updatedBy] = u && c && u.toString() === c.toString() ? [createdAt, createdBy] : parseStamp(u);
   if (!Number.isSafeInteger(version) || !acl || !createdAt || !updatedAt) {
     throw new IntegrityError('stored record is malformed');
   }

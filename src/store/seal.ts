@@ -8,6 +8,7 @@
  * the binding into the key instead of storing a tag keeps small records small.
  */
 import { createHmac, randomBytes } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import nacl from 'tweetnacl';
 import { InternalError } from '../../client/src/protocol/index.js';
 
@@ -22,6 +23,8 @@ export class IntegrityError extends InternalError {}
 export class Sealer {
   /** A short public fingerprint of the key: records say which key sealed them. */
   readonly keyId: Buffer;
+  // Deriving a subkey (HMAC) costs more than opening a small box; hot secrets reuse theirs.
+  private readonly subkeys = new LRUCache<string, Uint8Array>({ max: 10_000 });
 
   constructor(private readonly key: Uint8Array) {
     if (key.length !== nacl.secretbox.keyLength) throw new Error('encryption key must be 32 bytes');
@@ -59,6 +62,11 @@ export class Sealer {
   }
 
   private subkey(binding: string): Uint8Array {
-    return createHmac('sha256', this.key).update('secret-svc/record\0').update(binding).digest();
+    let subkey = this.subkeys.get(binding);
+    if (!subkey) {
+      subkey = createHmac('sha256', this.key).update('secret-svc/record\0').update(binding).digest();
+      this.subkeys.set(binding, subkey);
+    }
+    return subkey;
   }
 }
