@@ -30,3 +30,13 @@ export function flipByte(bytes: Uint8Array, index: number, mask = 0x01): Buffer 
   copy[index] = copy[index]! ^ mask;
   return copy;
 }
+
+/** The error a call throws (fails the test when it does not throw). */
+export function thrownBy(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected a throw');
+}

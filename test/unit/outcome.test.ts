@@ -5,6 +5,7 @@ import {
   BadRequestError, ConflictError, ForbiddenError, NotFoundError, SecretSvcError, TooLargeError, UnauthenticatedError,
 } from '../../client/src/protocol/index.js';
 import { errorOutcome, replayReply, requestDigest, successOutcome } from '../../src/store/outcome.js';
+import { thrownBy } from './fixtures.js';
 
 const digest = requestDigest(randomBytes(64));
 const otherDigest = requestDigest(randomBytes(64));
@@ -17,15 +18,6 @@ const metadata = {
   version: 1, createdAt: '2025-11-24T16:00:00.000Z', updatedAt: '2025-11-24T16:00:00.000Z',
   createdBy: 'deploy-svc', updatedBy: 'deploy-svc',
 };
-
-function thrownBy(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a throw');
-}
 
 describe('requestDigest', () => {
   it('is stable for one signature and differs between signatures', () => {

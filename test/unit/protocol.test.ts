@@ -7,21 +7,12 @@ import {
   UnauthenticatedError, UnavailableError, UndecodableBodyError, type Encoding, type Op,
 } from '../../client/src/protocol/index.js';
 import { readEnvelope, readRequest } from '../../src/request/decode.js';
-import { loadVectors } from './fixtures.js';
+import { loadVectors, thrownBy } from './fixtures.js';
 
 const v = loadVectors();
 const CRED = v.credential.text;
 const SIG64 = Buffer.from(v.msgpack.sigHex, 'hex');
 const JSON_SIG = v.json.sig;
-
-function thrownBy(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a throw');
-}
 
 const jsonBody = (obj: unknown) => Buffer.from(JSON.stringify(obj), 'utf8');
 const validJson = { cred: CRED, payload: v.json.payload, sig: JSON_SIG };
