@@ -2,12 +2,24 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // Integration files each start their own servers; two at a time suits a 2-core machine.
     maxWorkers: 2,
     // CI also keeps a JSON summary, from which .ci/run prints one plain "N passed, N failed" line.
     reporters: process.env.CI ? ['default', ['json', { outputFile: '.vitest-results.json' }]] : ['default'],
+    projects: [
+      { extends: true, test: { name: 'all', include: ['test/**/*.test.ts'] } },
+      {
+        // The integration suite once more, against a 3-master Redis Cluster (see test/helpers/stack.ts).
+        extends: true,
+        test: {
+          name: 'integration on Redis Cluster',
+          include: ['test/integration/**/*.test.ts'],
+          exclude: ['test/integration/lifecycle.test.ts'], // spawns its own standalone workers
+          env: { TEST_REDIS_MODE: 'cluster' },
+        },
+      },
+    ],
   },
 });

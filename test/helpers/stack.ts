@@ -2,11 +2,17 @@
  * One integration "stack": its own nats-server and redis-server on free ports, a trusted
  * issuer, one in-process worker (more on demand), a plain NATS connection for raw requests,
  * and SecretClients on demand. stop() tears everything down that it started.
+ *
+ * With TEST_REDIS_MODE=cluster (the "integration on Redis Cluster" vitest project) the Redis
+ * is a 3-master Redis Cluster and the worker runs with REDIS_MODE=cluster; `redis` is then
+ * the master that owns the deployment's hash slot, so stopping it takes the data away and a
+ * direct connection to it sees every key.
  */
 import { Redis } from 'ioredis';
 import { connect, type NatsConnection } from 'nats';
 import { SecretClient, type ClientOptions, type Encoding } from '../../client/src/index.js';
 import { TestIssuer, type TestCaller } from './identities.js';
+import { RedisCluster } from './cluster.js';
 import { NatsServer, RedisServer } from './servers.js';
 import { startTestWorker, testEnv } from './worker.js';
 
@@ -28,10 +34,33 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
+export const CLUSTER_MODE = process.env.TEST_REDIS_MODE === 'cluster';
+
+interface RedisUnderTest {
+  /** The server holding the data (in a cluster: the master of the `{s}` slot). */
+  server: RedisServer;
+  env: Record<string, string>;
+  cleanup(): Promise<void>;
+}
+
+async function startRedis(prefix: string): Promise<RedisUnderTest> {
+  if (!CLUSTER_MODE) {
+    const server = await RedisServer.start();
+    return { server, env: {}, cleanup: () => server.cleanup() };
+  }
+  const cluster = await RedisCluster.start();
+  return {
+    server: await cluster.ownerOf(`${prefix}{s}:all`),
+    env: { REDIS_MODE: 'cluster', REDIS_URL: cluster.url() },
+    cleanup: () => cluster.cleanup(),
+  };
+}
+
 export async function startStack(o: { extra?: Record<string, string>; key?: string } = {}): Promise<Stack> {
-  const [nats, redis] = await Promise.all([NatsServer.start(), RedisServer.start()]);
+  const [nats, store] = await Promise.all([NatsServer.start(), startRedis(o.extra?.SECRET_SVC_REDIS_PREFIX ?? 'secret-svc:')]);
+  const redis = store.server;
   const issuer = new TestIssuer();
-  const env = testEnv({ natsUrl: nats.url, redisUrl: redis.url, issuers: [issuer.publicKey], key: o.key, extra: o.extra });
+  const env = testEnv({ natsUrl: nats.url, redisUrl: redis.url, issuers: [issuer.publicKey], key: o.key, extra: { ...o.extra, ...store.env } });
   const workers: TestWorker[] = [];
   const clients: SecretClient[] = [];
   const redisClients: Redis[] = [];
@@ -65,7 +94,7 @@ export async function startStack(o: { extra?: Record<string, string>; key?: stri
       await Promise.allSettled(workers.map((w) => w.stop()));
       await nc.close().catch(() => {});
       await nats.stop();
-      await redis.cleanup();
+      await store.cleanup();
     },
   };
 }
