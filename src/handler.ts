@@ -4,7 +4,7 @@
  * becomes an error reply in the request's encoding.
  */
 import {
-  encodeBody, InternalError, SecretSvcError, sniffEncoding, UndecodableBodyError, WRITE_OPS, type Encoding, type Op,
+  encodeBody, InternalError, SecretSvcError, sniffEncoding, TooLargeError, UndecodableBodyError, WRITE_OPS, type Encoding, type Op,
 } from '../client/src/protocol/index.js';
 import { CredentialVerifier } from './auth/credentials.js';
 import { checkHead, nonceTtlMs } from './auth/freshness.js';
@@ -31,6 +31,8 @@ export interface HandlerDeps {
   store: SecretStore;
   sealer: Sealer;
   log: Logger;
+  /** The largest reply the bus takes (the server's max_payload). */
+  maxReplyBytes: () => number;
 }
 
 export class RequestHandler {
@@ -41,7 +43,8 @@ export class RequestHandler {
     this.credentials = new CredentialVerifier(deps.config.issuers, deps.config.maxClockSkewMs);
   }
 
-  async handle(op: Op, body: Uint8Array): Promise<HandledReply> {
+  /** `requestId` only labels log lines (a worker-local sequence number). */
+  async handle(op: Op, body: Uint8Array, requestId = 0): Promise<HandledReply> {
     const { config } = this.deps;
     let encoding: Encoding = sniffEncoding(body);
     let slug: string | undefined;
@@ -78,17 +81,24 @@ export class RequestHandler {
         },
         request as never,
       );
-      return { body: encodeBody(result, encoding), error: undefined, slug, key };
+      const replyBody = encodeBody(result, encoding);
+      // NATS refuses a message over its max_payload; say so instead of leaving the caller to time out.
+      if (replyBody.byteLength > this.deps.maxReplyBytes()) {
+        throw new TooLargeError(`reply would be ${replyBody.byteLength} bytes, over the bus limit of ${this.deps.maxReplyBytes()}: ask for fewer keys`);
+      }
+      return { body: replyBody, error: undefined, slug, key };
     } catch (err) {
-      const error = err instanceof SecretSvcError ? err : this.unexpected(op, err);
-      if (error.status >= 500 && err instanceof SecretSvcError) this.deps.log.error({ op, slug, key, status: error.status, err: error.message }, 'request failed');
+      const error = err instanceof SecretSvcError ? err : this.unexpected(requestId, op, err);
+      if (error.status >= 500 && err instanceof SecretSvcError) {
+        this.deps.log.error({ req: requestId, op, slug, key, status: error.status, err: error.message }, 'request failed');
+      }
       return { body: encodeBody(error.toBody(), encoding), error, slug, key };
     }
   }
 
-  private unexpected(op: Op, err: unknown): SecretSvcError {
+  private unexpected(requestId: number, op: Op, err: unknown): SecretSvcError {
     // Only the error's class and message are logged; the worker never builds a message from a value.
-    this.deps.log.error({ op, err: err instanceof Error ? `${err.name}: ${err.message}` : String(err) }, 'unexpected error');
+    this.deps.log.error({ req: requestId, op, err: err instanceof Error ? `${err.name}: ${err.message}` : String(err) }, 'unexpected error');
     return new InternalError('internal error');
   }
 }

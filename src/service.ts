@@ -20,6 +20,7 @@ export interface ServiceOptions {
 
 export class SecretService {
   private readonly inFlight = new Set<Promise<void>>();
+  private requestSeq = 0;
 
   private constructor(private readonly service: Service, readonly stats: Map<Op, EndpointStats>) {}
 
@@ -58,9 +59,10 @@ export class SecretService {
 
   private dispatch(op: Op, msg: ServiceMsg, handler: RequestHandler, stats: EndpointStats, log: Logger): void {
     const started = process.hrtime.bigint();
+    const requestId = ++this.requestSeq;
     stats.inFlight++;
     const work = handler
-      .handle(op, msg.data)
+      .handle(op, msg.data, requestId)
       .then((reply) => {
         const { error } = reply;
         if (error) {
@@ -73,9 +75,9 @@ export class SecretService {
         }
         const durationNs = process.hrtime.bigint() - started;
         stats.record(durationNs, error);
-        log.debug({ op, slug: reply.slug, key: reply.key, status: error ? error.status : 200, ms: Number(durationNs) / 1e6 }, 'request');
+        log.debug({ req: requestId, op, slug: reply.slug, key: reply.key, status: error ? error.status : 200, ms: Number(durationNs) / 1e6 }, 'request');
       })
-      .catch((err: unknown) => log.error({ op, err: err instanceof Error ? err.message : String(err) }, 'reply failed'))
+      .catch((err: unknown) => log.error({ req: requestId, op, err: err instanceof Error ? err.message : String(err) }, 'reply failed'))
       .finally(() => {
         stats.inFlight--;
         this.inFlight.delete(work);

@@ -12,6 +12,9 @@ import { describeRedisTarget } from './store/redis-target.js';
 import { Sealer } from './store/seal.js';
 import { SecretStore } from './store/secret-store.js';
 
+/** nats-server's default max_payload, until the connected server says otherwise. */
+const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
+
 export interface Worker {
   nc: NatsConnection;
   redis: RedisHandle;
@@ -32,8 +35,9 @@ export async function startWorker(config: Config, log: Logger, opts: { signal?: 
     const persistence = await checkPersistence(redis);
     if (persistence) log.warn({ redis: describeRedisTarget(config.redis) }, persistence);
     const store = new SecretStore(redis, keys);
-    const handler = new RequestHandler({ config, store, sealer, log });
-    const nc = await connect({
+    let nc: NatsConnection | undefined;
+    const handler = new RequestHandler({ config, store, sealer, log, maxReplyBytes: () => nc?.info?.max_payload ?? DEFAULT_MAX_PAYLOAD });
+    nc = await connect({
       ...config.natsAuth,
       servers: config.natsServers,
       name: 'secret-svc-worker',

@@ -28,6 +28,6 @@ export async function assemblePipeline(env: Record<string, string>): Promise<Pip
   redis.on('error', () => {});
   await connectRedis(redis, config.redis, log);
   await checkCanary(redis, keys, sealer);
-  const handler = new RequestHandler({ config, store: new SecretStore(redis, keys), sealer, log });
+  const handler = new RequestHandler({ config, store: new SecretStore(redis, keys), sealer, log, maxReplyBytes: () => 1024 * 1024 });
   return { config, handler, log, close: () => redis.disconnect() };
 }
