@@ -63,7 +63,7 @@ export class RequestHandler {
       checkSignature(cred, envelope);
       const request = readRequest(op, envelope, encoding);
       key = 'key' in request ? request.key : undefined;
-      checkHead(request, op, config.audience, config.maxClockSkewMs, now);
+      checkHead(request, config.audience, config.maxClockSkewMs, now);
       const result = await operations[op](
         {
           caller: cred,

@@ -1,6 +1,6 @@
 /** Decoding a request body: size cap, encoding, envelope structure, then (after auth) the request object. */
 import {
-  BadRequestError, decodePayload, describeIssue, parseEnvelope, quoteInput, requestSchemas, sniffEncoding, TooLargeError,
+  BadRequestError, decodePayload, describeIssue, parseEnvelope, quoteInput, requestSchemas, TooLargeError,
   type AnyRequest, type Encoding, type Envelope, type Op,
 } from '../../client/src/protocol/index.js';
 
@@ -9,8 +9,6 @@ export function readEnvelope(body: Uint8Array, encoding: Encoding, maxBytes: num
   if (body.byteLength > maxBytes) throw new TooLargeError(`request body is larger than ${maxBytes} bytes`);
   return parseEnvelope(body, encoding);
 }
-
-export { sniffEncoding };
 
 /** The request object of a verified envelope, checked against the subject's strict schema. */
 export function readRequest(op: Op, envelope: Envelope, encoding: Encoding): AnyRequest {
