@@ -8,10 +8,12 @@ import {
   ERROR_CODE_HEADER, ERROR_MESSAGE_HEADER, OPS, SERVICE_NAME, subjectFor, type Op,
 } from '../client/src/protocol/index.js';
 import type { RequestHandler } from './handler.js';
+import { VERSION } from './version.js';
 import type { Logger } from './log.js';
 import { EndpointStats } from './stats.js';
 
-export const SERVICE_VERSION = '1.0.0';
+/** The micro service version is the package's. */
+export const SERVICE_VERSION = VERSION;
 
 export interface ServiceOptions {
   subjectPrefix: string;

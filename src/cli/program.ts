@@ -13,6 +13,7 @@ import { register as registerSet } from './commands/set.js';
 import { register as registerSign } from './commands/sign.js';
 import { register as registerWhoami } from './commands/whoami.js';
 import { register as registerWrite } from './commands/write.js';
+import { VERSION } from '../version.js';
 import { errorLine, EXIT, EXIT_CODES_HELP, exitCodeFor } from './exit.js';
 
 const ENV_HELP = `Environment (flags win):
@@ -20,11 +21,14 @@ const ENV_HELP = `Environment (flags win):
   SECRET_SVC_CREDENTIAL_FILE   file holding your credential (or SECRET_SVC_CREDENTIAL: the text)
   SECRET_SVC_KEY_FILE          your private key (JWK file, from \`secret-svc keygen\`)
   SECRET_SVC_SUBJECT_PREFIX    subject prefix (default secret)
-  SECRET_SVC_AUDIENCE          audience (default secret-svc)`;
+  SECRET_SVC_AUDIENCE          audience (default secret-svc)
+  NATS_CREDS | NATS_USER + NATS_PASSWORD | NATS_TOKEN, NATS_TLS_CA/CERT/KEY   NATS login and TLS`;
+
 
 export function buildProgram(): Command {
   const program = new Command('secret-svc')
     .description('A secret store over NATS: the worker, key and credential tools, and a client.')
+    .version(VERSION, '-V, --version')
     .option('--nats-url <url>', 'NATS server(s), comma-separated (env NATS_URL)')
     .option('--credential-file <file>', 'credential file (env SECRET_SVC_CREDENTIAL_FILE)')
     .option('--key-file <file>', 'private key JWK file (env SECRET_SVC_KEY_FILE)')

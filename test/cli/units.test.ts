@@ -1,4 +1,5 @@
 /** Pure pieces of the CLI: dotenv text, durations, the exit-code map. */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ConflictError, ForbiddenError, NotFoundError, UnauthenticatedError, UnavailableError, BadRequestError, InternalError } from '../../client/src/index.js';
 import { formatDotenvLine, parseDotenv } from '../../src/cli/dotenv.js';
@@ -43,5 +44,15 @@ describe('exit codes', () => {
       exitCodeFor(new ConflictError('x')), exitCodeFor(new UnavailableError('x')), exitCodeFor(new BadRequestError('x')),
       exitCodeFor(new UsageError('x')), exitCodeFor(new InternalError('x')), exitCodeFor(new Error('x')),
     ]).toEqual([3, 4, 5, 6, 7, 2, 2, 1, 1]);
+  });
+});
+
+describe('version', () => {
+  it('is the package version, for the CLI and the micro service', async () => {
+    const { VERSION } = await import('../../src/version.js');
+    const { SERVICE_VERSION } = await import('../../src/service.js');
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(VERSION).toBe(pkg.version);
+    expect(SERVICE_VERSION).toBe(pkg.version);
   });
 });
