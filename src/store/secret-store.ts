@@ -60,8 +60,8 @@ export class SecretStore {
   async list(nonce: NonceClaim, index: string, min: string, max: string, count: number): Promise<Listed[]> {
     const reply = await this.run('list', [nonce.key, index], [nonce.ttlMs, min, max, count, this.keys.recordPrefix]);
     if (!Array.isArray(reply)) throw REPLAYED();
-    const [keys, records] = reply as [string[], (string | null)[][]];
-    return keys.map((key, i) => ({ key, record: parseRecord(records[i]!) }));
+    const [keys, records] = reply as [string[], (string | null)[]];
+    return keys.map((key, i) => ({ key, record: records[i] ? parseRecord(records[i].split('\n')) : undefined }));
   }
 
   /** What a write decides on: the nonce's stored value, if used, and the current record. */

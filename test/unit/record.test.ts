@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { aclField, newRecordFields, parseRecord, RECORD_FIELDS, stampField } from '../../src/store/record.js';
+import { aclField, isoTime, newRecordFields, parseRecord, RECORD_FIELDS, stampField } from '../../src/store/record.js';
 import { IntegrityError, Sealer } from '../../src/store/seal.js';
 
 const acl = (readers: string[], writers: string[], deleters: string[]) => ({ readers, writers, deleters });
@@ -38,6 +38,14 @@ describe('record fields', () => {
     expect(sealer.open('k\0a', record.sealed!)).toBe('v4lue');
     // Each field of a small secret stays within Redis's compact (listpack) limit of 64 bytes.
     for (const value of byName.values()) expect(Buffer.byteLength(value)).toBeLessThanOrEqual(64);
+  });
+});
+
+describe('isoTime', () => {
+  it('formats exactly as Date#toISOString', () => {
+    const samples = [0, 1, 999, 1764349285542, 253402300799999, 253402300800000, -1, -62167219200001, 8.64e15, -8.64e15];
+    for (let i = 0; i < 2000; i++) samples.push(Math.floor((Math.random() - 0.3) * 1e14));
+    for (const ms of samples) expect(isoTime(ms)).toBe(new Date(ms).toISOString());
   });
 });
 

@@ -10,7 +10,8 @@
   ARGV[5]  record key prefix; records share the index's hash tag, hence its slot
 
   Returns 0 when the nonce was already used; otherwise {keys, records} where
-  records[i] = {v, a, c, u} of keys[i] (false fields if the record vanished).
+  records[i] is "v\na\nc\nu" of keys[i] (none of those fields can hold a newline), or
+  false if the record vanished. One string per record keeps a page of 100 cheap to decode.
 ]]
 if not redis.call('SET', KEYS[1], 'r', 'NX', 'PX', ARGV[1]) then
   return 0
@@ -18,6 +19,11 @@ end
 local keys = redis.call('ZRANGEBYLEX', KEYS[2], ARGV[2], ARGV[3], 'LIMIT', 0, tonumber(ARGV[4]))
 local records = {}
 for i = 1, #keys do
-  records[i] = redis.call('HMGET', ARGV[5] .. keys[i], 'v', 'a', 'c', 'u')
+  local f = redis.call('HMGET', ARGV[5] .. keys[i], 'v', 'a', 'c', 'u')
+  if f[1] then
+    records[i] = f[1] .. '\n' .. (f[2] or '') .. '\n' .. (f[3] or '') .. '\n' .. (f[4] or '')
+  else
+    records[i] = false
+  end
 end
 return { keys, records }
