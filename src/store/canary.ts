@@ -4,7 +4,7 @@
  */
 import type { Cluster, Redis } from 'ioredis';
 import type { RedisKeys } from './keys.js';
-import { bindingOf, parseRecord, RECORD_FIELDS } from './record.js';
+import { bindingOf, parseHashFields, RECORD_FIELDS } from './record.js';
 import { IntegrityError, Sealer } from './seal.js';
 
 const CANARY_BINDING = 'canary';
@@ -21,7 +21,7 @@ export async function checkCanary(redis: Redis | Cluster, keys: RedisKeys, seale
   // No canary yet: if data exists anyway (canary deleted, older data), prove the key on one record.
   const [first] = await redis.zrange(keys.all, 0, 0);
   if (first !== undefined) {
-    const record = parseRecord(await redis.hmgetBuffer(keys.record(first), ...RECORD_FIELDS));
+    const record = parseHashFields(await redis.hmgetBuffer(keys.record(first), ...RECORD_FIELDS));
     if (record?.sealed) openOrRefuse(sealer, bindingOf(first, record.aclField), record.sealed, 'an existing record');
   }
   await redis.set(keys.canary, sealer.seal(CANARY_BINDING, CANARY_TEXT), 'NX');

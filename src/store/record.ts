@@ -54,9 +54,9 @@ export function newRecordFields(acl: string, stamp: string, sealed: Buffer): (st
   return ['v', '1', 'a', acl, 'c', stamp, 'u', stamp, 'h', h, 'b', b];
 }
 
-/** Fields in RECORD_FIELDS order (h and b may be absent); undefined when the record does not exist. */
-export function parseRecord(fields: readonly Field[]): StoredRecord | undefined {
-  const [v, a, c, u, h, b] = fields;
+/** The text fields v, a, c, u and the sealed value; undefined when the record does not exist. */
+export function parseRecord(fields: readonly Field[], sealed?: Buffer): StoredRecord | undefined {
+  const [v, a, c, u] = fields;
   if (!v) return undefined;
   const version = Number(v.toString());
   const acl = parseAcl(a ? a.toString() : '');
@@ -71,8 +71,31 @@ export function parseRecord(fields: readonly Field[]): StoredRecord | undefined 
     acl,
     aclField: a ? a.toString() : '',
     createdAt, createdBy, updatedAt, updatedBy,
-    sealed: h && b ? Buffer.concat([h as Buffer, b as Buffer]) : undefined,
+    sealed: sealed && sealed.length > 0 ? sealed : undefined,
   };
+}
+
+/** A record as HMGET of RECORD_FIELDS returns it. */
+export function parseHashFields(fields: readonly Field[]): StoredRecord | undefined {
+  const [h, b] = [fields[4], fields[5]];
+  return parseRecord(fields, h && b ? Buffer.concat([Buffer.from(h), Buffer.from(b)]) : undefined);
+}
+
+/**
+ * A record as the read scripts return it: "v\na\nc\nu\n" followed by the sealed value's
+ * header and box (binary). One string per record instead of six keeps replies cheap to decode.
+ */
+export function parsePackedRecord(packed: Buffer | null | false | undefined): StoredRecord | undefined {
+  if (!packed) return undefined;
+  const fields: Buffer[] = [];
+  let from = 0;
+  for (let i = 0; i < 4; i++) {
+    const nl = packed.indexOf(0x0a, from);
+    if (nl < 0) throw new IntegrityError('stored record is malformed');
+    fields.push(packed.subarray(from, nl));
+    from = nl + 1;
+  }
+  return parseRecord(fields, packed.subarray(from));
 }
 
 export function metadataOf(key: string, r: Pick<StoredRecord, 'version' | 'acl' | 'createdAt' | 'createdBy' | 'updatedAt' | 'updatedBy'>): SecretMetadata {

@@ -2,7 +2,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import { UnauthenticatedError } from '../../client/src/protocol/index.js';
 import type { RedisKeys } from './keys.js';
-import { parseRecord, sealedFields, type StoredRecord } from './record.js';
+import { parsePackedRecord, parseRecord, sealedFields, type StoredRecord } from './record.js';
 import { toStoreError } from './redis.js';
 import { loadScripts, type ScriptRunner } from './scripts.js';
 
@@ -53,7 +53,7 @@ export class SecretStore {
   async read(nonce: NonceClaim, keys: string[]): Promise<(StoredRecord | undefined)[]> {
     const reply = await this.run('read', [nonce.key, ...keys.map((k) => this.keys.record(k))], [nonce.ttlMs]);
     if (!Array.isArray(reply)) throw REPLAYED();
-    return reply.map((fields) => parseRecord(fields as Buffer[]));
+    return reply.map((packed) => parsePackedRecord(packed as Buffer | null));
   }
 
   /** Claims the nonce and reads up to `count` index entries between the lex bounds. */
@@ -66,8 +66,8 @@ export class SecretStore {
 
   /** What a write decides on: the nonce's stored value, if used, and the current record. */
   async peek(nonce: NonceClaim, key: string): Promise<{ used: string | undefined; record: StoredRecord | undefined }> {
-    const [used, fields] = (await this.run('peek', [nonce.key, this.keys.record(key)], [])) as [Buffer | null, Buffer[]];
-    return { used: used ? used.toString() : undefined, record: parseRecord(fields) };
+    const [used, packed] = (await this.run('peek', [nonce.key, this.keys.record(key)], [])) as [Buffer | null, Buffer | null];
+    return { used: used ? used.toString() : undefined, record: parsePackedRecord(packed) };
   }
 
   async write(nonce: NonceClaim, c: WriteCommand): Promise<WriteResult> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { aclField, isoTime, newRecordFields, parseRecord, RECORD_FIELDS, stampField } from '../../src/store/record.js';
+import { aclField, isoTime, newRecordFields, parseHashFields, parsePackedRecord, parseRecord, RECORD_FIELDS, stampField } from '../../src/store/record.js';
 import { IntegrityError, Sealer } from '../../src/store/seal.js';
 
 const acl = (readers: string[], writers: string[], deleters: string[]) => ({ readers, writers, deleters });
@@ -33,8 +33,14 @@ describe('record fields', () => {
     const fields = newRecordFields('a', stampField(0, 'a'), sealed);
     const byName = new Map<string, string | Buffer>();
     for (let i = 0; i < fields.length; i += 2) byName.set(fields[i] as string, fields[i + 1]!);
-    const record = parseRecord(RECORD_FIELDS.map((f) => byName.get(f) ?? null))!;
+    const record = parseHashFields(RECORD_FIELDS.map((f) => byName.get(f) ?? null))!;
     expect(record.sealed!.equals(sealed)).toBe(true);
+    // As the read scripts pack it: text fields, newline-separated, then the binary parts.
+    const text = ['v', 'a', 'c', 'u'].map((f) => String(byName.get(f))).join('\n');
+    const packed = Buffer.concat([Buffer.from(`${text}\n`), sealed]);
+    expect(parsePackedRecord(packed)).toEqual(record);
+    expect(parsePackedRecord(null)).toBeUndefined();
+    expect(() => parsePackedRecord(Buffer.from('1\nabc'))).toThrow(IntegrityError);
     expect(sealer.open('k\0a', record.sealed!)).toBe('v4lue');
     // Each field of a small secret stays within Redis's compact (listpack) limit of 64 bytes.
     for (const value of byName.values()) expect(Buffer.byteLength(value)).toBeLessThanOrEqual(64);
