@@ -9,6 +9,8 @@ import {
 } from './protocol/index.js';
 
 export interface ClientOptions extends IdentityOptions {
+  /** An identity already loaded with loadIdentity (instead of credential/key options). */
+  identity?: Identity;
   /** An existing connection (the client will not close it). */
   nc?: NatsConnection;
   /** Servers to connect to when no `nc` is given (default nats://127.0.0.1:4222). */
@@ -61,7 +63,7 @@ export class SecretClient {
   }
 
   static async connect(options: ClientOptions): Promise<SecretClient> {
-    const identity = loadIdentity(options);
+    const identity = options.identity ?? loadIdentity(options);
     const nc = options.nc ?? (await connect({
       servers: options.servers ?? 'nats://127.0.0.1:4222',
       noAsyncTraces: true,

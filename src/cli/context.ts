@@ -75,8 +75,7 @@ export async function withClient<T>(cmd: Command, fn: (client: SecretClient) => 
   const identity = cliIdentity(cmd);
   const client = await SecretClient.connect({
     servers: config.servers,
-    credential: identity.credential,
-    key: exportJwk(identity),
+    identity,
     subjectPrefix: config.subjectPrefix,
     audience: config.audience,
     timeoutMs: config.timeoutMs,
@@ -88,8 +87,4 @@ export async function withClient<T>(cmd: Command, fn: (client: SecretClient) => 
   } finally {
     await client.close();
   }
-}
-
-function exportJwk(identity: Identity): string {
-  return JSON.stringify(identity.key.export({ format: 'jwk' }));
 }
