@@ -118,6 +118,15 @@ describe('keygen → issue → set → get → ls → rm', () => {
     expect(lsJson.map((s) => s.key)).toEqual(['deploy-svc/API', 'deploy-svc/DB_PASSWORD']);
     expect(lsJson[0]!.readers).toEqual(['deploy-svc']);
 
+    // --no-writers empties a list: the caller may then no longer update (403, exit 4).
+    const emptied = await cli(['update', 'deploy-svc/API', '--no-writers'], { env: userEnv });
+    expect(emptied.code, emptied.stderr).toBe(0);
+    const after = await cli(['get', '--json', 'deploy-svc/API'], { env: userEnv });
+    expect(JSON.parse(after.stdout)).toMatchObject({ readers: ['deploy-svc'], writers: [], deleters: ['deploy-svc'], version: 3 });
+    const refused = await cli(['update', 'deploy-svc/API', 'k3'], { env: userEnv });
+    expect(refused.code).toBe(4);
+    expect(refused.stderr).toMatch(/^error: 403 forbidden: /);
+
     const rm = await cli(['rm', 'deploy-svc/DB_PASSWORD'], { env: userEnv });
     expect(rm).toMatchObject({ code: 0, stdout: 'deleted deploy-svc/DB_PASSWORD\n' });
     const gone = await cli(['get', 'deploy-svc/DB_PASSWORD'], { env: userEnv });

@@ -56,3 +56,13 @@ describe('version', () => {
     expect(SERVICE_VERSION).toBe(pkg.version);
   });
 });
+
+describe('list flags', () => {
+  it('keep only the lists given; --no-<list>s gives an empty list; both at once is a usage error', async () => {
+    const { listsFrom } = await import('../../src/cli/lists.js');
+    expect(listsFrom({})).toEqual({});
+    expect(listsFrom({ reader: ['a', 'b'], readers: true, writers: true, deleters: true })).toEqual({ readers: ['a', 'b'] });
+    expect(listsFrom({ readers: false, writer: ['w'], deleters: false })).toEqual({ readers: [], writers: ['w'], deleters: [] });
+    expect(() => listsFrom({ reader: ['a'], readers: false })).toThrow(UsageError);
+  });
+});
