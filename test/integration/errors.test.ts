@@ -266,8 +266,9 @@ describe.each(ENCODINGS)('errors (%s)', (encoding) => {
         expectOk(await go(cred({ iat: now() }, { alg: 'EdDSA' }), request('whoami')), encoding);
         expectOk(await go(cred({ exp: now() - 30 }), request('whoami')), encoding);
         expectOk(await go(cred({ nbf: now() + 30 }), request('whoami')), encoding);
-        const who = expectOk(await go(cred({ exp: now() + 600, admin: false }), request('whoami')), encoding);
-        expect(who).toEqual({ slug, admin: false, issuer: stack.issuer.publicKey, expiresAt: new Date((now() + 600) * 1000).toISOString() });
+        const exp = now() + 600; // read the clock once: the reply must echo this exact exp
+        const who = expectOk(await go(cred({ exp, admin: false }), request('whoami')), encoding);
+        expect(who).toEqual({ slug, admin: false, issuer: stack.issuer.publicKey, expiresAt: new Date(exp * 1000).toISOString() });
       });
 
       it('refused: past exp + skew, before nbf - skew', async () => {
