@@ -7,7 +7,7 @@ import {
   DEFAULT_QUEUE, DEFAULT_SUBJECT_PREFIX, isPublicKeyText,
 } from '../client/src/protocol/index.js';
 import { NATS_AUTH_ENV, natsAuthOptions } from './nats-auth.js';
-import { DEFAULT_REDIS_URL, parseRedisTarget, REDIS_MODES, RedisTargetError, type RedisTarget } from './store/redis-target.js';
+import { parseRedisTarget, REDIS_MODES, RedisTargetError, type RedisTarget } from './store/redis-target.js';
 
 export class ConfigError extends Error {}
 
@@ -43,7 +43,6 @@ export interface Config {
   /** Login and TLS options for NATS (NATS_CREDS, NATS_USER/NATS_PASSWORD, NATS_TOKEN, NATS_TLS_*). */
   natsAuth: Partial<ConnectionOptions>;
   /** REDIS_URL as given (one URL, or the comma-separated seed nodes / sentinels). */
-  redisUrl: string;
   /** Where Redis is, by REDIS_MODE. */
   redis: RedisTarget;
   issuers: string[];
@@ -68,7 +67,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     natsServers: e.NATS_URL.split(',').map((s) => s.trim()).filter(Boolean),
     natsAuth: parseNatsAuth(e),
-    redisUrl: e.REDIS_URL ?? DEFAULT_REDIS_URL,
     redis: parseRedis(e),
     issuers: parseIssuers(e.SECRET_SVC_ISSUERS),
     encryptionKey: parseEncryptionKey(e.SECRET_SVC_ENCRYPTION_KEY, e.SECRET_SVC_ENCRYPTION_KEY_FILE),

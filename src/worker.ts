@@ -23,18 +23,36 @@ export interface Worker {
   stop(): Promise<void>;
 }
 
-export async function startWorker(config: Config, log: Logger, opts: { signal?: AbortSignal } = {}): Promise<Worker> {
+/** The store side of a worker: Redis connected and ready, the key checked against the data. */
+export interface OpenStore {
+  redis: RedisHandle;
+  store: SecretStore;
+  sealer: Sealer;
+  canary: 'created' | 'verified';
+}
+
+/** Connects Redis (waiting for it), refuses a wrong encryption key, warns when nothing is persisted. */
+export async function openStore(config: Config, log: Logger, signal?: AbortSignal): Promise<OpenStore> {
   const sealer = new Sealer(config.encryptionKey);
   const keys = new RedisKeys(config.redisPrefix);
   const redis = createRedis(config.redis);
-  redis.on('error', () => {}); // reconnection is logged below, not per failed attempt
-  await connectRedis(redis, config.redis, log, opts.signal);
-  const unwatchRedis = watchRedis(redis, log);
+  redis.on('error', () => {}); // outages are logged by watchRedis, not per failed attempt
+  await connectRedis(redis, config.redis, log, signal);
   try {
     const canary = await checkCanary(redis, keys, sealer);
     const persistence = await checkPersistence(redis);
     if (persistence) log.warn({ redis: describeRedisTarget(config.redis) }, persistence);
-    const store = new SecretStore(redis, keys);
+    return { redis, store: new SecretStore(redis, keys), sealer, canary };
+  } catch (err) {
+    redis.disconnect();
+    throw err;
+  }
+}
+
+export async function startWorker(config: Config, log: Logger, opts: { signal?: AbortSignal } = {}): Promise<Worker> {
+  const { redis, store, sealer, canary } = await openStore(config, log, opts.signal);
+  const unwatchRedis = watchRedis(redis, log);
+  try {
     let nc: NatsConnection | undefined;
     const handler = new RequestHandler({ config, store, sealer, log, maxReplyBytes: () => nc?.info?.max_payload ?? DEFAULT_MAX_PAYLOAD });
     nc = await connect({
@@ -69,6 +87,7 @@ export async function startWorker(config: Config, log: Logger, opts: { signal?: 
       },
     };
   } catch (err) {
+    unwatchRedis();
     redis.disconnect();
     throw err;
   }

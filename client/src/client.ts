@@ -3,7 +3,7 @@ import { connect, ErrorCode, headers as natsHeaders, type ConnectionOptions, typ
 import { loadIdentity, type Identity, type IdentityOptions } from './identity.js';
 import {
   buildEnvelope, decodeBody, DEFAULT_AUDIENCE, DEFAULT_SUBJECT_PREFIX, ERROR_CODE_HEADER, errorFromBody, errorFromStatus,
-  InternalError, requestHead, SecretSvcError, subjectFor, UnavailableError, WRITE_OPS,
+  InternalError, requestHead, SecretSvcError, sniffEncoding, subjectFor, UnavailableError, WRITE_OPS,
   type DeleteReply, type Encoding, type ListReply, type Op, type ParamsOf, type ReadManyReply, type Secret,
   type SecretMetadata, type WhoamiReply,
 } from './protocol/index.js';
@@ -155,15 +155,16 @@ export class SecretClient {
 
   private async send(subject: string, body: Uint8Array): Promise<unknown> {
     const msg = await this.nc.request(subject, body, { timeout: this.o.timeoutMs, headers: natsHeaders() });
-    return decodeReply(msg, this.o.encoding);
+    return decodeReply(msg);
   }
 }
 
-function decodeReply(msg: Msg, encoding: Encoding): unknown {
+function decodeReply(msg: Msg): unknown {
   let body: unknown;
   try {
-    // Errors about undecodable bodies come back as JSON whatever we sent.
-    body = msg.data.length ? decodeBody(msg.data, msg.data[0] === 0x7b ? 'json' : encoding) : undefined;
+    // Replies come in the request's encoding, except errors about undecodable bodies (JSON):
+    // the protocol's own rule tells them apart.
+    body = msg.data.length ? decodeBody(msg.data, sniffEncoding(msg.data)) : undefined;
   } catch {
     body = undefined;
   }

@@ -25,7 +25,6 @@ describe('REDIS_MODE', () => {
   it('defaults to one server at redis://127.0.0.1:6379', () => {
     const c = loadConfig(base);
     expect(c.redis).toEqual({ mode: 'standalone', url: 'redis://127.0.0.1:6379' });
-    expect(c.redisUrl).toBe('redis://127.0.0.1:6379');
     expect(loadConfig({ ...base, REDIS_MODE: 'standalone', REDIS_URL: 'redis://:pw@db:6380/2' }).redis)
       .toEqual({ mode: 'standalone', url: 'redis://:pw@db:6380/2' });
   });

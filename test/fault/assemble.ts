@@ -1,16 +1,11 @@
 /**
- * A worker's request pipeline without its NATS connection, assembled as startWorker does
- * (src/worker.ts): for driving RequestHandler.handle directly, or for serving it on a NATS
- * connection the test opens itself (e.g. with credentials the worker cannot take yet).
+ * A worker's request pipeline without its NATS connection, built from the worker's own
+ * openStore (src/worker.ts): for driving RequestHandler.handle directly.
  */
 import { loadConfig, type Config } from '../../src/config.js';
 import { RequestHandler } from '../../src/handler.js';
 import { createLogger } from '../../src/log.js';
-import { checkCanary } from '../../src/store/canary.js';
-import { RedisKeys } from '../../src/store/keys.js';
-import { connectRedis, createRedis } from '../../src/store/redis.js';
-import { Sealer } from '../../src/store/seal.js';
-import { SecretStore } from '../../src/store/secret-store.js';
+import { openStore } from '../../src/worker.js';
 
 export interface Pipeline {
   config: Config;
@@ -22,12 +17,7 @@ export interface Pipeline {
 export async function assemblePipeline(env: Record<string, string>): Promise<Pipeline> {
   const config = loadConfig(env);
   const log = createLogger(config.logLevel);
-  const sealer = new Sealer(config.encryptionKey);
-  const keys = new RedisKeys(config.redisPrefix);
-  const redis = createRedis(config.redis);
-  redis.on('error', () => {});
-  await connectRedis(redis, config.redis, log);
-  await checkCanary(redis, keys, sealer);
-  const handler = new RequestHandler({ config, store: new SecretStore(redis, keys), sealer, log, maxReplyBytes: () => 1024 * 1024 });
+  const { redis, store, sealer } = await openStore(config, log);
+  const handler = new RequestHandler({ config, store, sealer, log, maxReplyBytes: () => 1024 * 1024 });
   return { config, handler, log, close: () => redis.disconnect() };
 }

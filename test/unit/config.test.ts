@@ -31,7 +31,7 @@ describe('loadConfig defaults (§7)', () => {
 
   it.each([
     ['natsServers', ['nats://127.0.0.1:4222']],
-    ['redisUrl', 'redis://127.0.0.1:6379'],
+    ['redis', { mode: 'standalone', url: 'redis://127.0.0.1:6379' }],
     ['subjectPrefix', 'secret'],
     ['queue', 'secret-svc'],
     ['audience', 'secret-svc'],
@@ -71,7 +71,7 @@ describe('loadConfig overrides', () => {
       SECRET_SVC_MAX_ENVELOPE_BYTES: '4096',
     });
     expect(c).toMatchObject({
-      redisUrl: 'redis://10.0.0.1:6380', subjectPrefix: 'acme.secret', queue: 'q1', audience: 'aud-1',
+      redis: { mode: 'standalone', url: 'redis://10.0.0.1:6380' }, subjectPrefix: 'acme.secret', queue: 'q1', audience: 'aud-1',
       redisPrefix: 'x:', maxClockSkewMs: 5000, maxValueBytes: 1024, maxEnvelopeBytes: 4096,
     });
   });
