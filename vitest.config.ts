@@ -1,6 +1,16 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
+const source = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
 export default defineConfig({
+  // The workspace packages from source, as tsconfig's paths (builds use their dist).
+  resolve: {
+    alias: {
+      '@secret-svc/protocol': source('./protocol/src/index.ts'),
+      '@secret-svc/client': source('./client/src/index.ts'),
+    },
+  },
   test: {
     testTimeout: 30_000,
     hookTimeout: 30_000,

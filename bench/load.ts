@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { connect, type NatsConnection } from 'nats';
 import {
   buildEnvelope, encodeBody, ERROR_CODE_HEADER, privateKeyObject, requestHead, subjectFor, type Op,
-} from '../client/src/protocol/index.js';
+} from '@secret-svc/protocol';
 import type { FromLoad, LoadInit, RunJob, RunResult, Scenario, ToLoad } from './lib/messages.js';
 import { Samples } from './lib/stats.js';
 

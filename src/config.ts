@@ -5,7 +5,7 @@ import { z } from 'zod';
 import {
   DEFAULT_AUDIENCE, DEFAULT_MAX_CLOCK_SKEW_SECONDS, DEFAULT_MAX_ENVELOPE_BYTES, DEFAULT_MAX_VALUE_BYTES,
   DEFAULT_QUEUE, DEFAULT_SUBJECT_PREFIX, isPublicKeyText,
-} from '../client/src/protocol/index.js';
+} from '@secret-svc/protocol';
 import { NATS_AUTH_ENV, natsAuthOptions } from './nats-auth.js';
 import { parseRedisTarget, REDIS_MODES, RedisTargetError, type RedisTarget } from './store/redis-target.js';
 

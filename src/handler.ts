@@ -5,7 +5,7 @@
  */
 import {
   encodeBody, InternalError, SecretSvcError, sniffEncoding, TooLargeError, UndecodableBodyError, WRITE_OPS, type Encoding, type Op,
-} from '../client/src/protocol/index.js';
+} from '@secret-svc/protocol';
 import { CredentialVerifier } from './auth/credentials.js';
 import { checkHead, nonceTtlMs } from './auth/freshness.js';
 import { checkSignature } from './auth/signature.js';

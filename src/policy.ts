@@ -3,7 +3,7 @@
  * A secret the caller cannot see does not exist for it (404); a visible one
  * it lacks the right for is 403.
  */
-import { ForbiddenError, NotFoundError, type SecretSvcError } from '../client/src/protocol/index.js';
+import { ForbiddenError, NotFoundError, type SecretSvcError } from '@secret-svc/protocol';
 
 export interface Principal {
   slug: string;

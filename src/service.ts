@@ -6,7 +6,7 @@
 import { headers as natsHeaders, type NatsConnection, type Service, type ServiceMsg } from 'nats';
 import {
   ERROR_CODE_HEADER, ERROR_MESSAGE_HEADER, OPS, SERVICE_NAME, subjectFor, type Op,
-} from '../client/src/protocol/index.js';
+} from '@secret-svc/protocol';
 import type { RequestHandler } from './handler.js';
 import { VERSION } from './version.js';
 import type { Logger } from './log.js';

@@ -4,7 +4,7 @@
  * asynchronously, so each reply is recorded here when it is sent. Durations are integer
  * nanoseconds, as the micro schema (and the Go nats CLI) require.
  */
-import type { SecretSvcError } from '../client/src/protocol/index.js';
+import type { SecretSvcError } from '@secret-svc/protocol';
 
 export class EndpointStats {
   num_requests = 0;

@@ -1,5 +1,5 @@
 /** What the orchestrator (run.ts) and a load generator (load.ts) say to each other over IPC. */
-import type { PrivateJwk } from '../../client/src/protocol/index.js';
+import type { PrivateJwk } from '@secret-svc/protocol';
 import type { Summary } from './stats.js';
 
 export interface Identity {

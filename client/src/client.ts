@@ -6,7 +6,7 @@ import {
   InternalError, requestHead, SecretSvcError, sniffEncoding, subjectFor, UnavailableError, WRITE_OPS,
   type DeleteReply, type Encoding, type ListReply, type Op, type ParamsOf, type ReadManyReply, type Secret,
   type SecretMetadata, type WhoamiReply,
-} from './protocol/index.js';
+} from '@secret-svc/protocol';
 
 export interface ClientOptions extends IdentityOptions {
   /** An identity already loaded with loadIdentity (instead of credential/key options). */

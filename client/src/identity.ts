@@ -1,7 +1,7 @@
 /** Loads the caller's credential and private key, given as values or file paths. */
 import { readFileSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
-import { parseCredential, parsePrivateJwk, privateKeyObject, type PrivateJwk } from './protocol/index.js';
+import { parseCredential, parsePrivateJwk, privateKeyObject, type PrivateJwk } from '@secret-svc/protocol';
 
 export interface IdentityOptions {
   /** The credential text (a compact JWS). */

@@ -3,7 +3,7 @@ import type { KeyObject } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import {
   parseCredential, publicKeyObject, UnauthenticatedError, verifyCredentialSignature,
-} from '../../client/src/protocol/index.js';
+} from '@secret-svc/protocol';
 import type { VerifiedCredential } from './caller.js';
 
 const CACHE_SIZE = 10_000;

@@ -2,7 +2,7 @@
  * Binds a signed request to this audience and now. (Its op is bound to the subject when the
  * request object is read, request/decode.ts; its nonce in the store.)
  */
-import { UnauthenticatedError } from '../../client/src/protocol/index.js';
+import { UnauthenticatedError } from '@secret-svc/protocol';
 
 export interface RequestHead {
   aud: string;

@@ -1,5 +1,5 @@
 /** The request signature: by the credential's cnf key, over the exact signed bytes. */
-import { signedBytes, UnauthenticatedError, verifyBytes, type Envelope } from '../../client/src/protocol/index.js';
+import { signedBytes, UnauthenticatedError, verifyBytes, type Envelope } from '@secret-svc/protocol';
 import type { VerifiedCredential } from './caller.js';
 
 export function checkSignature(cred: VerifiedCredential, envelope: Envelope): void {

@@ -5,7 +5,8 @@
 import type { Command } from 'commander';
 import type { ConnectionOptions } from 'nats';
 import { natsAuthOptions } from '../nats-auth.js';
-import { loadIdentity, SecretClient, DEFAULT_AUDIENCE, DEFAULT_SUBJECT_PREFIX, type Identity } from '../../client/src/index.js';
+import { loadIdentity, SecretClient, type Identity } from '@secret-svc/client';
+import { DEFAULT_AUDIENCE, DEFAULT_SUBJECT_PREFIX } from '@secret-svc/protocol';
 import { UsageError } from './exit.js';
 
 export interface GlobalOptions {

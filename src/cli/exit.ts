@@ -1,5 +1,5 @@
 /** Exit codes and error lines of the CLI; documented in `secret-svc --help`. */
-import { SecretSvcError } from '../../client/src/index.js';
+import { SecretSvcError } from '@secret-svc/protocol';
 
 export const EXIT = {
   ok: 0,

@@ -1,4 +1,4 @@
-import { ConflictError, type DeleteReply, type RequestOf } from '../../client/src/protocol/index.js';
+import { ConflictError, type DeleteReply, type RequestOf } from '@secret-svc/protocol';
 import { checkAccess } from '../policy.js';
 import type { OpContext } from './context.js';
 import { applyWrite, indexChanges } from './write.js';

@@ -1,5 +1,5 @@
 /** One function per operation, keyed by op. */
-import type { Op, RequestOf } from '../../client/src/protocol/index.js';
+import type { Op, RequestOf } from '@secret-svc/protocol';
 import type { OpContext } from './context.js';
 import { create } from './create.js';
 import { remove } from './delete.js';

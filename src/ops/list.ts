@@ -1,7 +1,7 @@
 import {
   BadRequestError, DEFAULT_LIST_LIMIT, fromBase64url, isValidKey, toBase64url,
   type ListReply, type RequestOf, type SecretMetadata,
-} from '../../client/src/protocol/index.js';
+} from '@secret-svc/protocol';
 import { isVisible } from '../policy.js';
 import { metadataOf } from '../store/record.js';
 import type { OpContext } from './context.js';

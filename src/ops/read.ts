@@ -1,4 +1,4 @@
-import type { ReadManyReply, RequestOf, Secret } from '../../client/src/protocol/index.js';
+import type { ReadManyReply, RequestOf, Secret } from '@secret-svc/protocol';
 import { checkAccess } from '../policy.js';
 import { bindingOf, metadataOf, type StoredRecord } from '../store/record.js';
 import { IntegrityError } from '../store/seal.js';

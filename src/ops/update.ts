@@ -1,4 +1,4 @@
-import { ConflictError, type RequestOf, type SecretMetadata } from '../../client/src/protocol/index.js';
+import { ConflictError, type RequestOf, type SecretMetadata } from '@secret-svc/protocol';
 import { checkAccess, updatedAcl } from '../policy.js';
 import { aclField, bindingOf, metadataOf, stampField } from '../store/record.js';
 import { IntegrityError } from '../store/seal.js';

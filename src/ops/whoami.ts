@@ -1,4 +1,4 @@
-import type { RequestOf, WhoamiReply } from '../../client/src/protocol/index.js';
+import type { RequestOf, WhoamiReply } from '@secret-svc/protocol';
 import type { OpContext } from './context.js';
 
 export async function whoami(ctx: OpContext, _req: RequestOf<'whoami'>): Promise<WhoamiReply> {

@@ -3,7 +3,7 @@
  * nonce was used), decide with the pure policy, then commit the decision and its outcome
  * atomically. A commit refused as stale (the record changed in between) decides again.
  */
-import { ConflictError, TooLargeError, UnavailableError, type SecretSvcError } from '../../client/src/protocol/index.js';
+import { ConflictError, TooLargeError, UnavailableError, type SecretSvcError } from '@secret-svc/protocol';
 import { audience, type Acl } from '../policy.js';
 import { errorOutcome, replayReply, successOutcome } from '../store/outcome.js';
 import type { StoredRecord } from '../store/record.js';

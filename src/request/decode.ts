@@ -2,7 +2,7 @@
 import {
   BadRequestError, decodePayload, describeIssue, parseEnvelope, quoteInput, requestSchemas, TooLargeError,
   type AnyRequest, type Encoding, type Envelope, type Op,
-} from '../../client/src/protocol/index.js';
+} from '@secret-svc/protocol';
 
 export function readEnvelope(body: Uint8Array, encoding: Encoding, maxBytes: number): Envelope {
   // Checked before any decoding, so an oversized body costs nothing to refuse.

@@ -4,7 +4,7 @@
  * which is the one place that knows it. Reads store "r" and are never answered twice.
  */
 import { createHash } from 'node:crypto';
-import { errorFromStatus, UnauthenticatedError, type SecretSvcError } from '../../client/src/protocol/index.js';
+import { errorFromStatus, UnauthenticatedError, type SecretSvcError } from '@secret-svc/protocol';
 
 type Outcome = { s: 200; b: Record<string, unknown> } | { s: number; m: string };
 

@@ -7,7 +7,7 @@
  *   c  created: "<epoch ms, base 36> <slug>"      u  updated: the same
  *   h  sealed value header (format, key id, nonce) b  sealed box
  */
-import type { SecretMetadata } from '../../client/src/protocol/index.js';
+import type { SecretMetadata } from '@secret-svc/protocol';
 import type { Acl } from '../policy.js';
 import { IntegrityError, SEALED_HEADER_BYTES } from './seal.js';
 

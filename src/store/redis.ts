@@ -3,7 +3,7 @@
  * while Redis is away (503), reconnect forever.
  */
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
-import { UnavailableError } from '../../client/src/protocol/index.js';
+import { UnavailableError } from '@secret-svc/protocol';
 import type { Logger } from '../log.js';
 import { describeRedisTarget, type RedisTarget } from './redis-target.js';
 

@@ -10,7 +10,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import nacl from 'tweetnacl';
-import { InternalError } from '../../client/src/protocol/index.js';
+import { InternalError } from '@secret-svc/protocol';
 
 const FORMAT = 0x02;
 const KEY_ID_BYTES = 4;

@@ -1,6 +1,6 @@
 /** Secret storage in Redis: each call is one script, one round trip, with its nonce claim inside. */
 import type { Cluster, Redis } from 'ioredis';
-import { UnauthenticatedError } from '../../client/src/protocol/index.js';
+import { UnauthenticatedError } from '@secret-svc/protocol';
 import type { RedisKeys } from './keys.js';
 import { parsePackedRecord, parseRecord, sealedFields, type StoredRecord } from './record.js';
 import { toStoreError } from './redis.js';

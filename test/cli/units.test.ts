@@ -1,7 +1,7 @@
 /** Pure pieces of the CLI: dotenv text, durations, the exit-code map. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ConflictError, ForbiddenError, NotFoundError, UnauthenticatedError, UnavailableError, BadRequestError, InternalError } from '../../client/src/index.js';
+import { ConflictError, ForbiddenError, NotFoundError, UnauthenticatedError, UnavailableError, BadRequestError, InternalError } from '@secret-svc/protocol';
 import { formatDotenvLine, parseDotenv } from '../../src/cli/dotenv.js';
 import { parseDuration } from '../../src/cli/duration.js';
 import { exitCodeFor, UsageError } from '../../src/cli/exit.js';

@@ -7,10 +7,10 @@
 import { randomBytes } from 'node:crypto';
 import { connect, headers as natsHeaders, type NatsConnection } from 'nats';
 import { describe, expect, it } from 'vitest';
-import { SecretClient, type ClientOptions } from '../../client/src/index.js';
+import { SecretClient, type ClientOptions } from '@secret-svc/client';
 import {
   buildEnvelope, decodeBody, privateKeyObject, requestHead, type Encoding, type SecretMetadata,
-} from '../../client/src/protocol/index.js';
+} from '@secret-svc/protocol';
 import type { TestCaller, TestIssuer } from '../helpers/identities.js';
 
 export interface Deployment {

@@ -1,7 +1,7 @@
 /** REDIS_MODE and friends: how each mode reads REDIS_URL, and clear refusals naming the variable. */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { generateJwk } from '../../client/src/protocol/index.js';
+import { generateJwk } from '@secret-svc/protocol';
 import { ConfigError, ENV_NAMES, loadConfig } from '../../src/config.js';
 import { describeRedisTarget } from '../../src/store/redis-target.js';
 

@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type NatsConnection } from 'nats';
-import { SecretClient, SecretSvcError } from '../../client/src/index.js';
+import { SecretClient } from '@secret-svc/client';
+import { SecretSvcError } from '@secret-svc/protocol';
 import { TestIssuer } from '../helpers/identities.js';
 import { NatsServer, RedisServer } from '../helpers/servers.js';
 import { startTestWorker, testEnv } from '../helpers/worker.js';

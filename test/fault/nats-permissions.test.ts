@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type NatsConnection } from 'nats';
-import { SecretClient } from '../../client/src/index.js';
+import { SecretClient } from '@secret-svc/client';
 import { TestIssuer } from '../helpers/identities.js';
 import { freePort, NatsServer, RedisServer } from '../helpers/servers.js';
 import { startTestWorker, testEnv } from '../helpers/worker.js';

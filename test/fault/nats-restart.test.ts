@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type NatsConnection } from 'nats';
-import { SecretClient } from '../../client/src/index.js';
+import { SecretClient } from '@secret-svc/client';
 import { TestIssuer } from '../helpers/identities.js';
 import { NatsServer, RedisServer } from '../helpers/servers.js';
 import { startTestWorker, testEnv } from '../helpers/worker.js';

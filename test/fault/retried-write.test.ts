@@ -6,8 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type NatsConnection } from 'nats';
 import type { Redis } from 'ioredis';
-import { SecretClient } from '../../client/src/index.js';
-import { buildEnvelope, privateKeyObject, requestHead, type Encoding } from '../../client/src/protocol/index.js';
+import { SecretClient } from '@secret-svc/client';
+import { buildEnvelope, privateKeyObject, requestHead, type Encoding } from '@secret-svc/protocol';
 import { TestIssuer } from '../helpers/identities.js';
 import { NatsServer, RedisServer } from '../helpers/servers.js';
 import { startTestWorker, testEnv } from '../helpers/worker.js';

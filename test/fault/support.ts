@@ -7,7 +7,7 @@ import { headers as natsHeaders, type NatsConnection } from 'nats';
 import { Redis } from 'ioredis';
 import {
   buildEnvelope, decodeBody, privateKeyObject, requestHead, type Encoding, type Op,
-} from '../../client/src/protocol/index.js';
+} from '@secret-svc/protocol';
 import type { TestCaller } from '../helpers/identities.js';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

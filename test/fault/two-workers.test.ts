@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type NatsConnection } from 'nats';
 import type { Redis } from 'ioredis';
-import { SecretClient } from '../../client/src/index.js';
+import { SecretClient } from '@secret-svc/client';
 import { TestIssuer } from '../helpers/identities.js';
 import { spawnWorker, type WorkerProcess } from '../helpers/process.js';
 import { NatsServer, RedisServer } from '../helpers/servers.js';

@@ -1,6 +1,6 @@
 /** Judging one reply to a hostile case, and the running counts the fuzz tests print. */
 import { headers as natsHeaders } from 'nats';
-import { decodeBody, ERROR_CODES, ERROR_MESSAGE_HEADER, sniffEncoding, type ErrorStatus } from '../../client/src/protocol/index.js';
+import { decodeBody, ERROR_CODES, ERROR_MESSAGE_HEADER, sniffEncoding, type ErrorStatus } from '@secret-svc/protocol';
 import type { Case } from './hostile.js';
 
 export interface Verdict {

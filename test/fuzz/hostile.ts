@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import {
   decodeJson, decodeMsgpack, OPS, privateKeyObject, requestHead, requestSchemas, signBytes, signedBytes,
   type Encoding, type Op,
-} from '../../client/src/protocol/index.js';
+} from '@secret-svc/protocol';
 import type { TestCaller, TestIssuer } from '../helpers/identities.js';
 import { mapOf, mpBin, mpMapHeader, mpStrBytes, toJsonText, toMsgpack, type Wire } from './wire-bytes.js';
 

@@ -1,5 +1,5 @@
 /** Test issuers and callers: real Ed25519 keys and credentials. */
-import { generateJwk, issueCredential, privateKeyObject, type PrivateJwk } from '../../client/src/protocol/index.js';
+import { generateJwk, issueCredential, privateKeyObject, type PrivateJwk } from '@secret-svc/protocol';
 
 export interface TestCaller {
   slug: string;

@@ -10,7 +10,8 @@
  */
 import { Redis } from 'ioredis';
 import { connect, type NatsConnection } from 'nats';
-import { SecretClient, type ClientOptions, type Encoding } from '../../client/src/index.js';
+import { SecretClient, type ClientOptions } from '@secret-svc/client';
+import { type Encoding } from '@secret-svc/protocol';
 import { TestIssuer, type TestCaller } from './identities.js';
 import { RedisCluster } from './cluster.js';
 import { NatsServer, RedisServer } from './servers.js';

@@ -7,7 +7,7 @@ import { expect } from 'vitest';
 import { headers as natsHeaders, type NatsConnection } from 'nats';
 import {
   buildEnvelope, decodeBody, ERROR_CODES, privateKeyObject, requestHead, type Encoding, type ErrorStatus, type Op,
-} from '../../client/src/protocol/index.js';
+} from '@secret-svc/protocol';
 import type { TestCaller } from './identities.js';
 
 export const ENCODINGS: readonly Encoding[] = ['json', 'msgpack'];

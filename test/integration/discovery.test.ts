@@ -5,7 +5,7 @@
  */
 import { RequestStrategy, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OPS } from '../../client/src/protocol/index.js';
+import { OPS } from '@secret-svc/protocol';
 import { startStack, type Stack } from '../helpers/stack.js';
 import { call, expectError, expectOk, handBuiltJsonEnvelope, request, send } from '../helpers/wire.js';
 

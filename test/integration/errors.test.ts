@@ -5,11 +5,11 @@
  */
 import { decode as mpDecode, encode as mpEncode } from '@msgpack/msgpack';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SecretClient } from '../../client/src/index.js';
-import type { Encoding } from '../../client/src/protocol/index.js';
+import type { SecretClient } from '@secret-svc/client';
+import type { Encoding } from '@secret-svc/protocol';
 import { TestIssuer, type TestCaller } from '../helpers/identities.js';
 import { startStack, type Stack } from '../helpers/stack.js';
-import { generateJwk, privateKeyObject, signBytes, signedBytes } from '../../client/src/protocol/index.js';
+import { generateJwk, privateKeyObject, signBytes, signedBytes } from '@secret-svc/protocol';
 import { call, ENCODINGS, envelope, expectError, expectOk, handBuiltCredential, request, send, type RawReply } from '../helpers/wire.js';
 
 const MAX_VALUE = 64;

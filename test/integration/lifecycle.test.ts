@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { connect, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SecretClient } from '../../client/src/index.js';
+import { SecretClient } from '@secret-svc/client';
 import { TestIssuer } from '../helpers/identities.js';
 import { spawnWorker, type WorkerProcess } from '../helpers/process.js';
 import { NatsServer, RedisServer } from '../helpers/servers.js';

@@ -1,6 +1,6 @@
 /** Replies that would not fit on the bus: an error reply, never silence. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TooLargeError } from '../../client/src/protocol/index.js';
+import { TooLargeError } from '@secret-svc/protocol';
 import { startStack, type Stack } from '../helpers/stack.js';
 import { ENCODINGS } from '../helpers/wire.js';
 

@@ -1,7 +1,7 @@
 /** Every operation of PROTOCOL.md §4 with its exact success reply, in both encodings. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SecretClient } from '../../client/src/index.js';
-import type { SecretMetadata } from '../../client/src/protocol/index.js';
+import type { SecretClient } from '@secret-svc/client';
+import type { SecretMetadata } from '@secret-svc/protocol';
 import type { TestCaller } from '../helpers/identities.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 import { call, claimsOf, ENCODINGS, expectOk, handBuiltJsonEnvelope, request, send } from '../helpers/wire.js';

@@ -4,10 +4,10 @@
  * workers of the queue group sharing one Redis.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SecretClient } from '../../client/src/index.js';
+import type { SecretClient } from '@secret-svc/client';
 import type { TestCaller } from '../helpers/identities.js';
 import { startStack, type Stack, type TestWorker } from '../helpers/stack.js';
-import { generateJwk } from '../../client/src/protocol/index.js';
+import { generateJwk } from '@secret-svc/protocol';
 import { ENCODINGS, envelope, expectError, expectOk, handBuiltCredential, nonce, request, send, statusOf } from '../helpers/wire.js';
 
 let stack: Stack;

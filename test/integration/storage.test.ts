@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SecretClient } from '../../client/src/index.js';
+import type { SecretClient } from '@secret-svc/client';
 import type { TestCaller } from '../helpers/identities.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 import { call, ENCODINGS, expectError, request } from '../helpers/wire.js';

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { generateJwk } from '../../client/src/protocol/index.js';
+import { generateJwk } from '@secret-svc/protocol';
 import { ConfigError, ENV_NAMES, loadConfig } from '../../src/config.js';
 
 const ISSUER = generateJwk().x;

@@ -1,6 +1,6 @@
-/** The shared protocol vectors (PROTOCOL.md §8), read from the `shared/` checkout beside the repo. */
+/** The protocol's test vectors (docs/protocol.md), from the copy in protocol/vectors/. */
 import { readFileSync } from 'node:fs';
-import type { PrivateJwk } from '../../client/src/protocol/index.js';
+import type { PrivateJwk } from '@secret-svc/protocol';
 
 export interface Vectors {
   issuerKey: PrivateJwk;
@@ -17,8 +17,8 @@ export interface Vectors {
   negative: { wrongSigner: string; credentialAlgNone: string };
 }
 
-// CI clones the repo with `shared/` beside it, exactly like /work/main and /work/shared.
-const VECTORS_URL = new URL('../../../shared/vectors/v1.json', import.meta.url);
+export const VECTORS_DIR = new URL('../../protocol/vectors/', import.meta.url);
+const VECTORS_URL = new URL('v1.json', VECTORS_DIR);
 
 export function loadVectors(): Vectors {
   return JSON.parse(readFileSync(VECTORS_URL, 'utf8')) as Vectors;

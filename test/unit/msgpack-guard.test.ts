@@ -1,7 +1,7 @@
 import { encode } from '@msgpack/msgpack';
 import { describe, expect, it } from 'vitest';
-import { checkMsgpack } from '../../client/src/protocol/msgpack-guard.js';
-import { decodeMsgpack, quoteInput } from '../../client/src/protocol/index.js';
+import { checkMsgpack } from '@secret-svc/protocol';
+import { decodeMsgpack, quoteInput } from '@secret-svc/protocol';
 
 describe('MessagePack guard', () => {
   it('accepts what the client encodes: maps, lists, bins, strings, numbers', () => {

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   BadRequestError, ConflictError, ForbiddenError, NotFoundError, SecretSvcError, TooLargeError, UnauthenticatedError,
-} from '../../client/src/protocol/index.js';
+} from '@secret-svc/protocol';
 import { errorOutcome, replayReply, requestDigest, successOutcome } from '../../src/store/outcome.js';
 import { thrownBy } from './fixtures.js';
 

@@ -1,6 +1,6 @@
 /** The access rules of PROTOCOL.md §4, as a table over the pure policy functions. */
 import { describe, expect, it } from 'vitest';
-import { ForbiddenError, NotFoundError } from '../../client/src/protocol/index.js';
+import { ForbiddenError, NotFoundError } from '@secret-svc/protocol';
 import {
   audience, checkAccess, checkCreate, initialAcl, isVisible, updatedAcl, type Acl, type Principal, type Right,
 } from '../../src/policy.js';

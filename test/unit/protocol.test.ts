@@ -5,7 +5,7 @@ import {
   BadRequestError, ConflictError, describeIssue, ERROR_CODES, errorFromBody, errorFromStatus, ForbiddenError,
   InternalError, NotFoundError, parseEnvelope, requestSchemas, SecretSvcError, sniffEncoding, TooLargeError,
   UnauthenticatedError, UnavailableError, UndecodableBodyError, type Encoding, type Op,
-} from '../../client/src/protocol/index.js';
+} from '@secret-svc/protocol';
 import { readEnvelope, readRequest } from '../../src/request/decode.js';
 import { loadVectors, thrownBy } from './fixtures.js';
 

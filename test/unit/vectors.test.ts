@@ -4,7 +4,7 @@ import {
   buildEnvelope, decodeJson, decodeMsgpack, generateJwk, issueCredential, parseCredential, parseEnvelope,
   privateKeyObject, publicKeyObject, signBytes, signedBytes, toBase64url, UnauthenticatedError, verifyBytes,
   verifyCredentialSignature, type ParsedCredential,
-} from '../../client/src/protocol/index.js';
+} from '@secret-svc/protocol';
 import { CredentialVerifier } from '../../src/auth/credentials.js';
 import { flipByte, loadVectors } from './fixtures.js';
 

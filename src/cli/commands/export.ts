@@ -1,6 +1,6 @@
 /** `secret-svc export [PREFIX]`: the readable secrets with their values, as JSON or dotenv. */
 import type { Command } from 'commander';
-import { MAX_READ_KEYS, type Secret } from '../../../client/src/index.js';
+import { MAX_READ_KEYS, type Secret } from '@secret-svc/protocol';
 import { withClient } from '../context.js';
 import { formatDotenvLine } from '../dotenv.js';
 import { UsageError } from '../exit.js';

@@ -1,7 +1,7 @@
 /** `secret-svc issue`: signs a credential binding a public key to a slug. */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { issueCredential, isPublicKeyText, parsePrivateJwk, privateKeyObject, SLUG_RE, type PrivateJwk } from '../../../client/src/index.js';
+import { issueCredential, isPublicKeyText, parsePrivateJwk, privateKeyObject, SLUG_RE, type PrivateJwk } from '@secret-svc/protocol';
 import { parseDuration } from '../duration.js';
 import { UsageError } from '../exit.js';
 import { out, writePrivateFile } from '../io.js';

@@ -1,6 +1,6 @@
 /** `secret-svc keygen`: a new Ed25519 key as a JWK. */
 import type { Command } from 'commander';
-import { generateJwk } from '../../../client/src/index.js';
+import { generateJwk } from '@secret-svc/protocol';
 import { out, writePrivateFile } from '../io.js';
 
 export function register(program: Command): void {

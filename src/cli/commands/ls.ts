@@ -1,6 +1,6 @@
 /** `secret-svc ls [PREFIX]`: the visible secrets' metadata, as a table or JSON. */
 import type { Command } from 'commander';
-import type { SecretMetadata } from '../../../client/src/index.js';
+import type { SecretMetadata } from '@secret-svc/protocol';
 import { withClient } from '../context.js';
 import { out } from '../io.js';
 

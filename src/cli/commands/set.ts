@@ -1,6 +1,7 @@
 /** `secret-svc set KEY [VALUE]`: create, or update the value when the key exists. */
 import type { Command } from 'commander';
-import { ConflictError, type SecretClient, type SecretMetadata } from '../../../client/src/index.js';
+import { type SecretClient } from '@secret-svc/client';
+import { ConflictError, type SecretMetadata } from '@secret-svc/protocol';
 import { withClient } from '../context.js';
 import { out, readStdin, stripOneNewline } from '../io.js';
 

@@ -1,6 +1,6 @@
 /** `secret-svc sign OP [JSON]`: a signed JSON envelope for `nats req` (PROTOCOL.md §8). */
 import type { Command } from 'commander';
-import { buildEnvelope, decodeUtf8, isOp, OPS, requestHead } from '../../../client/src/index.js';
+import { buildEnvelope, decodeUtf8, isOp, OPS, requestHead } from '@secret-svc/protocol';
 import { cliConfig, cliIdentity } from '../context.js';
 import { UsageError } from '../exit.js';
 import { out } from '../io.js';

@@ -5,9 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import {
-  generateJwk, issueCredential, parseCredential, parsePrivateJwk, privateKeyObject, type PrivateJwk,
-} from '../../../client/src/index.js';
+import { generateJwk, issueCredential, parseCredential, parsePrivateJwk, privateKeyObject, type PrivateJwk } from '@secret-svc/protocol';
 import { CliError, EXIT } from '../exit.js';
 
 export const DEV_ADMIN_SLUG = 'admin';

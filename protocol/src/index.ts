@@ -7,3 +7,4 @@ export * from './errors.js';
 export * from './keys.js';
 export * from './schemas.js';
 export * from './types.js';
+export * from './msgpack-guard.js';
