@@ -15,3 +15,15 @@ export interface VerifiedCredential extends Caller {
   publicKey: KeyObject;
   notBeforeMs: number | null;
 }
+
+/**
+ * The nonce a request claims, in domain terms (the store turns it into its own keys): the
+ * caller's key names the namespace, `ttlMs` how long it must be remembered, and `digest`
+ * identifies the exact request bytes so a resent write gets its first reply ('' for reads).
+ */
+export interface NonceClaim {
+  callerKeyId: string;
+  nonce: string;
+  ttlMs: number;
+  digest: string;
+}
