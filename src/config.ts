@@ -1,15 +1,20 @@
 /** Worker configuration from the environment (PROTOCOL.md §7), validated once at startup. */
-import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'nats';
 import { z } from 'zod';
 import {
   DEFAULT_AUDIENCE, DEFAULT_MAX_CLOCK_SKEW_SECONDS, DEFAULT_MAX_ENVELOPE_BYTES, DEFAULT_MAX_VALUE_BYTES,
   DEFAULT_QUEUE, DEFAULT_SUBJECT_PREFIX, isPublicKeyText,
 } from '@secret-svc/protocol';
+import { KEYRING_ENV, KeyringError, loadKeyring } from './keyring-source.js';
 import { NATS_AUTH_ENV, natsAuthOptions } from './nats-auth.js';
 import { parseRedisTarget, REDIS_MODES, RedisTargetError, type RedisTarget } from './store/redis-target.js';
 
-export class ConfigError extends Error {}
+/** Why the worker refuses to start; `exitCode` is the process exit status it calls for. */
+export class ConfigError extends Error {
+  constructor(message: string, readonly exitCode = 2) {
+    super(message);
+  }
+}
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const token = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
@@ -24,8 +29,7 @@ export const envSchema = z.object({
   REDIS_SENTINEL_MASTER: z.string().optional(),
   REDIS_SENTINEL_PASSWORD: z.string().optional(),
   SECRET_SVC_ISSUERS: z.string().optional(),
-  SECRET_SVC_ENCRYPTION_KEY: z.string().optional(),
-  SECRET_SVC_ENCRYPTION_KEY_FILE: z.string().optional(),
+  ...Object.fromEntries(KEYRING_ENV.map((name) => [name, z.string().optional()])) as Record<(typeof KEYRING_ENV)[number], z.ZodOptional<z.ZodString>>,
   SECRET_SVC_SUBJECT_PREFIX: z.string().regex(token, 'must be NATS subject tokens').default(DEFAULT_SUBJECT_PREFIX),
   SECRET_SVC_QUEUE: z.string().regex(token, 'must be a NATS queue name').default(DEFAULT_QUEUE),
   SECRET_SVC_AUDIENCE: z.string().min(1).default(DEFAULT_AUDIENCE),
@@ -46,7 +50,8 @@ export interface Config {
   /** Where Redis is, by REDIS_MODE. */
   redis: RedisTarget;
   issuers: string[];
-  encryptionKey: Uint8Array;
+  /** The keyring (§13), in order: the first key seals, every key opens. Never empty. */
+  encryptionKeys: Uint8Array[];
   subjectPrefix: string;
   queue: string;
   audience: string;
@@ -69,7 +74,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     natsAuth: parseNatsAuth(e),
     redis: parseRedis(e),
     issuers: parseIssuers(e.SECRET_SVC_ISSUERS),
-    encryptionKey: parseEncryptionKey(e.SECRET_SVC_ENCRYPTION_KEY, e.SECRET_SVC_ENCRYPTION_KEY_FILE),
+    encryptionKeys: parseKeyring(e),
     subjectPrefix: e.SECRET_SVC_SUBJECT_PREFIX,
     queue: e.SECRET_SVC_QUEUE,
     audience: e.SECRET_SVC_AUDIENCE,
@@ -108,26 +113,11 @@ function parseIssuers(text: string | undefined): string[] {
   return issuers;
 }
 
-function parseEncryptionKey(value: string | undefined, file: string | undefined): Uint8Array {
-  if (value !== undefined && file !== undefined) {
-    throw new ConfigError('set only one of SECRET_SVC_ENCRYPTION_KEY and SECRET_SVC_ENCRYPTION_KEY_FILE');
+function parseKeyring(e: z.infer<typeof envSchema>): Uint8Array[] {
+  try {
+    return loadKeyring(e);
+  } catch (err) {
+    if (err instanceof KeyringError) throw new ConfigError(err.message, err.exitStatus);
+    throw err;
   }
-  let text = value;
-  if (file !== undefined) {
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (err) {
-      throw new ConfigError(`SECRET_SVC_ENCRYPTION_KEY_FILE: cannot read ${file}: ${(err as Error).message}`);
-    }
-  }
-  if (text === undefined) {
-    throw new ConfigError('SECRET_SVC_ENCRYPTION_KEY or SECRET_SVC_ENCRYPTION_KEY_FILE is required (base64 of 32 random bytes, e.g. `openssl rand -base64 32`)');
-  }
-  const trimmed = text.trim();
-  const name = file !== undefined ? 'SECRET_SVC_ENCRYPTION_KEY_FILE' : 'SECRET_SVC_ENCRYPTION_KEY';
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(trimmed)) throw new ConfigError(`${name}: not base64`);
-  const key = Buffer.from(trimmed, 'base64');
-  if (key.length !== 32) throw new ConfigError(`${name}: must decode to exactly 32 bytes (got ${key.length})`);
-  return new Uint8Array(key);
 }
-

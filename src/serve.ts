@@ -11,7 +11,7 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void>
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`secret-svc: configuration error: ${err.message}\n`);
-      process.exit(2);
+      process.exit(err.exitCode); // 2, or a failed key command's own status
     }
     throw err;
   }

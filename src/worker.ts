@@ -33,7 +33,7 @@ export interface OpenStore {
 
 /** Connects Redis (waiting for it), refuses a wrong encryption key, warns when nothing is persisted. */
 export async function openStore(config: Config, log: Logger, signal?: AbortSignal): Promise<OpenStore> {
-  const sealer = new Sealer(config.encryptionKey);
+  const sealer = new Sealer(config.encryptionKeys[0]!); // until the store takes the whole ring
   const keys = new RedisKeys(config.redisPrefix);
   const redis = createRedis(config.redis);
   redis.on('error', () => {}); // outages are logged by watchRedis, not per failed attempt

@@ -6,6 +6,7 @@ import { register as registerGet } from './commands/get.js';
 import { register as registerImport } from './commands/import.js';
 import { register as registerIssue } from './commands/issue.js';
 import { register as registerKeygen } from './commands/keygen.js';
+import { register as registerKeys } from './commands/keys.js';
 import { register as registerLs } from './commands/ls.js';
 import { register as registerRm } from './commands/rm.js';
 import { register as registerServe } from './commands/serve.js';
@@ -40,7 +41,7 @@ export function buildProgram(): Command {
     .addHelpText('after', `\n${ENV_HELP}\n\n${EXIT_CODES_HELP}\n`);
   program.configureHelp({ sortSubcommands: false });
   for (const register of [
-    registerServe, registerDev, registerKeygen, registerIssue, registerSign, registerWhoami, registerGet,
+    registerServe, registerDev, registerKeygen, registerKeys, registerIssue, registerSign, registerWhoami, registerGet,
     registerSet, registerWrite, registerRm, registerLs, registerImport, registerExport,
   ]) {
     register(program);

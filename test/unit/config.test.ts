@@ -1,6 +1,6 @@
 /** Worker configuration (PROTOCOL.md §6–7): defaults, and refusing to start without what it needs. */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -43,14 +43,15 @@ describe('loadConfig defaults (§7)', () => {
     expect(config[field]).toEqual(expected);
   });
 
-  it('takes the issuers and the encryption key', () => {
+  it('takes the issuers and the encryption key (a keyring of one)', () => {
     expect(config.issuers).toEqual([ISSUER]);
-    expect(Buffer.from(config.encryptionKey).equals(KEY)).toBe(true);
+    expect(config.encryptionKeys.map((k) => Buffer.from(k).toString('hex'))).toEqual([KEY.toString('hex')]);
   });
 
   it('names every §7 variable in ENV_NAMES', () => {
     for (const name of [
       'NATS_URL', 'REDIS_URL', 'SECRET_SVC_ISSUERS', 'SECRET_SVC_ENCRYPTION_KEY', 'SECRET_SVC_ENCRYPTION_KEY_FILE',
+      'SECRET_SVC_ENCRYPTION_KEYS', 'SECRET_SVC_ENCRYPTION_KEYS_FILE', 'SECRET_SVC_ENCRYPTION_KEY_COMMAND',
       'SECRET_SVC_SUBJECT_PREFIX', 'SECRET_SVC_QUEUE', 'SECRET_SVC_AUDIENCE', 'SECRET_SVC_REDIS_PREFIX',
       'SECRET_SVC_MAX_CLOCK_SKEW', 'SECRET_SVC_MAX_VALUE_BYTES', 'SECRET_SVC_MAX_ENVELOPE_BYTES',
     ]) expect(ENV_NAMES).toContain(name);
@@ -143,7 +144,8 @@ describe('SECRET_SVC_ENCRYPTION_KEY_FILE', () => {
     const file = join(dir, 'key.txt');
     writeFileSync(file, `\n  ${KEY_TEXT}\t\r\n\n`);
     const c = loadConfig({ SECRET_SVC_ISSUERS: ISSUER, SECRET_SVC_ENCRYPTION_KEY_FILE: file });
-    expect(Buffer.from(c.encryptionKey).equals(KEY)).toBe(true);
+    expect(c.encryptionKeys.length).toBe(1);
+    expect(Buffer.from(c.encryptionKeys[0]!).equals(KEY)).toBe(true);
   });
 
   it('refuses a file that cannot be read, naming the variable', () => {
@@ -158,5 +160,38 @@ describe('SECRET_SVC_ENCRYPTION_KEY_FILE', () => {
     const err = configError({ SECRET_SVC_ISSUERS: ISSUER, SECRET_SVC_ENCRYPTION_KEY_FILE: file });
     expect(err.message).toContain('SECRET_SVC_ENCRYPTION_KEY_FILE');
     expect(err.message).not.toContain(text);
+  });
+});
+
+describe('the keyring (§13; the details in keyring-source.test.ts)', () => {
+  const OTHER = randomBytes(32);
+  const hex = (ring: Uint8Array[]) => ring.map((k) => Buffer.from(k).toString('hex'));
+
+  it('SECRET_SVC_ENCRYPTION_KEYS gives the ring in order', () => {
+    const c = loadConfig({ SECRET_SVC_ISSUERS: ISSUER, SECRET_SVC_ENCRYPTION_KEYS: `${OTHER.toString('base64')},${KEY_TEXT}` });
+    expect(hex(c.encryptionKeys)).toEqual([OTHER.toString('hex'), KEY.toString('hex')]);
+  });
+
+  it('SECRET_SVC_ENCRYPTION_KEY_COMMAND gives the ring from its output', () => {
+    const c = loadConfig({ SECRET_SVC_ISSUERS: ISSUER, SECRET_SVC_ENCRYPTION_KEY_COMMAND: `echo ${KEY_TEXT}; echo ${OTHER.toString('base64')}` });
+    expect(hex(c.encryptionKeys)).toEqual([KEY.toString('hex'), OTHER.toString('hex')]);
+  });
+
+  it('two sources: a ConfigError naming both (exit status 2)', () => {
+    const err = configError({ ...base, SECRET_SVC_ENCRYPTION_KEYS: KEY_TEXT });
+    expect(err.message).toContain('SECRET_SVC_ENCRYPTION_KEY and SECRET_SVC_ENCRYPTION_KEYS');
+    expect(err.exitCode).toBe(2);
+  });
+
+  it('a failing key command: a ConfigError carrying its exit status', () => {
+    const err = configError({ SECRET_SVC_ISSUERS: ISSUER, SECRET_SVC_ENCRYPTION_KEY_COMMAND: 'echo locked >&2; exit 5' });
+    expect(err.message).toBe('SECRET_SVC_ENCRYPTION_KEY_COMMAND: the command exited with status 5: locked');
+    expect(err.exitCode).toBe(5);
+  });
+
+  it('does not run the key command when another setting is already refused', () => {
+    const marker = join(dir, 'ran');
+    configError({ SECRET_SVC_ENCRYPTION_KEY_COMMAND: `touch '${marker}'; echo ${KEY_TEXT}` }); // no issuers
+    expect(existsSync(marker)).toBe(false);
   });
 });
