@@ -9,7 +9,8 @@
  *   SECRET_SVC_ENCRYPTION_KEY_COMMAND  a shell command line whose standard output holds the keys, one a line
  *
  * In files and command output, white space around a line, empty lines and lines starting
- * with `#` (comments) are ignored. Errors name the variable and the line or position of a
+ * with `#` (comments) are ignored. The command runs once, through /bin/sh -c, with the
+ * worker's environment and no standard input, for at most 10 s. Errors name the variable and the line or position of a
  * bad key, never its text; the command's standard output is never logged or quoted.
  */
 import { spawnSync, type SpawnSyncOptionsWithStringEncoding } from 'node:child_process';
@@ -65,6 +66,7 @@ export function loadKeyring(env: KeyringEnv, opts: KeyringOptions = {}): Uint8Ar
   let keys: Uint8Array[];
   switch (variable) {
     case 'SECRET_SVC_ENCRYPTION_KEY':
+      if (value.includes(',')) throw new KeyringError(`${variable}: holds one key; for a keyring use SECRET_SVC_ENCRYPTION_KEYS`);
       keys = [decodeKey(value.trim(), variable, '')];
       break;
     case 'SECRET_SVC_ENCRYPTION_KEY_FILE':

@@ -71,6 +71,11 @@ describe('the 1.0 variables: a keyring of one', () => {
     same(loadKeyring({ SECRET_SVC_ENCRYPTION_KEY_FILE: file(`# the worker key\r\n\r\n  ${text(A)}\t\r\n`) }), [A]);
   });
 
+  it('a comma in SECRET_SVC_ENCRYPTION_KEY is refused, pointing at _KEYS', () => {
+    const err = refusal({ SECRET_SVC_ENCRYPTION_KEY: `${text(A)},${text(B)}` });
+    expect(err.message).toBe('SECRET_SVC_ENCRYPTION_KEY: holds one key; for a keyring use SECRET_SVC_ENCRYPTION_KEYS');
+  });
+
   it('a SECRET_SVC_ENCRYPTION_KEY_FILE holding two keys is refused, pointing at _KEYS_FILE', () => {
     const err = refusal({ SECRET_SVC_ENCRYPTION_KEY_FILE: file(`${text(A)}\n${text(B)}\n`) });
     expect(err.message).toContain('SECRET_SVC_ENCRYPTION_KEY_FILE');
@@ -259,6 +264,7 @@ describe('key text never appears in an error message', () => {
     ['a short key among good ones', { SECRET_SVC_ENCRYPTION_KEYS: `${secret},${short}` }],
     ['a duplicate', { SECRET_SVC_ENCRYPTION_KEYS: `${secret},${secret}` }],
     ['a hex key', { SECRET_SVC_ENCRYPTION_KEY: hex }],
+    ['two keys in the 1.0 variable', { SECRET_SVC_ENCRYPTION_KEY: `${secret},${text(A)}` }],
     ['a 1.0 key with a stray character', { SECRET_SVC_ENCRYPTION_KEY: `${secret}!` }],
     ['a file with a bad line after the key', { SECRET_SVC_ENCRYPTION_KEYS_FILE: file(`${secret}\n${secret}x\n`) }],
     ['a 1.0 file with two keys', { SECRET_SVC_ENCRYPTION_KEY_FILE: file(`${secret}\n${text(A)}\n`) }],
