@@ -10,8 +10,9 @@
  *
  * In files and command output, white space around a line, empty lines and lines starting
  * with `#` (comments) are ignored. The command runs once, through /bin/sh -c, with the
- * worker's environment and no standard input, for at most 10 s. Errors name the variable and the line or position of a
- * bad key, never its text; the command's standard output is never logged or quoted.
+ * worker's environment and no standard input, for at most 10 s. Errors name the variable
+ * and the line or position of a bad key, never its text; the command's standard output is
+ * never logged or quoted.
  */
 import { spawnSync, type SpawnSyncOptionsWithStringEncoding } from 'node:child_process';
 import { createHmac } from 'node:crypto';
