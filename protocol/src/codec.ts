@@ -1,5 +1,6 @@
 /** Body encodings (PROTOCOL.md §3): JSON when the first non-blank byte is "{", else MessagePack. */
 import { Decoder, Encoder } from '@msgpack/msgpack';
+import { checkJsonText } from './json-guard.js';
 import { checkMsgpack } from './msgpack-guard.js';
 
 export type Encoding = 'json' | 'msgpack';
@@ -35,9 +36,20 @@ export function decodeMsgpack(bytes: Uint8Array): unknown {
   return msgpackDecoder.decode(bytes);
 }
 
-/** Throws on invalid UTF-8 or JSON. */
+/** Valid JSON that this protocol still refuses: a duplicate key, "__proto__", a lone surrogate. */
+export class AmbiguousJsonError extends Error {}
+
+/** Throws on invalid UTF-8 or JSON, and AmbiguousJsonError on what checkJsonText refuses. */
 export function decodeJson(bytes: Uint8Array): unknown {
-  return JSON.parse(utf8.decode(bytes));
+  return parseJsonText(utf8.decode(bytes));
+}
+
+/** JSON.parse, then the checks JSON.parse does not make (see json-guard.ts). */
+export function parseJsonText(text: string): unknown {
+  const value: unknown = JSON.parse(text);
+  const problem = checkJsonText(text);
+  if (problem !== null) throw new AmbiguousJsonError(problem);
+  return value;
 }
 
 export function decodeUtf8(bytes: Uint8Array): string {
