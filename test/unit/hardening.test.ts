@@ -6,7 +6,7 @@
 import { createPublicKey, verify } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
-  BadRequestError, decodeJson, decodePayload, ed25519PublicKeyProblem, fromBase64url, generateJwk, isPublicKeyText,
+  BadRequestError, checkJsonText, decodeJson, decodePayload, ed25519PublicKeyProblem, fromBase64url, generateJwk, isPublicKeyText,
   parseCredential, parseEnvelope, privateKeyObject, publicKeyObject, PublicKeyError, signBytes, toBase64url,
   UnauthenticatedError, UndecodableBodyError,
 } from '@secret-svc/protocol';
@@ -175,6 +175,28 @@ describe('jti (1.1: 1 to 128 characters)', () => {
     ['129 chars', 'j'.repeat(129), false],
   ])('%s → %s', (_label, jti, ok) => {
     expect(typeof parseCredential(craft({ ...baseClaims, jti })) !== 'string').toBe(ok);
+  });
+});
+
+describe('checkJsonText', () => {
+  it.each<[string, string, string | null]>([
+    ['same key in sibling objects', '[{"a":1},{"a":2}]', null],
+    ['same key at two levels', '{"a":{"a":1}}', null],
+    ['key equal to a value', '{"a":"a","b":"a"}', null],
+    ['empty objects and arrays', '{"a":{},"b":[],"c":[{}]}', null],
+    ['an escaped backslash before u', '{"a":"\\\\ud800"}', null],
+    ['an escaped quote inside a key', '{"a\\"b":1,"a\\"c":2}', null],
+    ['a duplicate after a nested object', '{"a":{"b":1},"a":2}', 'an object has a duplicate key'],
+    ['a duplicate after an array', '{"a":[1,{"a":1}],"a":2}', 'an object has a duplicate key'],
+    ['"__proto__" nested in an array', '[{"__proto__":1}]', 'the key "__proto__" is not allowed'],
+    ['"__proto__" spelled with an escape', '{"\\u005f_proto__":1}', 'the key "__proto__" is not allowed'],
+    ['"__proto__" as a value', '{"a":"__proto__"}', null],
+    ['a high surrogate followed by a non-surrogate escape', '{"a":"\\ud800\\u0041"}', 'a string holds a lone surrogate'],
+    ['a high surrogate at the end of a string', '{"a":"x\\udbff"}', 'a string holds a lone surrogate'],
+    ['two high surrogates', '{"a":"\\ud800\\ud800"}', 'a string holds a lone surrogate'],
+  ])('%s', (_label, text, problem) => {
+    expect(() => JSON.parse(text)).not.toThrow();
+    expect(checkJsonText(text)).toBe(problem);
   });
 });
 
