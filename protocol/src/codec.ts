@@ -1,7 +1,7 @@
 /** Body encodings (PROTOCOL.md §3): JSON when the first non-blank byte is "{", else MessagePack. */
 import { Decoder, Encoder } from '@msgpack/msgpack';
 import { checkJsonText } from './json-guard.js';
-import { checkMsgpack } from './msgpack-guard.js';
+import { countMapKeys, scanMsgpack } from './msgpack-guard.js';
 
 export type Encoding = 'json' | 'msgpack';
 
@@ -29,17 +29,25 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 /** Envelopes are one map of scalars and requests a map of scalars and lists: 4 is ample. */
 const MAX_MSGPACK_DEPTH = 4;
 
-/** Throws on malformed input (including bad UTF-8 and deep nesting); callers map that to their own error. */
+/**
+ * Throws on malformed input (including bad UTF-8 and deep nesting), and AmbiguousBodyError
+ * on a map key given twice; callers map that to their own error.
+ */
 export function decodeMsgpack(bytes: Uint8Array): unknown {
-  const problem = checkMsgpack(bytes, MAX_MSGPACK_DEPTH);
-  if (problem !== null) throw new Error(`MessagePack ${problem}`);
-  return msgpackDecoder.decode(bytes);
+  const scan = scanMsgpack(bytes, MAX_MSGPACK_DEPTH);
+  if (typeof scan === 'string') throw new Error(`MessagePack ${scan}`);
+  const value = msgpackDecoder.decode(bytes);
+  if (countMapKeys(value) !== scan.mapEntries) throw new AmbiguousBodyError('a map has a duplicate key');
+  return value;
 }
 
-/** Valid JSON that this protocol still refuses: a duplicate key, "__proto__", a lone surrogate. */
-export class AmbiguousJsonError extends Error {}
+/**
+ * A well-formed body this protocol still refuses because it could be read two ways: a
+ * duplicate key, "__proto__", an escaped lone surrogate.
+ */
+export class AmbiguousBodyError extends Error {}
 
-/** Throws on invalid UTF-8 or JSON, and AmbiguousJsonError on what checkJsonText refuses. */
+/** Throws on invalid UTF-8 or JSON, and AmbiguousBodyError on what checkJsonText refuses. */
 export function decodeJson(bytes: Uint8Array): unknown {
   return parseJsonText(utf8.decode(bytes));
 }
@@ -48,7 +56,7 @@ export function decodeJson(bytes: Uint8Array): unknown {
 export function parseJsonText(text: string): unknown {
   const value: unknown = JSON.parse(text);
   const problem = checkJsonText(text);
-  if (problem !== null) throw new AmbiguousJsonError(problem);
+  if (problem !== null) throw new AmbiguousBodyError(problem);
   return value;
 }
 

@@ -2,7 +2,7 @@
 import type { KeyObject } from 'node:crypto';
 import { z } from 'zod';
 import { fromBase64url, toBase64url } from './base64url.js';
-import { AmbiguousJsonError, decodeJson } from './codec.js';
+import { AmbiguousBodyError, decodeJson } from './codec.js';
 import { SLUG_RE } from './constants.js';
 import { isPublicKeyText, signBytes, verifyBytes } from './keys.js';
 
@@ -96,7 +96,7 @@ function decodeJsonPart(part: string): unknown {
     const value = decodeJson(bytes);
     return typeof value === 'object' && value !== null && !Array.isArray(value) ? value : 'is not a JSON object';
   } catch (err) {
-    return err instanceof AmbiguousJsonError ? `refused: ${err.message}` : 'is not valid JSON';
+    return err instanceof AmbiguousBodyError ? `refused: ${err.message}` : 'is not valid JSON';
   }
 }
 

@@ -1,7 +1,7 @@
 /** Signed envelopes (PROTOCOL.md §3): building (client) and structural parsing (worker). */
 import { randomBytes, type KeyObject } from 'node:crypto';
 import { fromBase64url, toBase64url } from './base64url.js';
-import { AmbiguousJsonError, decodeJson, decodeMsgpack, decodeUtf8, encodeBody, type Encoding } from './codec.js';
+import { AmbiguousBodyError, decodeJson, decodeMsgpack, decodeUtf8, encodeBody, type Encoding } from './codec.js';
 import { SIGNATURE_CONTEXT, type Op } from './constants.js';
 import { BadRequestError, quoteInput } from './errors.js';
 import { signBytes } from './keys.js';
@@ -59,7 +59,7 @@ export function decodeEnvelopeObject(body: Uint8Array, encoding: Encoding): Reco
   try {
     raw = encoding === 'json' ? decodeJson(body) : decodeMsgpack(body);
   } catch (err) {
-    if (err instanceof AmbiguousJsonError) throw new BadRequestError(`envelope refused: ${err.message}`);
+    if (err instanceof AmbiguousBodyError) throw new BadRequestError(`envelope refused: ${err.message}`);
     throw new UndecodableBodyError(`body is not valid ${encoding === 'json' ? 'JSON' : 'MessagePack'}`);
   }
   if (!isPlainObject(raw)) throw new BadRequestError('envelope must be an object');
@@ -105,7 +105,7 @@ export function decodePayload(payload: Uint8Array, encoding: Encoding): unknown 
   try {
     return encoding === 'json' ? decodeJson(payload) : decodeMsgpack(payload);
   } catch (err) {
-    if (err instanceof AmbiguousJsonError) throw new BadRequestError(`payload refused: ${err.message}`);
+    if (err instanceof AmbiguousBodyError) throw new BadRequestError(`payload refused: ${err.message}`);
     throw new BadRequestError('payload is not a valid encoded request object');
   }
 }

@@ -23,7 +23,7 @@ export {
 // Encodings
 export { toBase64url, fromBase64url } from './base64url.js';
 export {
-  sniffEncoding, decodeJson, parseJsonText, decodeMsgpack, decodeUtf8, encodeBody, decodeBody, AmbiguousJsonError,
+  sniffEncoding, decodeJson, parseJsonText, decodeMsgpack, decodeUtf8, encodeBody, decodeBody, AmbiguousBodyError,
   type Encoding,
 } from './codec.js';
 export { checkMsgpack } from './msgpack-guard.js';
