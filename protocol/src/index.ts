@@ -78,3 +78,4 @@ export {
   buildSessionEnvelope, sealSessionReply, openSessionReply, openSessionReplyObject, SessionReplyError,
   type SessionEnvelope, type SessionHandle, type BuiltSessionRequest,
 } from './session/envelope.js';
+export { parseRequestEnvelope, type RequestEnvelope } from './request-envelope.js';

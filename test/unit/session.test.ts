@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import {
   agree, BadRequestError, generateJwk, buildSessionEnvelope, checkSessionMac, decodeBody, deriveSessionKeys, encodeBody,
   generateSessionKeyPair, handshakeSignedBytes, open, openSessionPayload, openSessionReply, openSessionReplyObject,
-  parsePrivateJwk, parseSessionEnvelope, pendingRequestSchemas, privateKeyObject, publicKeyObject, readX25519PublicKey,
+  parsePrivateJwk, parseRequestEnvelope, parseSessionEnvelope, pendingRequestSchemas, privateKeyObject, publicKeyObject, readX25519PublicKey,
   seal, sealSessionReply, sessionKeyPairFromPrivate, sessionMac, sessionReplySchema, SessionReplyError,
   sessionKeyPairFromPrivate as fromPrivate, signHandshake, toBase64url, UnauthenticatedError, UndecodableBodyError,
   verifyHandshake, x25519PublicKeyProblem, type Encoding, type SessionHandle,
@@ -247,6 +247,16 @@ describe('session envelope shape (400)', () => {
     ['mac as str', { ...mp, mac: s.json.mac }],
   ])('MessagePack: %s', (_label, obj) => {
     bad(encode(obj), 'msgpack');
+  });
+
+  it('parseRequestEnvelope tells a session envelope from a signed one, and refuses a mix', () => {
+    expect(parseRequestEnvelope(Buffer.from(s.json.envelope), 'json').kind).toBe('session');
+    expect(parseRequestEnvelope(hex(s.msgpack.envelopeHex), 'msgpack').kind).toBe('session');
+    const signed = readFileSync(new URL('v1.json', VECTORS_DIR), 'utf8');
+    expect(parseRequestEnvelope(Buffer.from(JSON.parse(signed).json.envelope), 'json').kind).toBe('signed');
+    for (const mixed of [{ ...json, cred: 'a.b.c' }, { cred: 'a.b.c', payload: '{}', mac: s.json.mac }]) {
+      expect(thrownBy(() => parseRequestEnvelope(Buffer.from(JSON.stringify(mixed)), 'json'))).toMatchObject({ status: 400 });
+    }
   });
 
   it('only the type of the ticket is shape: any string parses (the ticket check answers 401)', () => {
