@@ -27,7 +27,7 @@ export function ed25519PublicKeyProblem(raw: Uint8Array): string | undefined {
   if (raw.byteLength !== 32) return 'must be 32 bytes';
   const y = Buffer.from(raw);
   y[31] = y[31]! & 0x7f;
-  if (isAtLeastP(y)) return 'is not canonical (y ≥ 2^255 − 19)';
+  if (isAtLeastP(y)) return 'is not canonical (y >= 2^255 - 19)';
   if (SMALL_ORDER_Y.some((bad) => bad.equals(y))) return 'is a point of small order';
   return undefined;
 }

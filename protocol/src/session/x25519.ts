@@ -25,8 +25,8 @@ export function x25519PublicKeyProblem(raw: Uint8Array): string | undefined {
   if (raw.byteLength !== 32) return 'must be 32 bytes';
   // The whole 256-bit little-endian value must be below p = 2^255 − 19 (top bit included).
   const top = raw[31]!;
-  if (top > 0x7f) return 'is out of range (u ≥ 2^255 − 19)';
-  if (top === 0x7f && raw[0]! >= 0xed && raw.subarray(1, 31).every((b) => b === 0xff)) return 'is out of range (u ≥ 2^255 − 19)';
+  if (top > 0x7f) return 'is out of range (u >= 2^255 - 19)';
+  if (top === 0x7f && raw[0]! >= 0xed && raw.subarray(1, 31).every((b) => b === 0xff)) return 'is out of range (u >= 2^255 - 19)';
   const bytes = Buffer.from(raw.buffer, raw.byteOffset, 32);
   if (SMALL_ORDER_U.some((bad) => bad.equals(bytes))) return 'is a point of small order';
   return undefined;
