@@ -3,7 +3,7 @@ import type { ConnectionOptions } from 'nats';
 import { z } from 'zod';
 import {
   DEFAULT_AUDIENCE, DEFAULT_MAX_CLOCK_SKEW_SECONDS, DEFAULT_MAX_ENVELOPE_BYTES, DEFAULT_MAX_VALUE_BYTES,
-  DEFAULT_QUEUE, DEFAULT_SUBJECT_PREFIX, isPublicKeyText,
+  DEFAULT_QUEUE, DEFAULT_SUBJECT_PREFIX, isPublicKeyText, publicKeyProblem,
 } from '@secret-svc/protocol';
 import { KEYRING_ENV, KeyringError, loadKeyring } from './keyring-source.js';
 import { NATS_AUTH_ENV, natsAuthOptions } from './nats-auth.js';
@@ -109,7 +109,7 @@ function parseIssuers(text: string | undefined): string[] {
     throw new ConfigError('SECRET_SVC_ISSUERS is required: the comma-separated public keys of trusted credential issuers');
   }
   const bad: string | undefined = issuers.find((k) => !isPublicKeyText(k as unknown));
-  if (bad !== undefined) throw new ConfigError(`SECRET_SVC_ISSUERS: "${bad.slice(0, 60)}" is not an Ed25519 public key (base64url of 32 bytes)`);
+  if (bad !== undefined) throw new ConfigError(`SECRET_SVC_ISSUERS: "${bad.slice(0, 60)}" is not a usable Ed25519 public key: ${publicKeyProblem(bad)}`);
   return issuers;
 }
 

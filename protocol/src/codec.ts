@@ -1,6 +1,7 @@
 /** Body encodings (PROTOCOL.md §3): JSON when the first non-blank byte is "{", else MessagePack. */
 import { Decoder, Encoder } from '@msgpack/msgpack';
-import { checkMsgpack } from './msgpack-guard.js';
+import { checkJsonText } from './json-guard.js';
+import { countMapKeys, scanMsgpack } from './msgpack-guard.js';
 
 export type Encoding = 'json' | 'msgpack';
 
@@ -28,16 +29,35 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 /** Envelopes are one map of scalars and requests a map of scalars and lists: 4 is ample. */
 const MAX_MSGPACK_DEPTH = 4;
 
-/** Throws on malformed input (including bad UTF-8 and deep nesting); callers map that to their own error. */
+/**
+ * Throws on malformed input (including bad UTF-8 and deep nesting), and AmbiguousBodyError
+ * on a map key given twice; callers map that to their own error.
+ */
 export function decodeMsgpack(bytes: Uint8Array): unknown {
-  const problem = checkMsgpack(bytes, MAX_MSGPACK_DEPTH);
-  if (problem !== null) throw new Error(`MessagePack ${problem}`);
-  return msgpackDecoder.decode(bytes);
+  const scan = scanMsgpack(bytes, MAX_MSGPACK_DEPTH);
+  if (typeof scan === 'string') throw new Error(`MessagePack ${scan}`);
+  const value = msgpackDecoder.decode(bytes);
+  if (countMapKeys(value) !== scan.mapEntries) throw new AmbiguousBodyError('a map has a duplicate key');
+  return value;
 }
 
-/** Throws on invalid UTF-8 or JSON. */
+/**
+ * A well-formed body this protocol still refuses because it could be read two ways: a
+ * duplicate key, "__proto__", an escaped lone surrogate.
+ */
+export class AmbiguousBodyError extends Error {}
+
+/** Throws on invalid UTF-8 or JSON, and AmbiguousBodyError on what checkJsonText refuses. */
 export function decodeJson(bytes: Uint8Array): unknown {
-  return JSON.parse(utf8.decode(bytes));
+  return parseJsonText(utf8.decode(bytes));
+}
+
+/** JSON.parse, then the checks JSON.parse does not make (see json-guard.ts). */
+export function parseJsonText(text: string): unknown {
+  const value: unknown = JSON.parse(text);
+  const problem = checkJsonText(text);
+  if (problem !== null) throw new AmbiguousBodyError(problem);
+  return value;
 }
 
 export function decodeUtf8(bytes: Uint8Array): string {

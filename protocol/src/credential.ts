@@ -2,6 +2,7 @@
 import type { KeyObject } from 'node:crypto';
 import { z } from 'zod';
 import { fromBase64url, toBase64url } from './base64url.js';
+import { AmbiguousBodyError, decodeJson } from './codec.js';
 import { SLUG_RE } from './constants.js';
 import { isPublicKeyText, signBytes, verifyBytes } from './keys.js';
 
@@ -11,7 +12,11 @@ const headerSchema = z.looseObject({
   crit: z.never().optional(), // no extension we understand, so any critical one is refused
 });
 
-const numericDate = z.number().finite();
+/** Seconds whose milliseconds a Date can hold (±8.64e15 ms): beyond it every clock check breaks. */
+const MAX_NUMERIC_DATE = 8.64e12;
+const numericDate = z.number().finite().min(-MAX_NUMERIC_DATE).max(MAX_NUMERIC_DATE);
+
+export const JTI_MAX_LENGTH = 128;
 
 export const credentialClaimsSchema = z.looseObject({
   iss: z.string().refine(isPublicKeyText, 'iss must be an Ed25519 public key'),
@@ -20,17 +25,27 @@ export const credentialClaimsSchema = z.looseObject({
     jwk: z.looseObject({
       kty: z.literal('OKP'),
       crv: z.literal('Ed25519'),
-      x: z.string().refine(isPublicKeyText, 'cnf key must be an Ed25519 public key'),
+      x: z.string().refine(isPublicKeyText, 'cnf key must be a canonical Ed25519 public key not of small order'),
     }),
   }),
   admin: z.boolean().optional(),
   iat: numericDate.optional(),
   exp: numericDate.optional(),
   nbf: numericDate.optional(),
-  jti: z.string().optional(),
+  jti: z.string().min(1).max(JTI_MAX_LENGTH).optional(),
 });
 
-export type CredentialClaims = z.infer<typeof credentialClaimsSchema>;
+/** The claims this protocol reads; any other claim is dropped. */
+export interface CredentialClaims {
+  iss: string;
+  sub: string;
+  cnf: { jwk: { kty: 'OKP'; crv: 'Ed25519'; x: string } };
+  admin?: boolean;
+  iat?: number;
+  exp?: number;
+  nbf?: number;
+  jti?: string;
+}
 
 export interface ParsedCredential {
   claims: CredentialClaims;
@@ -44,25 +59,44 @@ export function parseCredential(text: string): ParsedCredential | string {
   if (parts.length !== 3) return 'credential is not a compact JWS';
   const [h, p, s] = parts as [string, string, string];
   const header = decodeJsonPart(h);
+  if (typeof header === 'string') return `credential header ${header}`;
   if (!headerSchema.safeParse(header).success) return 'credential header must be {"alg":"EdDSA","typ":"JWT"}';
-  const claims = credentialClaimsSchema.safeParse(decodeJsonPart(p));
-  if (!claims.success) return `credential claims invalid: ${claims.error.issues[0]?.message ?? 'schema'}`;
+  const raw = decodeJsonPart(p);
+  if (typeof raw === 'string') return `credential claims ${raw}`;
+  const checked = credentialClaimsSchema.safeParse(raw);
+  if (!checked.success) return `credential claims invalid: ${checked.error.issues[0]?.message ?? 'schema'}`;
   const signature = fromBase64url(s);
   if (signature?.length !== 64) return 'credential signature is malformed';
-  return { claims: claims.data, signingInput: Buffer.from(`${h}.${p}`, 'ascii'), signature };
+  return { claims: knownClaims(checked.data), signingInput: Buffer.from(`${h}.${p}`, 'ascii'), signature };
+}
+
+/** A fresh object holding only the claims read, each taken only if present (never inherited). */
+function knownClaims(c: z.infer<typeof credentialClaimsSchema>): CredentialClaims {
+  return {
+    iss: c.iss,
+    sub: c.sub,
+    cnf: { jwk: { kty: 'OKP', crv: 'Ed25519', x: c.cnf.jwk.x } },
+    ...(Object.hasOwn(c, 'admin') && c.admin !== undefined ? { admin: c.admin } : {}),
+    ...(c.iat !== undefined ? { iat: c.iat } : {}),
+    ...(c.exp !== undefined ? { exp: c.exp } : {}),
+    ...(c.nbf !== undefined ? { nbf: c.nbf } : {}),
+    ...(c.jti !== undefined ? { jti: c.jti } : {}),
+  };
 }
 
 export function verifyCredentialSignature(parsed: ParsedCredential, issuerKey: KeyObject): boolean {
   return verifyBytes(issuerKey, parsed.signingInput, parsed.signature);
 }
 
+/** A JWS part's JSON value, or why it has none (the caller prefixes which part). */
 function decodeJsonPart(part: string): unknown {
   const bytes = fromBase64url(part);
-  if (!bytes) return undefined;
+  if (!bytes) return 'is not canonical base64url';
   try {
-    return JSON.parse(bytes.toString('utf8'));
-  } catch {
-    return undefined;
+    const value = decodeJson(bytes);
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? value : 'is not a JSON object';
+  } catch (err) {
+    return err instanceof AmbiguousBodyError ? `refused: ${err.message}` : 'is not valid JSON';
   }
 }
 

@@ -1,7 +1,7 @@
 /** Signed envelopes (PROTOCOL.md §3): building (client) and structural parsing (worker). */
 import { randomBytes, type KeyObject } from 'node:crypto';
 import { fromBase64url, toBase64url } from './base64url.js';
-import { decodeJson, decodeMsgpack, decodeUtf8, encodeBody, type Encoding } from './codec.js';
+import { AmbiguousBodyError, decodeJson, decodeMsgpack, decodeUtf8, encodeBody, type Encoding } from './codec.js';
 import { SIGNATURE_CONTEXT, type Op } from './constants.js';
 import { BadRequestError, quoteInput } from './errors.js';
 import { signBytes } from './keys.js';
@@ -53,18 +53,35 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
 }
 
-/** Parses an envelope body's structure (no signature check). Throws BadRequestError. */
-export function parseEnvelope(body: Uint8Array, encoding: Encoding): Envelope {
+/** The envelope map of a body (signed or session), before its fields are checked. Throws BadRequestError. */
+export function decodeEnvelopeObject(body: Uint8Array, encoding: Encoding): Record<string, unknown> {
   let raw: unknown;
   try {
     raw = encoding === 'json' ? decodeJson(body) : decodeMsgpack(body);
-  } catch {
+  } catch (err) {
+    if (err instanceof AmbiguousBodyError) throw new BadRequestError(`envelope refused: ${err.message}`);
     throw new UndecodableBodyError(`body is not valid ${encoding === 'json' ? 'JSON' : 'MessagePack'}`);
   }
   if (!isPlainObject(raw)) throw new BadRequestError('envelope must be an object');
-  const keys = Object.keys(raw);
-  const extra = keys.find((k) => k !== 'cred' && k !== 'payload' && k !== 'sig');
-  if (extra !== undefined) throw new BadRequestError(`envelope has an unknown field ${quoteInput(extra)}`);
+  return raw;
+}
+
+/** Refuses a field outside `allowed` (400), naming it without its value. */
+export function onlyFields(raw: Record<string, unknown>, allowed: readonly string[], what: string): void {
+  const extra = Object.keys(raw).find((k) => !allowed.includes(k));
+  if (extra !== undefined) throw new BadRequestError(`${what} has an unknown field ${quoteInput(extra)}`);
+}
+
+const SIGNED_FIELDS = ['cred', 'payload', 'sig'] as const;
+
+/** Parses an envelope body's structure (no signature check). Throws BadRequestError. */
+export function parseEnvelope(body: Uint8Array, encoding: Encoding): Envelope {
+  return signedEnvelopeFields(decodeEnvelopeObject(body, encoding), encoding);
+}
+
+/** The fields of a decoded signed envelope (see parseEnvelope). */
+export function signedEnvelopeFields(raw: Record<string, unknown>, encoding: Encoding): Envelope {
+  onlyFields(raw, SIGNED_FIELDS, 'envelope');
   const { cred, payload, sig } = raw;
   // Only the type is the envelope's business: what the string holds is the credential
   // check's, which answers 401 for anything that is not a valid credential.
@@ -87,7 +104,8 @@ export function parseEnvelope(body: Uint8Array, encoding: Encoding): Envelope {
 export function decodePayload(payload: Uint8Array, encoding: Encoding): unknown {
   try {
     return encoding === 'json' ? decodeJson(payload) : decodeMsgpack(payload);
-  } catch {
+  } catch (err) {
+    if (err instanceof AmbiguousBodyError) throw new BadRequestError(`payload refused: ${err.message}`);
     throw new BadRequestError('payload is not a valid encoded request object');
   }
 }

@@ -5,6 +5,53 @@ import { fromBase64url } from './base64url.js';
 export interface PublicJwk { kty: 'OKP'; crv: 'Ed25519'; x: string }
 export interface PrivateJwk extends PublicJwk { d: string }
 
+/** A public key text that is not usable; thrown by publicKeyObject. */
+export class PublicKeyError extends Error {}
+
+/**
+ * The y coordinates (little endian, sign bit cleared) of the eight points of small order:
+ * 0 (two points of order 4), 1 (the identity), p − 1 (order 2), and the two of order 8
+ * (each with two signs). Node verifies the signature R = identity, S = 0 under such a key
+ * for many messages, so anyone could sign as its holder.
+ */
+const SMALL_ORDER_Y = [
+  '0000000000000000000000000000000000000000000000000000000000000000',
+  '0100000000000000000000000000000000000000000000000000000000000000',
+  'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+  '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05',
+  'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a',
+].map((hex) => Buffer.from(hex, 'hex'));
+
+/** Why 32 raw bytes are not a usable Ed25519 public key, or undefined when they are. */
+export function ed25519PublicKeyProblem(raw: Uint8Array): string | undefined {
+  if (raw.byteLength !== 32) return 'must be 32 bytes';
+  const y = Buffer.from(raw);
+  y[31] = y[31]! & 0x7f;
+  if (isAtLeastP(y)) return 'is not canonical (y >= 2^255 - 19)';
+  if (SMALL_ORDER_Y.some((bad) => bad.equals(y))) return 'is a point of small order';
+  return undefined;
+}
+
+/** y ≥ p = 2^255 − 19 for a little-endian y below 2^255: ff…ff7f at the top, low byte ≥ 0xed. */
+function isAtLeastP(y: Buffer): boolean {
+  if (y[31] !== 0x7f || y[0]! < 0xed) return false;
+  for (let i = 1; i < 31; i++) if (y[i] !== 0xff) return false;
+  return true;
+}
+
+/** Why a text is not a usable public key (canonical base64url of a sound key), or undefined. */
+export function publicKeyProblem(text: unknown): string | undefined {
+  if (typeof text !== 'string') return 'must be a string';
+  const raw = fromBase64url(text);
+  if (!raw) return 'must be canonical base64url (no padding)';
+  return ed25519PublicKeyProblem(raw);
+}
+
+/** The one check every public key read by this project goes through (credentials, config, CLI). */
+export function isPublicKeyText(text: unknown): text is string {
+  return publicKeyProblem(text) === undefined;
+}
+
 function isKeyText(text: unknown): text is string {
   return typeof text === 'string' && fromBase64url(text)?.length === 32;
 }
@@ -19,10 +66,6 @@ export function parsePrivateJwk(value: unknown): PrivateJwk {
   return { kty: 'OKP', crv: 'Ed25519', x: jwk.x, d: jwk.d };
 }
 
-export function isPublicKeyText(text: unknown): text is string {
-  return isKeyText(text);
-}
-
 export function privateKeyObject(jwk: PrivateJwk): KeyObject {
   const key = createPrivateKey({ key: { ...jwk }, format: 'jwk' });
   // A JWK whose x does not belong to d would sign with a key nobody trusts: refuse it early.
@@ -31,8 +74,10 @@ export function privateKeyObject(jwk: PrivateJwk): KeyObject {
   return key;
 }
 
+/** Throws PublicKeyError for a text isPublicKeyText refuses. */
 export function publicKeyObject(x: string): KeyObject {
-  if (!isKeyText(x)) throw new Error('public key must be base64url of 32 bytes');
+  const problem = publicKeyProblem(x);
+  if (problem !== undefined) throw new PublicKeyError(`public key ${problem}`);
   return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x }, format: 'jwk' });
 }
 

@@ -8,6 +8,16 @@ import { isUtf8 } from 'node:buffer';
 
 /** Returns why the bytes are unacceptable, or null when they hold exactly one sound item. */
 export function checkMsgpack(bytes: Uint8Array, maxDepth: number): string | null {
+  const scan = scanMsgpack(bytes, maxDepth);
+  return typeof scan === 'string' ? scan : null;
+}
+
+/**
+ * As checkMsgpack, but a sound item gives the number of map entries it declares in all: a
+ * decoded value holding fewer own keys had a key twice (the decoder keeps the last one).
+ */
+export function scanMsgpack(bytes: Uint8Array, maxDepth: number): string | { mapEntries: number } {
+  let mapEntries = 0;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const end = bytes.byteLength;
   // Items still expected at each open level; the bottom level expects the single top item.
@@ -25,7 +35,10 @@ export function checkMsgpack(bytes: Uint8Array, maxDepth: number): string | null
     let skip = 0;
     let children = -1;
     if (b <= 0x7f || b >= 0xe0 || b === 0xc0 || b === 0xc2 || b === 0xc3) skip = 0;
-    else if (b >= 0x80 && b <= 0x8f) children = (b & 0x0f) * 2;
+    else if (b >= 0x80 && b <= 0x8f) {
+      children = (b & 0x0f) * 2;
+      mapEntries += b & 0x0f;
+    }
     else if (b >= 0x90 && b <= 0x9f) children = b & 0x0f;
     else if (b >= 0xa0 && b <= 0xbf) strLen = b & 0x1f;
     else {
@@ -41,8 +54,8 @@ export function checkMsgpack(bytes: Uint8Array, maxDepth: number): string | null
         case 0xdb: strLen = view.getUint32(pos); break;
         case 0xdc: children = view.getUint16(pos); break;
         case 0xdd: children = view.getUint32(pos); break;
-        case 0xde: children = view.getUint16(pos) * 2; break;
-        case 0xdf: children = view.getUint32(pos) * 2; break;
+        case 0xde: children = view.getUint16(pos) * 2; mapEntries += children / 2; break;
+        case 0xdf: children = view.getUint32(pos) * 2; mapEntries += children / 2; break;
         default: skip = 0; // fixed-size numbers: the head is the whole item
       }
       pos += need;
@@ -61,7 +74,16 @@ export function checkMsgpack(bytes: Uint8Array, maxDepth: number): string | null
       pos += skip;
     }
   }
-  return pos === end ? null : 'trailing bytes';
+  return pos === end ? { mapEntries } : 'trailing bytes';
+}
+
+/** The own keys of every map in a decoded value (bins are leaves). */
+export function countMapKeys(value: unknown): number {
+  if (typeof value !== 'object' || value === null || value instanceof Uint8Array) return 0;
+  if (Array.isArray(value)) return value.reduce((n: number, item) => n + countMapKeys(item), 0);
+  let n = 0;
+  for (const key of Object.keys(value)) n += 1 + countMapKeys((value as Record<string, unknown>)[key]);
+  return n;
 }
 
 /** Bytes after the type byte that hold a length or a fixed-size number. */

@@ -16,6 +16,9 @@ const head = {
   nonce: z.string().regex(NONCE_RE, 'nonce must be 16-64 chars of [A-Za-z0-9_-]'),
 };
 
+/** The signed head every request object carries (PROTOCOL.md §3). */
+export { head as requestHeadFields };
+
 const lists = { readers: slugList.optional(), writers: slugList.optional(), deleters: slugList.optional() };
 
 export const requestSchemas = {

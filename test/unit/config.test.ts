@@ -112,6 +112,16 @@ describe('loadConfig refusals', () => {
     expect(configError({ ...base, SECRET_SVC_ISSUERS: `${ISSUER},not-a-key` }).message).toContain('SECRET_SVC_ISSUERS');
   });
 
+  it.each([
+    ['the identity point', `AQ${'A'.repeat(41)}`],
+    ['the all-zero key', 'A'.repeat(43)],
+    ['a non-canonical y (p + 1)', Buffer.from(`ee${'ff'.repeat(30)}7f`, 'hex').toString('base64url')],
+  ])('refuses a small-order or non-canonical issuer key (%s), naming SECRET_SVC_ISSUERS', (_label, bad) => {
+    const message = configError({ ...base, SECRET_SVC_ISSUERS: `${ISSUER},${bad}` }).message;
+    expect(message).toContain('SECRET_SVC_ISSUERS');
+    expect(message).toMatch(/small order|not canonical/);
+  });
+
   it('refuses without an encryption key, naming SECRET_SVC_ENCRYPTION_KEY', () => {
     expect(configError({ SECRET_SVC_ISSUERS: ISSUER }).message).toContain('SECRET_SVC_ENCRYPTION_KEY');
     expect(configError({ SECRET_SVC_ISSUERS: ISSUER, SECRET_SVC_ENCRYPTION_KEY: '' }).message).toContain('SECRET_SVC_ENCRYPTION_KEY');

@@ -1,7 +1,10 @@
 import { encode } from '@msgpack/msgpack';
 import { describe, expect, it } from 'vitest';
 import { checkMsgpack } from '@secret-svc/protocol';
-import { decodeMsgpack, quoteInput } from '@secret-svc/protocol';
+import { AmbiguousBodyError, decodeMsgpack, parseEnvelope, quoteInput, UndecodableBodyError } from '@secret-svc/protocol';
+
+const str = (text: string) => [0xa0 | text.length, ...Buffer.from(text)];
+const str8 = (text: string) => [0xd9, text.length, ...Buffer.from(text)];
 
 describe('MessagePack guard', () => {
   it('accepts what the client encodes: maps, lists, bins, strings, numbers', () => {
@@ -25,6 +28,29 @@ describe('MessagePack guard', () => {
   ])('refuses %s', (_label, bytes, reason) => {
     expect(checkMsgpack(bytes, 4)).toContain(reason);
     expect(() => decodeMsgpack(bytes)).toThrow();
+  });
+});
+
+describe('MessagePack duplicate map keys', () => {
+  it.each<[string, number[]]>([
+    ['the same key twice', [0x82, ...str('admin'), 0xc2, ...str('admin'), 0xc3]],
+    ['one key as fixstr and as str8', [0x82, ...str('admin'), 0xc2, ...str8('admin'), 0xc3]],
+    ['an integer key and its string', [0x82, 0x01, 0xc2, ...str('1'), 0xc3]],
+    ['a duplicate in a nested map', [0x81, ...str('a'), 0x91, 0x82, ...str('b'), 0x01, ...str('b'), 0x02]],
+  ])('refuses %s', (_label, bytes) => {
+    expect(checkMsgpack(Uint8Array.from(bytes), 4)).toBeNull(); // well formed …
+    expect(() => decodeMsgpack(Uint8Array.from(bytes))).toThrow(AmbiguousBodyError); // … but ambiguous
+  });
+
+  it('accepts one key in sibling maps', () => {
+    expect(decodeMsgpack(encode([{ a: 1 }, { a: 2 }]))).toEqual([{ a: 1 }, { a: 2 }]);
+  });
+
+  it('an envelope with a key twice is 400, and not "undecodable"', () => {
+    const bytes = Uint8Array.from([0x82, ...str('cred'), ...str('x'), ...str('cred'), ...str('y')]);
+    const thrown = (() => { try { parseEnvelope(bytes, 'msgpack'); } catch (err) { return err; } return undefined; })();
+    expect(thrown).toMatchObject({ status: 400 });
+    expect(thrown).not.toBeInstanceOf(UndecodableBodyError);
   });
 });
 

@@ -1,7 +1,7 @@
 /** `secret-svc issue`: signs a credential binding a public key to a slug. */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { issueCredential, isPublicKeyText, parsePrivateJwk, privateKeyObject, SLUG_RE, type PrivateJwk } from '@secret-svc/protocol';
+import { issueCredential, isPublicKeyText, parsePrivateJwk, publicKeyProblem, privateKeyObject, SLUG_RE, type PrivateJwk } from '@secret-svc/protocol';
 import { parseDuration } from '../duration.js';
 import { UsageError } from '../exit.js';
 import { out, writePrivateFile } from '../io.js';
@@ -48,7 +48,7 @@ export function register(program: Command): void {
       if ((o.publicKey === undefined) === (o.key === undefined)) throw new UsageError('give exactly one of --public-key and --key');
       if (!SLUG_RE.test(o.slug)) throw new UsageError(`invalid slug "${o.slug}" (lowercase letters, digits and inner hyphens, at most 64)`);
       const subjectKey = o.publicKey ?? readJwkFile(o.key!).x;
-      if (!isPublicKeyText(subjectKey)) throw new UsageError('--public-key must be base64url of 32 bytes');
+      if (!isPublicKeyText(subjectKey)) throw new UsageError(`the holder's public key ${publicKeyProblem(subjectKey)}`);
       const issuer = readJwkFile(o.issuerKey);
       let issuerKey;
       try {

@@ -1,0 +1,19 @@
+/** seal(k, m) = nonce || secretbox(k, nonce, m) with a fresh 24-byte nonce (PROTOCOL.md §12). */
+import { randomBytes } from 'node:crypto';
+import nacl from 'tweetnacl';
+
+export const SEAL_NONCE_BYTES = nacl.secretbox.nonceLength; // 24
+/** The shortest sealed text: a nonce and the 16-byte tag of an empty message. */
+export const SEAL_OVERHEAD = SEAL_NONCE_BYTES + nacl.secretbox.overheadLength;
+
+/** `nonce` is for reproducing test vectors only: never seal twice under one nonce. */
+export function seal(key: Uint8Array, message: Uint8Array, nonce: Uint8Array = randomBytes(SEAL_NONCE_BYTES)): Buffer {
+  return Buffer.concat([nonce, nacl.secretbox(message, nonce, key)]);
+}
+
+/** The message, or undefined when the sealed bytes were altered, cut or sealed under another key. */
+export function open(key: Uint8Array, sealed: Uint8Array): Buffer | undefined {
+  if (sealed.byteLength < SEAL_OVERHEAD) return undefined;
+  const opened = nacl.secretbox.open(sealed.subarray(SEAL_NONCE_BYTES), sealed.subarray(0, SEAL_NONCE_BYTES), key);
+  return opened ? Buffer.from(opened.buffer, opened.byteOffset, opened.byteLength) : undefined;
+}
