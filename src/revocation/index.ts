@@ -1,6 +1,6 @@
 /** Revocation (PROTOCOL.md §10): selectors, the in-memory set checked per request, and its watcher. */
 export {
-  keyBytesId, selectorMatches, selectorOfEntry, isKeyIdSelector, isJtiSelector, isSlugSelector, issuedBeforeCutoff,
+  keyBytesId, revocationSubjectOf, selectorMatches, selectorOfEntry, isKeyIdSelector, isJtiSelector, isSlugSelector, issuedBeforeCutoff,
   type RevocationSelector, type RevocationEntry, type RevocationSubject,
 } from './selector.js';
 export { RevocationSet } from './set.js';

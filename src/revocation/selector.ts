@@ -2,7 +2,7 @@
  * Revocation selectors (PROTOCOL.md §10) and the pure question "does this entry match this
  * verified caller?". Structurally the same as the protocol's RevocationSelector/RevocationEntry.
  */
-import { fromBase64url } from '@secret-svc/protocol';
+import { fromBase64url, type CredentialClaims } from '@secret-svc/protocol';
 
 /** Exactly one of {keyId} | {jti} | {slug, issuedBefore}. */
 export type RevocationSelector = { keyId: string } | { jti: string } | { slug: string; issuedBefore: number };
@@ -16,6 +16,16 @@ export interface RevocationSubject {
   slug: string;
   /** `iat` in epoch ms, or null when the credential has none. */
   issuedAtMs: number | null;
+}
+
+/** The revocation view of a credential's verified claims (for the authenticate step to cache). */
+export function revocationSubjectOf(claims: Pick<CredentialClaims, 'cnf' | 'jti' | 'sub' | 'iat'>): RevocationSubject {
+  return {
+    keyId: claims.cnf.jwk.x,
+    jti: claims.jti ?? null,
+    slug: claims.sub,
+    issuedAtMs: claims.iat !== undefined ? claims.iat * 1000 : null,
+  };
 }
 
 /** A key's identity as bytes (hex of the 32 decoded bytes), or undefined if it is not a key. */

@@ -1,8 +1,8 @@
 /** Revocation selectors matched against verified callers, and the in-memory set (PROTOCOL.md §10). */
 import { describe, expect, it } from 'vitest';
-import { generateJwk } from '@secret-svc/protocol';
+import { generateJwk, issueCredential, parseCredential, privateKeyObject } from '@secret-svc/protocol';
 import {
-  RevocationSet, selectorMatches, selectorOfEntry, type RevocationEntry, type RevocationSelector, type RevocationSubject,
+  RevocationSet, revocationSubjectOf, selectorMatches, selectorOfEntry, type RevocationEntry, type RevocationSelector, type RevocationSubject,
 } from '../../src/revocation/index.js';
 
 const K1 = generateJwk().x;
@@ -95,5 +95,25 @@ describe('RevocationSet', () => {
     list.push(entry({ jti: 'jti-1' }));
     expect(set.entries().map((e) => (e as { jti: string }).jti)).toEqual(['b', 'a']);
     expect(set.isRevoked(caller())).toBe(false);
+  });
+});
+
+describe('revocationSubjectOf', () => {
+  const issuer = generateJwk();
+  const claimsOf = (o: { jti?: string; now?: number }) => {
+    const parsed = parseCredential(issueCredential({ issuerKey: privateKeyObject(issuer), issuer: issuer.x, slug: 'svc-a', subjectKey: K1, ...o }));
+    if (typeof parsed === 'string') throw new Error(parsed);
+    return parsed.claims;
+  };
+
+  it('takes the cnf key, jti, sub and iat (in ms) of a credential', () => {
+    expect(revocationSubjectOf(claimsOf({ jti: 'j-1', now: T * 1000 }))).toEqual({ keyId: K1, jti: 'j-1', slug: 'svc-a', issuedAtMs: T * 1000 });
+  });
+
+  it('a credential without jti or iat gives nulls, and the slug rule then matches it', () => {
+    const { iat: _iat, ...noIat } = claimsOf({});
+    const subject = revocationSubjectOf(noIat);
+    expect(subject).toMatchObject({ jti: null, issuedAtMs: null });
+    expect(selectorMatches({ slug: 'svc-a', issuedBefore: 0 }, subject)).toBe(true);
   });
 });
