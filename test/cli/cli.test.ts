@@ -73,7 +73,7 @@ describe('keygen → issue → set → get → ls → rm', () => {
     const [who, adminWho] = await Promise.all([cli(['whoami'], { env: userEnv }), cli(['whoami'], { env: adminEnv })]);
     expect(JSON.parse(who.stdout)).toMatchObject({ slug: 'deploy-svc', admin: false, issuer: issuerPub });
     expect(JSON.parse(who.stdout).expiresAt).not.toBeNull();
-    expect(JSON.parse(adminWho.stdout)).toMatchObject({ slug: 'ops', admin: true, expiresAt: null });
+    expect(JSON.parse(adminWho.stdout)).toMatchObject({ slug: 'ops', admin: true, expiresAt: expect.any(String) }); // issue expires by default
 
     // set from stdin: one trailing newline is dropped, inner ones and spaces are kept.
     const set = await cli(['set', 'deploy-svc/DB_PASSWORD'], { env: userEnv, input: 'pa ss\nword\n' });

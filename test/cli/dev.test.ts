@@ -2,12 +2,14 @@
  * `secret-svc dev` as a child process. It never touches the machine's default NATS/Redis here:
  * either --start-servers (its own nats-server/redis-server on free ports) or the test's servers.
  */
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { issueCredential, parseCredential, privateKeyObject, type CredentialClaims } from '@secret-svc/protocol';
+import { DEV_CREDENTIAL_TTL_SECONDS, devState } from '../../src/cli/dev/state.js';
 import { NatsServer, RedisServer } from '../helpers/servers.js';
 import { cli, startCli, type LiveCli } from './run-cli.js';
 
@@ -58,6 +60,7 @@ describe('secret-svc dev', () => {
     expect(banner).toMatch(/nats-server started here/);
     expect(banner).toMatch(/redis-server started here/);
     expect(banner).toMatch(/keys +created in /);
+    expect(banner).toMatch(/admin credential valid until \d{4}-\d\d-\d\dT\S+Z; each start renews it when under 7 days are left/);
     // Three example commands: the CLI (store, read) and nats req.
     expect(banner).toMatch(/^echo .* \| npx secret-svc set demo\/GREETING$/m);
     expect(banner).toMatch(/^npx secret-svc get demo\/GREETING$/m);
@@ -127,5 +130,56 @@ describe('secret-svc dev', () => {
     expect(r.stderr).toMatch(/nats-server and redis-server not found on PATH/);
     expect(r.stderr).toContain('docker compose up -d nats redis');
     expect(r.stderr).toMatch(/apt-get install nats-server redis-server/);
+  });
+});
+
+describe('the dev admin credential expires and is renewed near its end', () => {
+  const DAY_MS = 86_400_000;
+  const t0 = Date.UTC(2026, 0, 1);
+  const claimsIn = (home: string): CredentialClaims => {
+    const parsed = parseCredential(readFileSync(join(home, 'admin.cred'), 'utf8').trim());
+    if (typeof parsed === 'string') throw new Error(parsed);
+    return parsed.claims;
+  };
+
+  it('is issued for 30 days with iat and a jti, kept while more than a week is left, renewed below that', () => {
+    const home = join(dir, 'expiry');
+    const first = devState(home, t0);
+    const c1 = claimsIn(home);
+    expect(c1).toMatchObject({ sub: 'admin', admin: true, iat: t0 / 1000, exp: t0 / 1000 + DEV_CREDENTIAL_TTL_SECONDS });
+    expect(c1.jti).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(first).toMatchObject({ credentialExpires: c1.exp, credentialRenewed: false });
+    expect(first.created).toContain(first.credentialFile);
+
+    const text = readFileSync(first.credentialFile, 'utf8');
+    const kept = devState(home, t0 + 22 * DAY_MS); // 8 days left
+    expect(readFileSync(first.credentialFile, 'utf8')).toBe(text);
+    expect(kept).toMatchObject({ credentialExpires: c1.exp, credentialRenewed: false, created: [] });
+
+    const renewedAt = t0 + 24 * DAY_MS; // 6 days left
+    const renewed = devState(home, renewedAt);
+    const c2 = claimsIn(home);
+    expect(c2).toMatchObject({ sub: 'admin', admin: true, iss: c1.iss, cnf: c1.cnf, exp: renewedAt / 1000 + DEV_CREDENTIAL_TTL_SECONDS });
+    expect(c2.jti).not.toBe(c1.jti);
+    expect(renewed).toMatchObject({ credentialExpires: c2.exp, credentialRenewed: true });
+    expect(renewed.created).toEqual([]); // keys reused: a renewal is not a new setup
+    expect(statSync(renewed.credentialFile).mode & 0o777).toBe(0o600);
+
+    const late = devState(home, t0 + 200 * DAY_MS); // long expired
+    expect(late.credentialRenewed).toBe(true);
+    expect(claimsIn(home).exp).toBe((t0 + 200 * DAY_MS) / 1000 + DEV_CREDENTIAL_TTL_SECONDS);
+  });
+
+  it('replaces a credential from before dev credentials expired (no exp)', () => {
+    const home = join(dir, 'no-exp');
+    const state = devState(home, t0);
+    writeFileSync(state.credentialFile, `${issueCredential({
+      issuerKey: privateKeyObject(state.issuer), issuer: state.issuer.x, slug: 'admin', admin: true,
+      subjectKey: claimsIn(home).cnf.jwk.x, now: t0,
+    })}\n`);
+    expect(claimsIn(home).exp).toBeUndefined();
+    const again = devState(home, t0 + DAY_MS);
+    expect(again.credentialRenewed).toBe(true);
+    expect(claimsIn(home).exp).toBe((t0 + DAY_MS) / 1000 + DEV_CREDENTIAL_TTL_SECONDS);
   });
 });

@@ -7,7 +7,7 @@ import { startWorker, type Worker } from '../../worker.js';
 import type { DevFlags } from '../commands/dev.js';
 import { CliError, EXIT } from '../exit.js';
 import { ChildServer, natsAnswers, pickPort, redisAnswers, serviceAnswers, which } from './servers.js';
-import { devState, readPorts, writePorts, type DevState } from './state.js';
+import { DEV_CREDENTIAL_RENEW_BELOW_SECONDS, devState, readPorts, writePorts, type DevState } from './state.js';
 
 const DEFAULT_NATS = 'nats://127.0.0.1:4222';
 const DEFAULT_REDIS = 'redis://127.0.0.1:6379';
@@ -144,12 +144,14 @@ function shown(path: string): string {
 }
 
 function banner(state: DevState, nats: Endpoint, redis: Endpoint, prefix: string): string {
+  const expiry = new Date(state.credentialExpires * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
   const keys = state.created.length ? `created in ${shown(state.dir)}/` : `reused from ${shown(state.dir)}/`;
   return `
 secret-svc dev is running. Ctrl-C stops it${nats.own || redis.own ? ' and the servers it started' : ''}.
   NATS   ${nats.url}${nats.own ? ' (nats-server started here)' : ''}
   Redis  ${redis.url}${redis.own ? ` (redis-server started here, data in ${shown(state.redisDir)}/)` : ''}, key prefix ${prefix}
   keys   ${keys}: issuer (public key ${state.issuer.x}), admin key + credential, encryption key
+  admin credential valid until ${expiry}${state.credentialRenewed ? ' (renewed now)' : ''}; each start renews it when under ${DEV_CREDENTIAL_RENEW_BELOW_SECONDS / 86_400} days are left
 
 In another terminal, in this directory:
 

@@ -6,9 +6,13 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { generateJwk, issueCredential, parseCredential, parsePrivateJwk, privateKeyObject, type PrivateJwk } from '@secret-svc/protocol';
+import { newJti } from '../credential-lifetime.js';
 import { CliError, EXIT } from '../exit.js';
 
 export const DEV_ADMIN_SLUG = 'admin';
+/** The dev admin credential lives this long, and is renewed on start when less than RENEW_BELOW is left. */
+export const DEV_CREDENTIAL_TTL_SECONDS = 30 * 86_400;
+export const DEV_CREDENTIAL_RENEW_BELOW_SECONDS = 7 * 86_400;
 
 export interface DevState {
   dir: string;
@@ -20,11 +24,14 @@ export interface DevState {
   redisDir: string;
   portsFile: string;
   issuer: PrivateJwk;
-  /** Files written by this run (empty on a reuse). */
+  /** Files written by this run (empty on a reuse; a renewed credential is not counted). */
   created: string[];
+  /** The admin credential's expiry (epoch seconds) and whether this start renewed it. */
+  credentialExpires: number;
+  credentialRenewed: boolean;
 }
 
-export function devState(dirOption: string): DevState {
+export function devState(dirOption: string, nowMs = Date.now()): DevState {
   const dir = resolve(dirOption);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const created: string[] = [];
@@ -51,25 +58,39 @@ export function devState(dirOption: string): DevState {
   const issuerPublicFile = file('issuer.pub');
   writeIfChanged(issuerPublicFile, `${issuer.x}\n`, created);
 
-  // (Re)issue the admin credential when it is missing or no longer matches the two keys.
   const credentialFile = file('admin.cred');
-  const current = existsSync(credentialFile) ? parseCredential(readFileSync(credentialFile, 'utf8').trim()) : 'missing';
-  if (typeof current === 'string' || current.claims.iss !== issuer.x || current.claims.cnf.jwk.x !== admin.x || current.claims.admin !== true) {
-    const credential = issueCredential({
-      issuerKey: privateKeyObject(issuer), issuer: issuer.x, slug: DEV_ADMIN_SLUG, subjectKey: admin.x, admin: true,
-    });
-    writeIfChanged(credentialFile, `${credential}\n`, created);
-  }
+  const adminCred = adminCredential(credentialFile, issuer, admin, nowMs);
+  if (adminCred.written === 'issued') created.push(credentialFile);
   const redisDir = file('redis');
   mkdirSync(redisDir, { recursive: true, mode: 0o700 });
   return {
     dir, issuer, created, credentialFile, redisDir,
+    credentialExpires: adminCred.exp,
+    credentialRenewed: adminCred.written === 'renewed',
     issuerKeyFile: file('issuer.jwk'),
     issuerPublicFile,
     adminKeyFile: file('admin.jwk'),
     encryptionKeyFile: file('encryption.key'),
     portsFile: file('ports.json'),
   };
+}
+
+/**
+ * The admin credential is (re)issued when it is missing, no longer matches the two keys, never
+ * expires (made before dev credentials expired), or has less than a week left.
+ */
+function adminCredential(path: string, issuer: PrivateJwk, admin: PrivateJwk, nowMs: number): { exp: number; written?: 'issued' | 'renewed' } {
+  const current = existsSync(path) ? parseCredential(readFileSync(path, 'utf8').trim()) : 'missing';
+  const matches = typeof current !== 'string' && current.claims.iss === issuer.x && current.claims.cnf.jwk.x === admin.x && current.claims.admin === true;
+  const exp = typeof current !== 'string' ? current.claims.exp : undefined;
+  if (matches && exp !== undefined && exp - nowMs / 1000 >= DEV_CREDENTIAL_RENEW_BELOW_SECONDS) return { exp };
+  const credential = issueCredential({
+    issuerKey: privateKeyObject(issuer), issuer: issuer.x, slug: DEV_ADMIN_SLUG, subjectKey: admin.x, admin: true,
+    ttlSeconds: DEV_CREDENTIAL_TTL_SECONDS, jti: newJti(), now: nowMs,
+  });
+  writeFileSync(path, `${credential}\n`, { mode: 0o600 });
+  chmodSync(path, 0o600);
+  return { exp: Math.floor(nowMs / 1000) + DEV_CREDENTIAL_TTL_SECONDS, written: matches ? 'renewed' : 'issued' };
 }
 
 function writeIfChanged(path: string, text: string, created: string[]): void {
