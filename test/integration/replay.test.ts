@@ -134,7 +134,7 @@ describe.each(ENCODINGS)('retried writes (%s)', (encoding) => {
 
 describe('two workers in the queue group share one Redis', () => {
   let second: TestWorker;
-  const readCount = (w: TestWorker) => (w.service.stats.get('read')!.stats() as { num_requests: number }).num_requests;
+  const readCount = (w: TestWorker) => w.service.stats.get('read')!.counters().num_requests;
 
   beforeAll(async () => { second = await stack.addWorker(); });
 
