@@ -6,7 +6,7 @@ import {
   DEFAULT_AUDIENCE, DEFAULT_MAX_CLOCK_SKEW_SECONDS, DEFAULT_MAX_ENVELOPE_BYTES, DEFAULT_MAX_VALUE_BYTES,
   DEFAULT_NATS_URL, DEFAULT_QUEUE, DEFAULT_SUBJECT_PREFIX, isPublicKeyText,
 } from '@secret-svc/protocol';
-import { NATS_AUTH_ENV, natsAuthOptions } from './nats-auth.js';
+import { NATS_AUTH_ENV, NatsAuthError, natsAuthOptions } from './nats-auth.js';
 import { parseRedisTarget, REDIS_MODES, RedisTargetError, type RedisTarget } from './store/redis-target.js';
 
 export class ConfigError extends Error {}
@@ -107,7 +107,8 @@ function parseNatsAuth(e: z.infer<typeof envSchema>): Partial<ConnectionOptions>
   try {
     return natsAuthOptions(e);
   } catch (err) {
-    throw new ConfigError((err as Error).message);
+    if (err instanceof NatsAuthError) throw new ConfigError(err.message);
+    throw err;
   }
 }
 

@@ -1,5 +1,6 @@
 /** Assembles a worker: Redis (with the canary check), NATS, the request pipeline and the service. */
 import { connect, type NatsConnection } from 'nats';
+import { OPS } from '@secret-svc/protocol';
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
 import { legacyRunOp, RequestPipeline } from './pipeline.js';
@@ -81,9 +82,10 @@ export async function startWorker(config: Config, log: Logger, opts: WorkerOptio
       nats: nc.getServer(),
       redis: describeRedisTarget(config.redis),
       redisPrefix: config.redisPrefix,
-      subjects: `${config.subjectPrefix}.{whoami,read,list,create,update,delete}`,
+      subjects: `${config.subjectPrefix}.{${OPS.join(',')}}`,
       queue: config.queue,
       audience: config.audience,
+      inFlight: { max: config.maxInFlight, bytes: config.maxInFlightBytes, perCaller: config.maxInFlightPerCaller },
       issuers: config.issuers.length,
       encryptionKeyId: sealer.keyIdText,
       canary,
