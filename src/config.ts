@@ -11,7 +11,7 @@ import { parseRedisTarget, REDIS_MODES, RedisTargetError, type RedisTarget } fro
 
 export class ConfigError extends Error {}
 
-const DEFAULT_MAX_IN_FLIGHT = 256;
+const DEFAULT_MAX_IN_FLIGHT = 512;
 const DEFAULT_MAX_IN_FLIGHT_BYTES = 64 * 1024 * 1024;
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
