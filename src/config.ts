@@ -3,10 +3,10 @@ import type { ConnectionOptions } from 'nats';
 import { z } from 'zod';
 import {
   DEFAULT_AUDIENCE, DEFAULT_MAX_CLOCK_SKEW_SECONDS, DEFAULT_MAX_ENVELOPE_BYTES, DEFAULT_MAX_VALUE_BYTES,
-  DEFAULT_QUEUE, DEFAULT_SUBJECT_PREFIX, isPublicKeyText, publicKeyProblem,
+  DEFAULT_NATS_URL, DEFAULT_QUEUE, DEFAULT_SUBJECT_PREFIX, isPublicKeyText, publicKeyProblem,
 } from '@secret-svc/protocol';
 import { KEYRING_ENV, KeyringError, loadKeyring } from './keyring-source.js';
-import { NATS_AUTH_ENV, natsAuthOptions } from './nats-auth.js';
+import { NATS_AUTH_ENV, NatsAuthError, natsAuthOptions } from './nats-auth.js';
 import { parseRedisTarget, REDIS_MODES, RedisTargetError, type RedisTarget } from './store/redis-target.js';
 
 /** Why the worker refuses to start; `exitCode` is the process exit status it calls for. */
@@ -16,12 +16,15 @@ export class ConfigError extends Error {
   }
 }
 
+const DEFAULT_MAX_IN_FLIGHT = 512;
+const DEFAULT_MAX_IN_FLIGHT_BYTES = 64 * 1024 * 1024;
+
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const token = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 
 /** Every variable the worker reads; docker-compose.yml is checked against these names. */
 export const envSchema = z.object({
-  NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
+  NATS_URL: z.string().min(1).default(DEFAULT_NATS_URL),
   ...Object.fromEntries(NATS_AUTH_ENV.map((name) => [name, z.string().optional()])) as Record<(typeof NATS_AUTH_ENV)[number], z.ZodOptional<z.ZodString>>,
   // REDIS_URL's default depends on REDIS_MODE (none for cluster / sentinel): see store/redis-target.ts.
   REDIS_URL: z.string().min(1).optional(),
@@ -37,6 +40,11 @@ export const envSchema = z.object({
   SECRET_SVC_MAX_CLOCK_SKEW: positiveInt(DEFAULT_MAX_CLOCK_SKEW_SECONDS),
   SECRET_SVC_MAX_VALUE_BYTES: positiveInt(DEFAULT_MAX_VALUE_BYTES),
   SECRET_SVC_MAX_ENVELOPE_BYTES: positiveInt(DEFAULT_MAX_ENVELOPE_BYTES),
+  // Work one worker takes on at once (src/limits.ts); beyond it requests get 503.
+  SECRET_SVC_MAX_IN_FLIGHT: positiveInt(DEFAULT_MAX_IN_FLIGHT),
+  SECRET_SVC_MAX_IN_FLIGHT_BYTES: positiveInt(DEFAULT_MAX_IN_FLIGHT_BYTES),
+  // Default: a quarter of SECRET_SVC_MAX_IN_FLIGHT.
+  SECRET_SVC_MAX_IN_FLIGHT_PER_CALLER: z.coerce.number().int().positive().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -46,8 +54,7 @@ export interface Config {
   natsServers: string[];
   /** Login and TLS options for NATS (NATS_CREDS, NATS_USER/NATS_PASSWORD, NATS_TOKEN, NATS_TLS_*). */
   natsAuth: Partial<ConnectionOptions>;
-  /** REDIS_URL as given (one URL, or the comma-separated seed nodes / sentinels). */
-  /** Where Redis is, by REDIS_MODE. */
+  /** Where Redis is, by REDIS_MODE (REDIS_URL: one URL, or the seed nodes / sentinels). */
   redis: RedisTarget;
   issuers: string[];
   /** The keyring (§13), in order: the first key seals, every key opens. Never empty. */
@@ -59,6 +66,12 @@ export interface Config {
   maxClockSkewMs: number;
   maxValueBytes: number;
   maxEnvelopeBytes: number;
+  /** Requests one worker works on at once. */
+  maxInFlight: number;
+  /** Request bytes one worker holds at once. */
+  maxInFlightBytes: number;
+  /** Requests one caller key may have in flight on one worker. */
+  maxInFlightPerCaller: number;
   logLevel: string;
 }
 
@@ -82,15 +95,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxClockSkewMs: e.SECRET_SVC_MAX_CLOCK_SKEW * 1000,
     maxValueBytes: e.SECRET_SVC_MAX_VALUE_BYTES,
     maxEnvelopeBytes: e.SECRET_SVC_MAX_ENVELOPE_BYTES,
+    maxInFlight: e.SECRET_SVC_MAX_IN_FLIGHT,
+    maxInFlightBytes: e.SECRET_SVC_MAX_IN_FLIGHT_BYTES,
+    maxInFlightPerCaller: perCallerShare(e.SECRET_SVC_MAX_IN_FLIGHT, e.SECRET_SVC_MAX_IN_FLIGHT_PER_CALLER),
     logLevel: e.LOG_LEVEL,
   };
+}
+
+function perCallerShare(maxInFlight: number, given: number | undefined): number {
+  if (given === undefined) return Math.max(1, Math.floor(maxInFlight / 4));
+  if (given > maxInFlight) throw new ConfigError(`SECRET_SVC_MAX_IN_FLIGHT_PER_CALLER (${given}) is above SECRET_SVC_MAX_IN_FLIGHT (${maxInFlight})`);
+  return given;
 }
 
 function parseNatsAuth(e: z.infer<typeof envSchema>): Partial<ConnectionOptions> {
   try {
     return natsAuthOptions(e);
   } catch (err) {
-    throw new ConfigError((err as Error).message);
+    if (err instanceof NatsAuthError) throw new ConfigError(err.message);
+    throw err;
   }
 }
 

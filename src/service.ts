@@ -1,16 +1,17 @@
 /**
  * NATS wiring: the `secret-svc` micro service with one endpoint per operation in the queue
  * group. Handlers hand each message to the async pipeline at once (nats.js calls them
- * inline), and stop() drains: no new requests, every accepted one answered.
+ * inline), reply with the error headers on errors, and stop() drains: no new requests,
+ * every accepted one answered.
  */
 import { headers as natsHeaders, type NatsConnection, type Service, type ServiceMsg } from 'nats';
 import {
   ERROR_CODE_HEADER, ERROR_MESSAGE_HEADER, OPS, SERVICE_NAME, subjectFor, type Op,
 } from '@secret-svc/protocol';
-import type { RequestHandler } from './handler.js';
-import { VERSION } from './version.js';
 import type { Logger } from './log.js';
+import type { Outcome, RequestPipeline } from './pipeline.js';
 import { EndpointStats } from './stats.js';
+import { VERSION } from './version.js';
 
 /** The micro service version is the package's. */
 export const SERVICE_VERSION = VERSION;
@@ -24,24 +25,30 @@ export class SecretService {
   private readonly inFlight = new Set<Promise<void>>();
   private requestSeq = 0;
 
-  private constructor(private readonly service: Service, readonly stats: Map<Op, EndpointStats>) {}
+  private constructor(
+    private readonly service: Service,
+    private readonly pipeline: RequestPipeline,
+    private readonly log: Logger,
+    readonly stats: Map<Op, EndpointStats>,
+  ) {}
 
-  static async start(nc: NatsConnection, handler: RequestHandler, o: ServiceOptions, log: Logger): Promise<SecretService> {
+  static async start(nc: NatsConnection, pipeline: RequestPipeline, o: ServiceOptions, log: Logger): Promise<SecretService> {
+    const stats = new Map<Op, EndpointStats>(OPS.map((op) => [op, new EndpointStats(op, subjectFor(o.subjectPrefix, op), o.queue)]));
+    const bySubject = new Map([...stats.values()].map((s) => [s.subject, s]));
     const service = await nc.services.add({
       name: SERVICE_NAME,
       version: SERVICE_VERSION,
       description: 'Secret store: signed requests, sealed values (protocol v1)',
       queue: o.queue,
       metadata: { protocol: 'secret-svc/v1' },
+      // The public hook for an endpoint's `data`.
+      statsHandler: (endpoint) => Promise.resolve(bySubject.get(endpoint.subject)?.data() ?? null),
     });
-    const stats = new Map<Op, EndpointStats>();
-    const svc = new SecretService(service, stats);
-    for (const op of OPS) {
-      const subject = subjectFor(o.subjectPrefix, op);
-      const endpointStats = new EndpointStats(op, subject, o.queue);
-      stats.set(op, endpointStats);
+    reportCounters(service, stats);
+    const svc = new SecretService(service, pipeline, log, stats);
+    for (const [op, endpointStats] of stats) {
       service.addEndpoint(op, {
-        subject,
+        subject: endpointStats.subject,
         queue: o.queue,
         metadata: { op },
         handler: (err, msg) => {
@@ -49,37 +56,30 @@ export class SecretService {
             log.error({ op, err: err.message }, 'endpoint subscription failed');
             return;
           }
-          svc.dispatch(op, msg, handler, endpointStats, log);
+          svc.dispatch(op, msg, endpointStats);
         },
       });
-      installStats(service, op, endpointStats);
     }
     // The server has our subscriptions once this returns: "serving" is then true.
     await nc.flush();
     return svc;
   }
 
-  private dispatch(op: Op, msg: ServiceMsg, handler: RequestHandler, stats: EndpointStats, log: Logger): void {
+  private dispatch(op: Op, msg: ServiceMsg, stats: EndpointStats): void {
     const started = process.hrtime.bigint();
     const requestId = ++this.requestSeq;
     stats.inFlight++;
-    const work = handler
+    const work = this.pipeline
       .handle(op, msg.data, requestId)
-      .then((reply) => {
-        const { error } = reply;
-        if (error) {
-          const h = natsHeaders();
-          h.set(ERROR_CODE_HEADER, String(error.status));
-          h.set(ERROR_MESSAGE_HEADER, headerSafe(error.message));
-          msg.respond(reply.body, { headers: h });
-        } else {
-          msg.respond(reply.body);
-        }
+      .then((outcome) => {
+        respond(msg, outcome);
         const durationNs = process.hrtime.bigint() - started;
-        stats.record(durationNs, error);
-        log.debug({ req: requestId, op, slug: reply.slug, key: reply.key, status: error ? error.status : 200, ms: Number(durationNs) / 1e6 }, 'request');
+        stats.record(durationNs, outcome.status, outcome.error?.code);
+        this.log.debug({
+          req: requestId, op, slug: outcome.caller?.slug, key: outcome.asked?.key, status: outcome.status, ms: Number(durationNs) / 1e6,
+        }, 'request');
       })
-      .catch((err: unknown) => log.error({ req: requestId, op, err: err instanceof Error ? err.message : String(err) }, 'reply failed'))
+      .catch((err: unknown) => this.log.error({ req: requestId, op, err: err instanceof Error ? err.message : String(err) }, 'reply failed'))
       .finally(() => {
         stats.inFlight--;
         this.inFlight.delete(work);
@@ -94,15 +94,35 @@ export class SecretService {
   }
 }
 
+function respond(msg: ServiceMsg, outcome: Outcome): void {
+  const { error } = outcome;
+  if (!error) {
+    msg.respond(outcome.body);
+    return;
+  }
+  const h = natsHeaders();
+  h.set(ERROR_CODE_HEADER, String(error.status));
+  h.set(ERROR_MESSAGE_HEADER, headerSafe(error.message));
+  msg.respond(outcome.body, { headers: h });
+}
+
 /** A header value must be one line of visible ASCII; messages may quote caller input. */
 export function headerSafe(text: string): string {
   return text.replace(/[^\x20-\x7e]/g, '?').slice(0, 512);
 }
 
-/** Puts our stats object where nats.js reads endpoint stats from (its `handlers` list). */
-function installStats(service: Service, op: Op, stats: EndpointStats): void {
-  const handlers = (service as unknown as { handlers?: { name: string; stats: unknown }[] }).handlers;
-  const endpoint = handlers?.find((h) => h.name === op);
-  if (!endpoint) throw new Error(`nats service internals changed: no endpoint "${op}" to attach stats to`);
-  endpoint.stats = stats;
+/**
+ * $SRV.STATS is built by the service's public stats(); nats.js' own counters there see only
+ * the synchronous hand-off, so ours replace them (the rest of the reply stays nats.js').
+ */
+function reportCounters(service: Service, stats: Map<Op, EndpointStats>): void {
+  const byName = new Map<string, EndpointStats>(stats);
+  const own = service.stats.bind(service);
+  service.stats = async () => {
+    const reply = await own();
+    return {
+      ...reply,
+      endpoints: reply.endpoints?.map((e) => ({ ...e, ...(byName.get(e.name)?.counters() ?? {}) })),
+    };
+  };
 }

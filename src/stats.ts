@@ -1,54 +1,48 @@
 /**
  * Endpoint statistics for $SRV.STATS that count what really happened. nats.js times only
- * the synchronous part of a handler and does not count respondError; our handlers finish
+ * the synchronous hand-off to a handler and counts no error reply; ours finish
  * asynchronously, so each reply is recorded here when it is sent. Durations are integer
  * nanoseconds, as the micro schema (and the Go nats CLI) require.
  */
-import type { SecretSvcError } from '@secret-svc/protocol';
+import type { NamedEndpointStats } from 'nats';
+
+/** The micro counters nats.js cannot know for asynchronous handlers. */
+export type Counters = Pick<NamedEndpointStats, 'num_requests' | 'num_errors' | 'processing_time' | 'average_processing_time' | 'last_error'>;
 
 export class EndpointStats {
-  num_requests = 0;
-  num_errors = 0;
-  processing_time = 0;
-  average_processing_time = 0;
-  last_error = '';
+  private num_requests = 0;
+  private num_errors = 0;
+  private processing_time = 0;
+  private last_error = '';
   private statuses: Record<string, number> = {};
   inFlight = 0;
 
   constructor(readonly name: string, readonly subject: string, readonly queue_group: string) {}
 
-  /** Called by nats.js with the synchronous hand-off time only: ignored, see record(). */
-  countLatency(_start: number): void {}
-
-  /** Called by nats.js when a handler throws synchronously (ours never does). */
-  countError(err: Error): void {
-    this.num_errors++;
-    this.last_error = err.message;
-  }
-
-  record(durationNs: bigint, error: SecretSvcError | undefined): void {
+  /** One reply sent: its status (200 or the error's) and how long the request took. */
+  record(durationNs: bigint, status: number, code: string | undefined): void {
     this.num_requests++;
     this.processing_time += Number(durationNs);
-    this.average_processing_time = Math.round(this.processing_time / this.num_requests);
-    const status = String(error ? error.status : 200);
     this.statuses[status] = (this.statuses[status] ?? 0) + 1;
-    if (error) {
+    if (status !== 200) {
       this.num_errors++;
-      this.last_error = `${error.status} ${error.code}`;
+      this.last_error = `${status} ${code}`;
     }
   }
 
-  reset(): void {
-    this.num_requests = this.num_errors = this.processing_time = this.average_processing_time = 0;
-    this.last_error = '';
-    this.statuses = {};
+  counters(): Counters {
+    const { num_requests, num_errors, processing_time, last_error } = this;
+    const average_processing_time = num_requests === 0 ? 0 : Math.round(processing_time / num_requests);
+    return { num_requests, num_errors, processing_time, average_processing_time, last_error };
   }
 
-  stats(): object {
-    const { name, subject, queue_group, num_requests, num_errors, processing_time, average_processing_time, last_error } = this;
-    return {
-      name, subject, queue_group, num_requests, num_errors, processing_time, average_processing_time, last_error,
-      data: { replies_by_status: { ...this.statuses }, in_flight: this.inFlight },
-    };
+  /** The endpoint's `data` in $SRV.STATS. */
+  data(): { replies_by_status: Record<string, number>; in_flight: number } {
+    return { replies_by_status: { ...this.statuses }, in_flight: this.inFlight };
+  }
+
+  stats(): Counters & { name: string; subject: string; queue_group: string; data: ReturnType<EndpointStats['data']> } {
+    const { name, subject, queue_group } = this;
+    return { name, subject, queue_group, ...this.counters(), data: this.data() };
   }
 }

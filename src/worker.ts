@@ -1,8 +1,9 @@
-/** Assembles a worker: Redis (with the canary check), NATS, the handler and the service. */
+/** Assembles a worker: Redis (with the canary check), NATS, the request pipeline and the service. */
 import { connect, type NatsConnection } from 'nats';
+import { OPS } from '@secret-svc/protocol';
 import type { Config } from './config.js';
-import { RequestHandler } from './handler.js';
 import type { Logger } from './log.js';
+import { legacyRunOp, RequestPipeline } from './pipeline.js';
 import { SecretService } from './service.js';
 import { checkCanary } from './store/canary.js';
 import { checkPersistence } from './store/persistence.js';
@@ -49,12 +50,23 @@ export async function openStore(config: Config, log: Logger, signal?: AbortSigna
   }
 }
 
-export async function startWorker(config: Config, log: Logger, opts: { signal?: AbortSignal } = {}): Promise<Worker> {
+export interface WorkerOptions {
+  /** Aborts waiting for Redis at startup. */
+  signal?: AbortSignal;
+  /** The worker's clock (epoch ms); tests inject a skewed one. */
+  now?: () => number;
+}
+
+export async function startWorker(config: Config, log: Logger, opts: WorkerOptions = {}): Promise<Worker> {
   const { redis, store, sealer, canary } = await openStore(config, log, opts.signal);
   const unwatchRedis = watchRedis(redis, log);
   try {
     let nc: NatsConnection | undefined;
-    const handler = new RequestHandler({ config, store, sealer, log, maxReplyBytes: () => nc?.info?.max_payload ?? DEFAULT_MAX_PAYLOAD });
+    const pipeline = new RequestPipeline({
+      config, log, now: opts.now,
+      runOp: legacyRunOp({ store, sealer, maxValueBytes: config.maxValueBytes }),
+      maxReplyBytes: () => nc?.info?.max_payload ?? DEFAULT_MAX_PAYLOAD,
+    });
     nc = await connect({
       ...config.natsAuth,
       servers: config.natsServers,
@@ -65,14 +77,15 @@ export async function startWorker(config: Config, log: Logger, opts: { signal?: 
       noAsyncTraces: true,
     });
     watchNats(nc, log);
-    const service = await SecretService.start(nc, handler, config, log);
+    const service = await SecretService.start(nc, pipeline, config, log);
     log.info({
       nats: nc.getServer(),
       redis: describeRedisTarget(config.redis),
       redisPrefix: config.redisPrefix,
-      subjects: `${config.subjectPrefix}.{whoami,read,list,create,update,delete}`,
+      subjects: `${config.subjectPrefix}.{${OPS.join(',')}}`,
       queue: config.queue,
       audience: config.audience,
+      inFlight: { max: config.maxInFlight, bytes: config.maxInFlightBytes, perCaller: config.maxInFlightPerCaller },
       issuers: config.issuers.length,
       encryptionKeyId: sealer.keyIdText,
       canary,

@@ -2,7 +2,7 @@
 import { connect, ErrorCode, headers as natsHeaders, type ConnectionOptions, type Msg, type NatsConnection, type NatsError } from 'nats';
 import { loadIdentity, type Identity, type IdentityOptions } from './identity.js';
 import {
-  buildEnvelope, decodeBody, DEFAULT_AUDIENCE, DEFAULT_SUBJECT_PREFIX, ERROR_CODE_HEADER, errorFromBody, errorFromStatus,
+  buildEnvelope, decodeBody, DEFAULT_AUDIENCE, DEFAULT_NATS_URL, DEFAULT_SUBJECT_PREFIX, ERROR_CODE_HEADER, errorFromBody, errorFromStatus,
   InternalError, requestHead, SecretSvcError, sniffEncoding, subjectFor, UnavailableError, WRITE_OPS,
   type DeleteReply, type Encoding, type ListReply, type Op, type ParamsOf, type ReadManyReply, type Secret,
   type SecretMetadata, type WhoamiReply,
@@ -65,7 +65,7 @@ export class SecretClient {
   static async connect(options: ClientOptions): Promise<SecretClient> {
     const identity = options.identity ?? loadIdentity(options);
     const nc = options.nc ?? (await connect({
-      servers: options.servers ?? 'nats://127.0.0.1:4222',
+      servers: options.servers ?? DEFAULT_NATS_URL,
       noAsyncTraces: true,
       maxReconnectAttempts: -1,
       ...options.natsOptions,

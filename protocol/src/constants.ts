@@ -12,6 +12,7 @@ export function isOp(value: string): value is Op {
 export const SIGNATURE_CONTEXT = 'secret-svc/v1\n';
 
 export const SERVICE_NAME = 'secret-svc';
+export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
 export const DEFAULT_SUBJECT_PREFIX = 'secret';
 export const DEFAULT_QUEUE = 'secret-svc';
 export const DEFAULT_AUDIENCE = 'secret-svc';

@@ -1,4 +1,4 @@
-/** Who a verified request comes from. */
+/** Who a verified request comes from, and the nonce it claims. */
 import type { KeyObject } from 'node:crypto';
 
 export interface Caller {
@@ -7,6 +7,10 @@ export interface Caller {
   issuer: string;
   /** The caller's public key text (credential cnf); nonces are remembered per key. */
   keyId: string;
+  /** The credential's `jti`, if it has one (revocation and audit name credentials by it). */
+  jti: string | null;
+  /** The credential's `iat` in epoch ms, if any. */
+  issuedAtMs: number | null;
   /** Credential expiry in epoch ms, if any. */
   expiresAtMs: number | null;
 }

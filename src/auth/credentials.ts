@@ -2,7 +2,7 @@
 import type { KeyObject } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import {
-  parseCredential, publicKeyObject, UnauthenticatedError, verifyCredentialSignature,
+  parseCredential, publicKeyObject, UnauthenticatedError, verifyCredentialSignature, type CredentialClaims,
 } from '@secret-svc/protocol';
 import type { VerifiedCredential } from './caller.js';
 
@@ -10,6 +10,8 @@ const CACHE_SIZE = 10_000;
 // Failures are cached briefly so a flood of one bad credential costs one verify.
 const REJECT_CACHE_SIZE = 1_000;
 const REJECT_TTL_MS = 10_000;
+/** The largest epoch ms a Date holds (ECMA-262 §21.4.1.1). */
+const MAX_DATE_MS = 8.64e15;
 
 export class CredentialVerifier {
   private readonly issuers: Map<string, KeyObject>;
@@ -54,12 +56,24 @@ export class CredentialVerifier {
     if (!verifyCredentialSignature(parsed, issuerKey)) throw new UnauthenticatedError('credential signature is invalid');
     return {
       slug: claims.sub,
-      admin: claims.admin === true,
+      // Only an own property: an inherited `admin` (a "__proto__" claim) grants nothing.
+      admin: Object.hasOwn(claims, 'admin') && claims.admin === true,
       issuer: claims.iss,
       keyId: claims.cnf.jwk.x,
+      jti: claims.jti ?? null,
       publicKey: publicKeyObject(claims.cnf.jwk.x),
-      expiresAtMs: claims.exp !== undefined ? claims.exp * 1000 : null,
-      notBeforeMs: claims.nbf !== undefined ? claims.nbf * 1000 : null,
+      issuedAtMs: timeClaimMs(claims, 'iat'),
+      expiresAtMs: timeClaimMs(claims, 'exp'),
+      notBeforeMs: timeClaimMs(claims, 'nbf'),
     };
   }
+}
+
+/** A NumericDate claim in epoch ms; one no Date can hold is refused, not left to fail later. */
+function timeClaimMs(claims: CredentialClaims, name: 'iat' | 'exp' | 'nbf'): number | null {
+  const seconds = claims[name];
+  if (seconds === undefined) return null;
+  const ms = seconds * 1000;
+  if (!(Math.abs(ms) <= MAX_DATE_MS)) throw new UnauthenticatedError(`credential "${name}" is out of range`);
+  return ms;
 }

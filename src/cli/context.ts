@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import type { ConnectionOptions } from 'nats';
 import { natsAuthOptions } from '../nats-auth.js';
 import { loadIdentity, SecretClient, type Identity } from '@secret-svc/client';
-import { DEFAULT_AUDIENCE, DEFAULT_SUBJECT_PREFIX } from '@secret-svc/protocol';
+import { DEFAULT_AUDIENCE, DEFAULT_NATS_URL, DEFAULT_SUBJECT_PREFIX } from '@secret-svc/protocol';
 import { UsageError } from './exit.js';
 
 export interface GlobalOptions {
@@ -37,7 +37,7 @@ export function cliConfig(cmd: Command): CliConfig {
   const timeoutMs = Number(o.timeout ?? 5000);
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new UsageError(`--timeout must be a positive number of milliseconds`);
   return {
-    servers: (o.natsUrl ?? env('NATS_URL') ?? 'nats://127.0.0.1:4222').split(',').map((s) => s.trim()).filter(Boolean),
+    servers: (o.natsUrl ?? env('NATS_URL') ?? DEFAULT_NATS_URL).split(',').map((s) => s.trim()).filter(Boolean),
     subjectPrefix: o.subjectPrefix ?? env('SECRET_SVC_SUBJECT_PREFIX') ?? DEFAULT_SUBJECT_PREFIX,
     audience: o.audience ?? env('SECRET_SVC_AUDIENCE') ?? DEFAULT_AUDIENCE,
     timeoutMs,

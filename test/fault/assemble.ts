@@ -1,23 +1,25 @@
 /**
  * A worker's request pipeline without its NATS connection, built from the worker's own
- * openStore (src/worker.ts): for driving RequestHandler.handle directly.
+ * openStore (src/worker.ts): for driving RequestPipeline.handle directly.
  */
 import { loadConfig, type Config } from '../../src/config.js';
-import { RequestHandler } from '../../src/handler.js';
 import { createLogger } from '../../src/log.js';
+import { legacyRunOp, RequestPipeline } from '../../src/pipeline.js';
 import { openStore } from '../../src/worker.js';
 
 export interface Pipeline {
   config: Config;
-  handler: RequestHandler;
+  handler: RequestPipeline;
   log: ReturnType<typeof createLogger>;
   close(): void;
 }
 
-export async function assemblePipeline(env: Record<string, string>): Promise<Pipeline> {
+/** `now`: the pipeline's clock (epoch ms), to play a worker whose clock is off. */
+export async function assemblePipeline(env: Record<string, string>, now?: () => number): Promise<Pipeline> {
   const config = loadConfig(env);
   const log = createLogger(config.logLevel);
   const { redis, store, sealer } = await openStore(config, log);
-  const handler = new RequestHandler({ config, store, sealer, log, maxReplyBytes: () => 1024 * 1024 });
+  const runOp = legacyRunOp({ store, sealer, maxValueBytes: config.maxValueBytes });
+  const handler = new RequestPipeline({ config, log, runOp, now, maxReplyBytes: () => 1024 * 1024 });
   return { config, handler, log, close: () => redis.disconnect() };
 }

@@ -98,7 +98,7 @@ describe('nats-server restarted under load', { timeout: 60_000 }, () => {
     await load.stop();
 
     // Both workers serve after the restart: each answers requests sent to it directly by queue group.
-    const served = workers.map((w) => w.service.stats.get('read')!.num_requests);
+    const served = workers.map((w) => w.service.stats.get('read')!.counters().num_requests);
     const servedBefore = [...served];
     const after = new Tally();
     await Promise.all(Array.from({ length: 40 }, async (_, i) => {
@@ -106,7 +106,7 @@ describe('nats-server restarted under load', { timeout: 60_000 }, () => {
       const secret = await clients[i % clients.length]!.read(keys[i % keys.length]!);
       if (secret.value === `value of ${keys[i % keys.length]}`) after.count(200);
     }));
-    const servedAfter = workers.map((w) => w.service.stats.get('read')!.num_requests);
+    const servedAfter = workers.map((w) => w.service.stats.get('read')!.counters().num_requests);
 
     const final = await clients[0]!.read(counter);
     console.log(`reads ${reads.summary()}; before restart ${readsBefore}, by reconnect ${readsAtReconnect}`);

@@ -1,5 +1,5 @@
 /**
- * 100,000+ hostile requests through RequestHandler.handle (assembled as src/worker.ts does,
+ * 100,000+ hostile requests through RequestPipeline.handle (assembled as src/worker.ts does,
  * with a real Redis): every one gets a 4xx error reply, none a 500, and heap use stays
  * bounded. The same generators go over real NATS in nats.test.ts.
  */
@@ -26,7 +26,7 @@ const heapAfterGc = () => {
 const BATCH = 50;
 const RUNS = 2_020; // × 50 = 101,000 cases
 
-describe('hostile input through RequestHandler.handle', { timeout: 240_000 }, () => {
+describe('hostile input through RequestPipeline.handle', { timeout: 240_000 }, () => {
   let redisServer: RedisServer;
   let pipeline: Pipeline;
   let ids: FuzzIdentities;

@@ -10,7 +10,7 @@ import type { Encoding } from '@secret-svc/protocol';
 import { TestIssuer, type TestCaller } from '../helpers/identities.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 import { generateJwk, privateKeyObject, signBytes, signedBytes } from '@secret-svc/protocol';
-import { call, ENCODINGS, envelope, expectError, expectOk, handBuiltCredential, request, send, type RawReply } from '../helpers/wire.js';
+import { call, ENCODINGS, envelope, expectError, expectOk, handBuiltCredential, request, send, statusOf, type RawReply } from '../helpers/wire.js';
 
 const MAX_VALUE = 64;
 const MAX_ENVELOPE = 4096;
@@ -283,6 +283,20 @@ describe.each(ENCODINGS)('errors (%s)', (encoding) => {
         await fail(401, go(cred({ sub: 'Not_A_Slug' }), request('whoami')));
         await fail(401, go(cred({ sub: `${slug}-` }), request('whoami')));
         await fail(401, go(cred({ cnf: { jwk: { kty: 'OKP', crv: 'X25519', x: holder.x } } }), request('whoami')));
+      });
+
+      it('refused: a time claim no date can hold (exp, iat or nbf beyond ±8.64e12 s) is 401, not 500', async () => {
+        await fail(401, go(cred({ exp: 8.64e12 + 1 }), request('whoami')));
+        await fail(401, go(cred({ exp: 1e300 }), request('whoami')));
+        await fail(401, go(cred({ iat: 9e12 }), request('whoami')));
+        await fail(401, go(cred({ nbf: -9e12 }), request('whoami')));
+      });
+
+      it('never an administrator through an inherited "__proto__" admin claim', async () => {
+        // A computed key makes "__proto__" an own property, so it is serialized into the claims.
+        const reply = await go(cred({ ['__proto__']: { admin: true } }), request('whoami'));
+        if (statusOf(reply) === 200) expect(expectOk(reply, encoding)).toMatchObject({ slug, admin: false });
+        else expectError(reply, 401, encoding);
       });
 
       it('refused: iss naming a trusted key but signed by another issuer', async () => {

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SecretClient } from '@secret-svc/client';
 import type { TestCaller } from '../helpers/identities.js';
+import { assemblePipeline, type Pipeline } from '../fault/assemble.js';
 import { startStack, type Stack, type TestWorker } from '../helpers/stack.js';
 import { generateJwk } from '@secret-svc/protocol';
 import { ENCODINGS, envelope, expectError, expectOk, handBuiltCredential, nonce, request, send, statusOf } from '../helpers/wire.js';
@@ -134,7 +135,7 @@ describe.each(ENCODINGS)('retried writes (%s)', (encoding) => {
 
 describe('two workers in the queue group share one Redis', () => {
   let second: TestWorker;
-  const readCount = (w: TestWorker) => (w.service.stats.get('read')!.stats() as { num_requests: number }).num_requests;
+  const readCount = (w: TestWorker) => w.service.stats.get('read')!.counters().num_requests;
 
   beforeAll(async () => { second = await stack.addWorker(); });
 
@@ -164,5 +165,30 @@ describe('two workers in the queue group share one Redis', () => {
     const first = expectOk(await send(stack.nc, 'secret.update', body), 'msgpack');
     for (let i = 0; i < 10; i++) expect(expectOk(await send(stack.nc, 'secret.update', body), 'msgpack')).toEqual(first);
     expect(await c.read('qg-w/K')).toMatchObject({ value: 'v2', version: 2 });
+  });
+});
+
+describe('nonce lifetime does not follow the local clock', () => {
+  const SKEW_S = 2;
+  let a: Pipeline; let b: Pipeline;
+  const behindMs = 1500;
+
+  beforeAll(async () => {
+    // Two workers on one Redis; B's clock is 1.5 s behind A's (both within the 2 s skew of the caller).
+    const env = { ...stack.env, SECRET_SVC_MAX_CLOCK_SKEW: String(SKEW_S) };
+    a = await assemblePipeline(env);
+    b = await assemblePipeline(env, () => Date.now() - behindMs);
+  });
+  afterAll(() => { a?.close(); b?.close(); });
+
+  it.each(ENCODINGS)('a request accepted by A at the edge of the window is refused by B, whose clock still sees it as fresh (%s)', async (encoding) => {
+    const me = stack.issuer.caller(`clk-${encoding}`);
+    const body = envelope(me, request('whoami', {}, { ts: Date.now() - (SKEW_S * 1000 - 100) }), encoding);
+    expect((await a.handler.handle('whoami', body)).status).toBe(200);
+    // Long enough for a nonce kept only "while ts is inside A's window" to be gone from Redis.
+    await new Promise((r) => setTimeout(r, 1200));
+    const again = await b.handler.handle('whoami', body);
+    expect(again.status).toBe(401);
+    expect(again.error?.message).toBe('nonce has already been used');
   });
 });

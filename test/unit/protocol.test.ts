@@ -6,7 +6,8 @@ import {
   InternalError, NotFoundError, parseEnvelope, requestSchemas, SecretSvcError, sniffEncoding, TooLargeError,
   UnauthenticatedError, UnavailableError, UndecodableBodyError, type Encoding, type Op,
 } from '@secret-svc/protocol';
-import { readEnvelope, readRequest } from '../../src/request/decode.js';
+import { readEnvelope } from '../../src/auth/authenticate.js';
+import { readRequest } from '../../src/auth/request-object.js';
 import { loadVectors, thrownBy } from './fixtures.js';
 
 const v = loadVectors();
@@ -166,26 +167,26 @@ describe('sniffEncoding', () => {
 
 describe('readEnvelope / readRequest (worker decoding)', () => {
   it('refuses an over-limit body with 413 before decoding it', () => {
-    const err = thrownBy(() => readEnvelope(Buffer.alloc(1025, 0xc1), 'msgpack', 1024));
+    const err = thrownBy(() => readEnvelope(Buffer.alloc(1025, 0xc1), { encoding: 'msgpack' }, 1024));
     expect(err).toBeInstanceOf(TooLargeError);
     expect(err).toMatchObject({ status: 413, code: 'too_large' });
   });
 
   it('accepts a body exactly at the limit', () => {
     const body = Buffer.from(v.json.envelope);
-    expect(readEnvelope(body, 'json', body.length).cred).toBe(CRED);
+    expect(readEnvelope(body, { encoding: 'json' }, body.length).cred).toBe(CRED);
   });
 
   it('refuses an op that does not match the subject with 400', () => {
     const env = parseEnvelope(Buffer.from(v.json.envelope), 'json');
-    expect(readRequest('read', env, 'json')).toEqual(v.request);
-    expect(thrownBy(() => readRequest('list', env, 'json'))).toMatchObject({ status: 400 });
-    expect(thrownBy(() => readRequest('delete', env, 'json'))).toMatchObject({ status: 400 });
+    expect(readRequest('read', env.payload, 'json')).toEqual(v.request);
+    expect(thrownBy(() => readRequest('list', env.payload, 'json'))).toMatchObject({ status: 400 });
+    expect(thrownBy(() => readRequest('delete', env.payload, 'json'))).toMatchObject({ status: 400 });
   });
 
   it('refuses a payload that does not decode with 400', () => {
     const env = { cred: CRED, payload: Buffer.from('{not json'), sig: SIG64 };
-    expect(thrownBy(() => readRequest('read', env, 'json'))).toMatchObject({ status: 400 });
+    expect(thrownBy(() => readRequest('read', env.payload, 'json'))).toMatchObject({ status: 400 });
   });
 });
 

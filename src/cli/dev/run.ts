@@ -1,7 +1,8 @@
 /** The `secret-svc dev` sequence: files, servers, worker, instructions, clean stop. */
 import { isAbsolute, join, relative } from 'node:path';
-import { pino } from 'pino';
+import { DEFAULT_NATS_URL } from '@secret-svc/protocol';
 import { loadConfig } from '../../config.js';
+import { createLogger } from '../../log.js';
 import { WrongKeyError } from '../../store/canary.js';
 import { startWorker, type Worker } from '../../worker.js';
 import type { DevFlags } from '../commands/dev.js';
@@ -9,7 +10,6 @@ import { CliError, EXIT } from '../exit.js';
 import { ChildServer, natsAnswers, pickPort, redisAnswers, serviceAnswers, which } from './servers.js';
 import { DEV_CREDENTIAL_RENEW_BELOW_SECONDS, devState, readPorts, writePorts, type DevState } from './state.js';
 
-const DEFAULT_NATS = 'nats://127.0.0.1:4222';
 const DEFAULT_REDIS = 'redis://127.0.0.1:6379';
 /** How the printed examples call the CLI (works in the project directory after `npm ci`). */
 export const CLI = 'npx secret-svc';
@@ -59,7 +59,7 @@ export async function runDev(o: DevFlags, natsUrlFlag?: string): Promise<void> {
     LOG_LEVEL: o.logLevel,
   });
   // Logs on stderr, so stdout carries only the instructions below.
-  const log = pino({ level: config.logLevel, base: { svc: 'secret-svc' }, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination(2));
+  const log = createLogger(config.logLevel, 'stderr');
   let worker: Worker;
   try {
     worker = await startWorker(config, log);
@@ -94,7 +94,7 @@ async function resolveNats(flag: string | undefined, startServers: boolean | und
     if (!(await natsAnswers(flag))) throw new CliError(`NATS does not answer at ${flag}`, EXIT.unavailable);
     return { url: flag };
   }
-  if (!startServers && (await natsAnswers(DEFAULT_NATS))) return { url: DEFAULT_NATS };
+  if (!startServers && (await natsAnswers(DEFAULT_NATS_URL))) return { url: DEFAULT_NATS_URL };
   const bin = which('nats-server');
   if (!bin) return undefined;
   const p = await pickPort(port);
@@ -124,7 +124,7 @@ async function resolveRedis(flag: string | undefined, startServers: boolean | un
 }
 
 function installHelp(missing: string[], startServers: boolean | undefined): string {
-  const where = startServers ? '' : ` and nothing answers on ${missing.map((m) => (m === 'nats-server' ? DEFAULT_NATS : DEFAULT_REDIS)).join(' / ')}`;
+  const where = startServers ? '' : ` and nothing answers on ${missing.map((m) => (m === 'nats-server' ? DEFAULT_NATS_URL : DEFAULT_REDIS)).join(' / ')}`;
   return [
     `cannot run the dev service: ${missing.join(' and ')} not found on PATH${where}.`,
     'Either install them:',

@@ -1,0 +1,148 @@
+/**
+ * One request, start to finish:
+ *
+ *   admit (in-flight bounds) → authenticate → admit the caller → run the op → encode the reply
+ *
+ * Never throws: every failure becomes an error reply in the request's encoding. The
+ * Outcome says what was answered and to whom (the audit event is made from it).
+ */
+import {
+  encodeBody, InternalError, SecretSvcError, sniffEncoding, TooLargeError,
+  type AnyRequest, type Encoding, type Op,
+} from '@secret-svc/protocol';
+import { Authenticator, type Known } from './auth/authenticate.js';
+import type { Caller } from './auth/caller.js';
+import type { Config } from './config.js';
+import { InFlightLimits, type Admission } from './limits.js';
+import type { Logger } from './log.js';
+import type { RunOp } from './ops/context.js';
+// SHIM imports (see legacyRunOp below).
+import { operations } from './ops/index.js';
+import { KeyedQueue } from './ops/keyed-queue.js';
+import type { Sealer } from './store/seal.js';
+import type { SecretStore } from './store/secret-store.js';
+
+/** What was asked for, as far as the request object was read (audit: key / keys / prefix). */
+export interface Asked {
+  key?: string;
+  keys?: string[];
+  prefix?: string;
+}
+
+/** One answered request. */
+export interface Outcome {
+  op: Op;
+  encoding: Encoding;
+  /** The reply bytes, in `encoding`. */
+  body: Uint8Array;
+  /** 200, or the error's status. */
+  status: number;
+  error: SecretSvcError | undefined;
+  /** Set once the credential verified (also when a later step refused the request). */
+  caller: Caller | undefined;
+  /** Set once the request object was read. */
+  asked: Asked | undefined;
+  /** Success of read with `key`, create, update: the version read or written. */
+  version: number | undefined;
+  /** Success of list: how many secrets the page held. */
+  count: number | undefined;
+  /** When the reply was decided (epoch ms, the worker's clock). */
+  decidedAtMs: number;
+}
+
+export interface PipelineDeps {
+  config: Config;
+  runOp: RunOp;
+  log: Logger;
+  /** The largest reply the bus takes (the server's max_payload). */
+  maxReplyBytes: () => number;
+  /** The worker's clock (epoch ms); injectable for tests. */
+  now?: () => number;
+}
+
+export class RequestPipeline {
+  private readonly auth: Authenticator;
+  private readonly limits: InFlightLimits;
+  private readonly now: () => number;
+
+  constructor(private readonly deps: PipelineDeps) {
+    const { config } = deps;
+    this.auth = new Authenticator(config);
+    this.limits = new InFlightLimits(config);
+    this.now = deps.now ?? Date.now;
+  }
+
+  get inFlight(): InFlightLimits['inFlight'] {
+    return this.limits.inFlight;
+  }
+
+  /** `requestId` only labels log lines (a worker-local sequence number). */
+  async handle(op: Op, body: Uint8Array, requestId = 0): Promise<Outcome> {
+    const known: Known = { encoding: sniffEncoding(body) };
+    let admission: Admission | undefined;
+    try {
+      admission = this.limits.admit(body.byteLength);
+      const nowMs = this.now();
+      const { caller, request, encoding, nonce } = this.auth.authenticate(op, body, nowMs, known);
+      admission.admitCaller(caller.keyId);
+      const result = await this.deps.runOp(op, { caller, nonce, nowMs }, request);
+      const reply = encodeBody(result, encoding);
+      // NATS refuses a message over its max_payload; say so instead of leaving the caller to time out.
+      const max = this.deps.maxReplyBytes();
+      if (reply.byteLength > max) throw new TooLargeError(`reply would be ${reply.byteLength} bytes, over the bus limit of ${max}: ask for fewer keys`);
+      return { ...this.outcome(op, known, reply, undefined), ...resultFacts(op, request, result) };
+    } catch (err) {
+      const error = err instanceof SecretSvcError ? err : this.unexpected(requestId, op, err);
+      if (error.status >= 500 && err instanceof SecretSvcError) {
+        this.deps.log.error({ req: requestId, op, slug: known.caller?.slug, status: error.status, err: error.message }, 'request failed');
+      }
+      return this.outcome(op, known, encodeBody(error.toBody(), known.encoding), error);
+    } finally {
+      admission?.release();
+    }
+  }
+
+  private outcome(op: Op, known: Known, body: Uint8Array, error: SecretSvcError | undefined): Outcome {
+    return {
+      op, encoding: known.encoding, body, status: error ? error.status : 200, error,
+      caller: known.caller, asked: known.request && askedFor(known.request), version: undefined, count: undefined,
+      decidedAtMs: this.now(),
+    };
+  }
+
+  private unexpected(requestId: number, op: Op, err: unknown): SecretSvcError {
+    // Only the error's class and message are logged; the worker never builds a message from a value.
+    this.deps.log.error({ req: requestId, op, err: err instanceof Error ? `${err.name}: ${err.message}` : String(err) }, 'unexpected error');
+    return new InternalError('internal error');
+  }
+}
+
+function askedFor(request: AnyRequest): Asked {
+  return {
+    ...('key' in request && request.key !== undefined ? { key: request.key } : {}),
+    ...('keys' in request && request.keys !== undefined ? { keys: request.keys } : {}),
+    ...('prefix' in request && request.prefix !== undefined ? { prefix: request.prefix } : {}),
+  };
+}
+
+/** The version and count a success reply reports (PROTOCOL.md §11). */
+function resultFacts(op: Op, request: AnyRequest, result: object): Pick<Outcome, 'version' | 'count'> {
+  const single = op === 'create' || op === 'update' || (op === 'read' && 'key' in request && request.key !== undefined);
+  return {
+    version: single && 'version' in result && typeof result.version === 'number' ? result.version : undefined,
+    count: op === 'list' && 'secrets' in result && Array.isArray(result.secrets) ? result.secrets.length : undefined,
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// SHIM — remove when src/ops/index.ts exports createOperations(deps): RunOp (the store
+// helper's rewrite). Adapts the pre-refactor `operations` map (OpContext) to RunOp.
+// ---------------------------------------------------------------------------------------
+export function legacyRunOp(deps: { store: SecretStore; sealer: Sealer; maxValueBytes: number }): RunOp {
+  const writes = new KeyedQueue();
+  return (op, ctx, request) => operations[op]({
+    caller: ctx.caller,
+    nonce: { key: deps.store.keys.nonce(ctx.nonce.callerKeyId, ctx.nonce.nonce), ttlMs: ctx.nonce.ttlMs, digest: ctx.nonce.digest },
+    store: deps.store, sealer: deps.sealer, maxValueBytes: deps.maxValueBytes, writes, now: new Date(ctx.nowMs),
+  }, request);
+}
