@@ -33,6 +33,7 @@ export const envSchema = z.object({
   SECRET_SVC_MAX_CLOCK_SKEW: positiveInt(DEFAULT_MAX_CLOCK_SKEW_SECONDS),
   SECRET_SVC_MAX_VALUE_BYTES: positiveInt(DEFAULT_MAX_VALUE_BYTES),
   SECRET_SVC_MAX_ENVELOPE_BYTES: positiveInt(DEFAULT_MAX_ENVELOPE_BYTES),
+  SECRET_SVC_MAX_VERSIONS: positiveInt(10),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -47,6 +48,8 @@ export interface Config {
   redis: RedisTarget;
   issuers: string[];
   encryptionKey: Uint8Array;
+  /** The keyring: the first key seals, every key opens (PROTOCOL.md §13). */
+  encryptionKeys: Uint8Array[];
   subjectPrefix: string;
   queue: string;
   audience: string;
@@ -54,6 +57,8 @@ export interface Config {
   maxClockSkewMs: number;
   maxValueBytes: number;
   maxEnvelopeBytes: number;
+  /** How many versions of a secret are kept, the current one included (PROTOCOL.md §9). */
+  maxVersions: number;
   logLevel: string;
 }
 
@@ -64,12 +69,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`${issue.path.join('.')}: ${issue.message}`);
   }
   const e = parsed.data;
+  const encryptionKey = parseEncryptionKey(e.SECRET_SVC_ENCRYPTION_KEY, e.SECRET_SVC_ENCRYPTION_KEY_FILE);
   return {
     natsServers: e.NATS_URL.split(',').map((s) => s.trim()).filter(Boolean),
     natsAuth: parseNatsAuth(e),
     redis: parseRedis(e),
     issuers: parseIssuers(e.SECRET_SVC_ISSUERS),
-    encryptionKey: parseEncryptionKey(e.SECRET_SVC_ENCRYPTION_KEY, e.SECRET_SVC_ENCRYPTION_KEY_FILE),
+    encryptionKey,
+    encryptionKeys: [encryptionKey],
     subjectPrefix: e.SECRET_SVC_SUBJECT_PREFIX,
     queue: e.SECRET_SVC_QUEUE,
     audience: e.SECRET_SVC_AUDIENCE,
@@ -77,6 +84,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxClockSkewMs: e.SECRET_SVC_MAX_CLOCK_SKEW * 1000,
     maxValueBytes: e.SECRET_SVC_MAX_VALUE_BYTES,
     maxEnvelopeBytes: e.SECRET_SVC_MAX_ENVELOPE_BYTES,
+    maxVersions: e.SECRET_SVC_MAX_VERSIONS,
     logLevel: e.LOG_LEVEL,
   };
 }

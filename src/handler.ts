@@ -11,12 +11,11 @@ import { checkHead, nonceTtlMs } from './auth/freshness.js';
 import { checkSignature } from './auth/signature.js';
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
-import { operations } from './ops/index.js';
+import { createOperations, type RunOp } from './ops/index.js';
 import { KeyedQueue } from './ops/keyed-queue.js';
 import { readEnvelope, readRequest } from './request/decode.js';
 import { requestDigest } from './store/outcome.js';
 import type { SecretStore } from './store/secret-store.js';
-import type { Sealer } from './store/seal.js';
 
 export interface HandledReply {
   body: Uint8Array;
@@ -29,7 +28,6 @@ export interface HandledReply {
 export interface HandlerDeps {
   config: Config;
   store: SecretStore;
-  sealer: Sealer;
   log: Logger;
   /** The largest reply the bus takes (the server's max_payload). */
   maxReplyBytes: () => number;
@@ -37,10 +35,13 @@ export interface HandlerDeps {
 
 export class RequestHandler {
   private readonly credentials: CredentialVerifier;
-  private readonly writes = new KeyedQueue();
+  private readonly runOp: RunOp;
 
   constructor(private readonly deps: HandlerDeps) {
     this.credentials = new CredentialVerifier(deps.config.issuers, deps.config.maxClockSkewMs);
+    this.runOp = createOperations({
+      store: deps.store, maxValueBytes: deps.config.maxValueBytes, maxReplyBytes: deps.maxReplyBytes, writes: new KeyedQueue(),
+    });
   }
 
   /** `requestId` only labels log lines (a worker-local sequence number). */
@@ -64,23 +65,17 @@ export class RequestHandler {
       const request = readRequest(op, envelope, encoding);
       key = 'key' in request ? request.key : undefined;
       checkHead(request, config.audience, config.maxClockSkewMs, now);
-      const result = await operations[op](
-        {
-          caller: cred,
-          nonce: {
-            key: this.deps.store.keys.nonce(cred.keyId, request.nonce),
-            ttlMs: nonceTtlMs(request.ts, config.maxClockSkewMs, now),
-            // Only writes keep an outcome to compare a resend against.
-            digest: WRITE_OPS.has(op) ? requestDigest(envelope.sig) : '',
-          },
-          store: this.deps.store,
-          sealer: this.deps.sealer,
-          maxValueBytes: config.maxValueBytes,
-          writes: this.writes,
-          now: new Date(now),
+      const result = await this.runOp(op, {
+        caller: cred,
+        nonce: {
+          callerKeyId: cred.keyId,
+          nonce: request.nonce,
+          ttlMs: nonceTtlMs(request.ts, config.maxClockSkewMs, now),
+          // Only writes keep an outcome to compare a resend against.
+          digest: WRITE_OPS.has(op) ? requestDigest(envelope.sig) : '',
         },
-        request as never,
-      );
+        nowMs: now,
+      }, request);
       const replyBody = encodeBody(result, encoding);
       // NATS refuses a message over its max_payload; say so instead of leaving the caller to time out.
       if (replyBody.byteLength > this.deps.maxReplyBytes()) {

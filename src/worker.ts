@@ -5,6 +5,7 @@ import { RequestHandler } from './handler.js';
 import type { Logger } from './log.js';
 import { SecretService } from './service.js';
 import { checkCanary } from './store/canary.js';
+import { checkEviction } from './store/eviction.js';
 import { checkPersistence } from './store/persistence.js';
 import { RedisKeys } from './store/keys.js';
 import { connectRedis, createRedis, watchRedis, type RedisHandle } from './store/redis.js';
@@ -27,22 +28,24 @@ export interface Worker {
 export interface OpenStore {
   redis: RedisHandle;
   store: SecretStore;
-  sealer: Sealer;
   canary: 'created' | 'verified';
 }
 
-/** Connects Redis (waiting for it), refuses a wrong encryption key, warns when nothing is persisted. */
+/** Connects Redis (waiting for it), refuses a wrong keyring or an evicting Redis, warns when nothing is persisted. */
 export async function openStore(config: Config, log: Logger, signal?: AbortSignal): Promise<OpenStore> {
-  const sealer = new Sealer(config.encryptionKey);
+  const sealer = new Sealer(config.encryptionKeys);
   const keys = new RedisKeys(config.redisPrefix);
   const redis = createRedis(config.redis);
   redis.on('error', () => {}); // outages are logged by watchRedis, not per failed attempt
   await connectRedis(redis, config.redis, log, signal);
   try {
-    const canary = await checkCanary(redis, keys, sealer);
+    const eviction = await checkEviction(redis);
+    if (eviction) log.warn({ redis: describeRedisTarget(config.redis) }, eviction);
+    const store = new SecretStore(redis, keys, sealer, { maxVersions: config.maxVersions });
+    const canary = await checkCanary(store);
     const persistence = await checkPersistence(redis);
     if (persistence) log.warn({ redis: describeRedisTarget(config.redis) }, persistence);
-    return { redis, store: new SecretStore(redis, keys), sealer, canary };
+    return { redis, store, canary };
   } catch (err) {
     redis.disconnect();
     throw err;
@@ -50,11 +53,11 @@ export async function openStore(config: Config, log: Logger, signal?: AbortSigna
 }
 
 export async function startWorker(config: Config, log: Logger, opts: { signal?: AbortSignal } = {}): Promise<Worker> {
-  const { redis, store, sealer, canary } = await openStore(config, log, opts.signal);
+  const { redis, store, canary } = await openStore(config, log, opts.signal);
   const unwatchRedis = watchRedis(redis, log);
   try {
     let nc: NatsConnection | undefined;
-    const handler = new RequestHandler({ config, store, sealer, log, maxReplyBytes: () => nc?.info?.max_payload ?? DEFAULT_MAX_PAYLOAD });
+    const handler = new RequestHandler({ config, store, log, maxReplyBytes: () => nc?.info?.max_payload ?? DEFAULT_MAX_PAYLOAD });
     nc = await connect({
       ...config.natsAuth,
       servers: config.natsServers,
@@ -70,11 +73,11 @@ export async function startWorker(config: Config, log: Logger, opts: { signal?: 
       nats: nc.getServer(),
       redis: describeRedisTarget(config.redis),
       redisPrefix: config.redisPrefix,
-      subjects: `${config.subjectPrefix}.{whoami,read,list,create,update,delete}`,
+      subjects: `${config.subjectPrefix}.{whoami,read,list,create,update,delete,versions}`,
       queue: config.queue,
       audience: config.audience,
       issuers: config.issuers.length,
-      encryptionKeyId: sealer.keyIdText,
+      encryptionKeyId: store.keyIdText,
       canary,
     }, 'secret-svc worker serving');
     return {

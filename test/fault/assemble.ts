@@ -17,7 +17,7 @@ export interface Pipeline {
 export async function assemblePipeline(env: Record<string, string>): Promise<Pipeline> {
   const config = loadConfig(env);
   const log = createLogger(config.logLevel);
-  const { redis, store, sealer } = await openStore(config, log);
-  const handler = new RequestHandler({ config, store, sealer, log, maxReplyBytes: () => 1024 * 1024 });
+  const { redis, store } = await openStore(config, log);
+  const handler = new RequestHandler({ config, store, log, maxReplyBytes: () => 1024 * 1024 });
   return { config, handler, log, close: () => redis.disconnect() };
 }
