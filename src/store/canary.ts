@@ -17,7 +17,7 @@ export async function checkCanary(store: SecretStore): Promise<'created' | 'veri
   } catch (err) {
     if (!(err instanceof IntegrityError)) throw err;
     throw new WrongKeyError(
-      `no key of the keyring (ids ${store.keyIds.join(', ')}) opens the data in Redis (${err.message}): refusing to start; ` +
+      `the keyring (key ids ${store.keyIds.join(', ')}) cannot open the data in Redis (${err.message}): refusing to start; ` +
         'check SECRET_SVC_ENCRYPTION_KEY(S) and SECRET_SVC_REDIS_PREFIX',
     );
   }

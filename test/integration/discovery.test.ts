@@ -75,7 +75,7 @@ describe('$SRV discovery and stats', () => {
     const byName = new Map((after.endpoints as EndpointStats[]).map((e) => [e.name, e]));
     expect([...byName.keys()].sort()).toEqual([...OPS].sort());
     const counts = Object.fromEntries(OPS.map((op) => [op, [byName.get(op)!.num_requests, byName.get(op)!.num_errors]]));
-    expect(counts).toEqual({ whoami: [3, 0], create: [2, 1], read: [5, 3], list: [0, 0], update: [0, 0], delete: [0, 0] });
+    expect(counts).toEqual({ whoami: [3, 0], create: [2, 1], read: [5, 3], list: [0, 0], update: [0, 0], delete: [0, 0], versions: [0, 0] });
     for (const op of OPS) {
       const e = byName.get(op)!;
       expect({ subject: e.subject, queue_group: e.queue_group }).toEqual({ subject: `secret.${op}`, queue_group: 'secret-svc' });
