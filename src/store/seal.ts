@@ -129,6 +129,11 @@ export class Sealer {
     return { keyId: k.id, key: Buffer.from(hkdfSync('sha256', k.key, '', `secret-svc/${info}`, 32)) };
   }
 
+  /** Bytes the subkey cache accounts for (bounded by SUBKEY_CACHE_BYTES). */
+  get subkeyCacheBytes(): number {
+    return this.subkeys.calculatedSize;
+  }
+
   /** The key id a sealed value names. */
   static keyIdOf(sealed: Buffer): string {
     return sealed.subarray(1, 1 + KEY_ID_BYTES).toString('hex');

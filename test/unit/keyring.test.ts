@@ -38,3 +38,13 @@ describe('keyring', () => {
     expect(new Sealer([oldKey, newKey]).deriveKey('session tickets').key.equals(a.key)).toBe(false);
   });
 });
+
+describe('subkey cache', () => {
+  it('is keyed by a digest and bounded by bytes, whatever the bindings', () => {
+    const ring = new Sealer([newKey]);
+    const long = 'x'.repeat(19_000);
+    for (let i = 0; i < 40_000; i++) ring.seal(`${long}${i}`, 'v');
+    expect(ring.subkeyCacheBytes).toBeLessThanOrEqual(4 * 1024 * 1024);
+    expect(ring.subkeyCacheBytes).toBeGreaterThan(0);
+  });
+});

@@ -87,3 +87,18 @@ describe('KeyedQueue', () => {
     expect(queue.size).toBe(0);
   });
 });
+
+describe('KeyedQueue bound', () => {
+  it('answers 503 beyond the per-key bound, and other keys still run', async () => {
+    const { KeyedQueue } = await import('../../src/ops/keyed-queue.js');
+    const queue = new KeyedQueue(2);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => { release = r; });
+    const held = [queue.run('k', () => gate), queue.run('k', () => gate)];
+    await expect(queue.run('k', async () => 'late')).rejects.toMatchObject({ status: 503 });
+    expect(await queue.run('other', async () => 'ok')).toBe('ok');
+    release();
+    await Promise.all(held);
+    expect(await queue.run('k', async () => 'again')).toBe('again');
+  });
+});
