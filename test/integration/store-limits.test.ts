@@ -5,7 +5,11 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/log.js';
 import { checkEviction, EvictionPolicyError } from '../../src/store/eviction.js';
+import { openStore } from '../../src/worker.js';
 import { RedisServer } from '../helpers/servers.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 import { call, expectError, request } from '../helpers/wire.js';
@@ -28,6 +32,26 @@ describe('batch reads', () => {
     expectError(reply, 413, 'json');
     expect(reply.message).toMatch(/the values asked for total about \d+ bytes/);
     expect((await c.readMany(keys.slice(0, 4))).secrets).toHaveLength(4);
+  });
+});
+
+describe('visibility pre-filter in the read script', () => {
+  it('an invisible secret comes back as absent, and a value only to a caller with the read right', async () => {
+    const owner = await stack.client(stack.issuer.caller('pf-svc'), 'json');
+    await owner.create('pf-svc/K', 'pre-filtered', { readers: ['pf-svc'], writers: ['pf-svc', 'pf-writer'], deleters: ['pf-svc'] });
+    const { store, redis } = await openStore(loadConfig(stack.env), createLogger('silent'));
+    try {
+      const nonce = () => ({ callerKeyId: 'test', nonce: randomBytes(12).toString('hex'), ttlMs: 60_000, digest: '' });
+      const read = async (slug: string) => (await store.read(nonce(), { slug, admin: false }, ['pf-svc/K'], { budgetBytes: 0 })).records[0];
+      expect(await read('pf-stranger')).toBeUndefined();
+      const writerView = await read('pf-writer');
+      expect(writerView?.version).toBe(1);
+      expect(writerView?.sealed).toBeUndefined();
+      const ownerView = (await read('pf-svc'))!;
+      expect(store.open(ownerView.sealed!)).toBe('pre-filtered');
+    } finally {
+      redis.disconnect();
+    }
   });
 });
 

@@ -91,3 +91,19 @@ describe('record MAC', () => {
     expect((await owner.read(key)).value).toBe('genuine');
   });
 });
+
+describe('memory', () => {
+  it('an old version of a small secret costs at most its sealed value + 80 bytes', async () => {
+    const c = await stack.client(stack.issuer.caller('mem-svc'), 'msgpack');
+    const key = 'mem-svc/SMALL';
+    const value = 'p'.repeat(16);
+    await c.create(key, value);
+    const one = (await redis.memory('USAGE', recordKey(key), 'SAMPLES', '0'))!;
+    await c.update(key, { value });
+    await c.update(key, { value });
+    const three = (await redis.memory('USAGE', recordKey(key), 'SAMPLES', '0'))!;
+    expect(await redis.object('ENCODING', recordKey(key))).toBe('listpack');
+    const sealedBytes = 45 + Buffer.byteLength(value);
+    expect((three - one) / 2).toBeLessThanOrEqual(sealedBytes + 80);
+  });
+});
