@@ -16,10 +16,21 @@ import type { SecretMetadata } from '@secret-svc/protocol';
 import type { Acl } from '../policy.js';
 import { IntegrityError, RECORD_MAC_BYTES, SEALED_HEAD_BYTES, type Sealer } from './seal.js';
 
-/** A sealed value, still sealed: only the store opens it (after the policy allowed the read). */
+/**
+ * A sealed value, still sealed: an opaque handle. Opening it takes the keyring, which only
+ * the store holds (SecretStore.open, after the policy allowed the read).
+ */
 export class SealedValue {
-  /** @internal the store's business: what it is bound to and its bytes. */
-  constructor(readonly binding: string, readonly bytes: Buffer) {}
+  readonly #binding: string;
+  readonly #bytes: Buffer;
+  constructor(binding: string, bytes: Buffer) {
+    this.#binding = binding;
+    this.#bytes = bytes;
+  }
+
+  openWith(sealer: Sealer): string {
+    return sealer.open(this.#binding, this.#bytes);
+  }
 }
 
 /** A record whose MAC was verified. `sealed` is absent where the script did not fetch the value. */

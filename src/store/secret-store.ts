@@ -92,7 +92,7 @@ export class SecretStore {
 
   /** Opens a sealed value: the one place plaintext leaves the store. */
   open(sealed: SealedValue): string {
-    return this.sealer.open(sealed.binding, sealed.bytes);
+    return sealed.openWith(this.sealer);
   }
 
   /** Claims the nonce and reads up to `count` index entries between the lex bounds. */
