@@ -42,7 +42,7 @@ export async function commitGuarded<P extends GuardedPlan>(
       next = undefined;
     }
     throw new UnavailableError(`secret "${key}" is changing too fast, retry`);
-  });
+  }, ctx.caller.keyId);
 }
 
 function done<R>(result: { status: 'stale' } | { status: 'done'; reply: R }): R {

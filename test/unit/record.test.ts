@@ -101,4 +101,17 @@ describe('KeyedQueue bound', () => {
     await Promise.all(held);
     expect(await queue.run('k', async () => 'again')).toBe('again');
   });
+
+  it('answers 503 beyond the per-caller bound, across keys; other callers still run', async () => {
+    const { KeyedQueue } = await import('../../src/ops/keyed-queue.js');
+    const queue = new KeyedQueue(10, 2);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => { release = r; });
+    const held = [queue.run('a', () => gate, 'mallory'), queue.run('b', () => gate, 'mallory')];
+    await expect(queue.run('c', async () => 'late', 'mallory')).rejects.toMatchObject({ status: 503 });
+    expect(await queue.run('c', async () => 'ok', 'owner')).toBe('ok');
+    release();
+    await Promise.all(held);
+    expect(await queue.run('c', async () => 'again', 'mallory')).toBe('again');
+  });
 });
