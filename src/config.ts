@@ -45,6 +45,7 @@ export const envSchema = z.object({
   SECRET_SVC_MAX_IN_FLIGHT_BYTES: positiveInt(DEFAULT_MAX_IN_FLIGHT_BYTES),
   // Default: a quarter of SECRET_SVC_MAX_IN_FLIGHT.
   SECRET_SVC_MAX_IN_FLIGHT_PER_CALLER: z.coerce.number().int().positive().optional(),
+  SECRET_SVC_MAX_VERSIONS: positiveInt(10),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -72,6 +73,8 @@ export interface Config {
   maxInFlightBytes: number;
   /** Requests one caller key may have in flight on one worker. */
   maxInFlightPerCaller: number;
+  /** How many versions of a secret are kept, the current one included (PROTOCOL.md §9). */
+  maxVersions: number;
   logLevel: string;
 }
 
@@ -98,6 +101,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxInFlight: e.SECRET_SVC_MAX_IN_FLIGHT,
     maxInFlightBytes: e.SECRET_SVC_MAX_IN_FLIGHT_BYTES,
     maxInFlightPerCaller: perCallerShare(e.SECRET_SVC_MAX_IN_FLIGHT, e.SECRET_SVC_MAX_IN_FLIGHT_PER_CALLER),
+    maxVersions: e.SECRET_SVC_MAX_VERSIONS,
     logLevel: e.LOG_LEVEL,
   };
 }

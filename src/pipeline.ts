@@ -16,11 +16,6 @@ import type { Config } from './config.js';
 import { InFlightLimits, type Admission } from './limits.js';
 import type { Logger } from './log.js';
 import type { RunOp } from './ops/context.js';
-// SHIM imports (see legacyRunOp below).
-import { operations } from './ops/index.js';
-import { KeyedQueue } from './ops/keyed-queue.js';
-import type { Sealer } from './store/seal.js';
-import type { SecretStore } from './store/secret-store.js';
 
 /** What was asked for, as far as the request object was read (audit: key / keys / prefix). */
 export interface Asked {
@@ -132,17 +127,4 @@ function resultFacts(op: Op, request: AnyRequest, result: object): Pick<Outcome,
     version: single && 'version' in result && typeof result.version === 'number' ? result.version : undefined,
     count: op === 'list' && 'secrets' in result && Array.isArray(result.secrets) ? result.secrets.length : undefined,
   };
-}
-
-// ---------------------------------------------------------------------------------------
-// SHIM — remove when src/ops/index.ts exports createOperations(deps): RunOp (the store
-// helper's rewrite). Adapts the pre-refactor `operations` map (OpContext) to RunOp.
-// ---------------------------------------------------------------------------------------
-export function legacyRunOp(deps: { store: SecretStore; sealer: Sealer; maxValueBytes: number }): RunOp {
-  const writes = new KeyedQueue();
-  return (op, ctx, request) => operations[op]({
-    caller: ctx.caller,
-    nonce: { key: deps.store.keys.nonce(ctx.nonce.callerKeyId, ctx.nonce.nonce), ttlMs: ctx.nonce.ttlMs, digest: ctx.nonce.digest },
-    store: deps.store, sealer: deps.sealer, maxValueBytes: deps.maxValueBytes, writes, now: new Date(ctx.nowMs),
-  }, request);
 }

@@ -3,9 +3,12 @@ import { connect, type NatsConnection } from 'nats';
 import { OPS } from '@secret-svc/protocol';
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
-import { legacyRunOp, RequestPipeline } from './pipeline.js';
+import { RequestPipeline } from './pipeline.js';
+import { createOperations } from './ops/index.js';
+import { KeyedQueue } from './ops/keyed-queue.js';
 import { SecretService } from './service.js';
 import { checkCanary } from './store/canary.js';
+import { checkEviction } from './store/eviction.js';
 import { checkPersistence } from './store/persistence.js';
 import { RedisKeys } from './store/keys.js';
 import { connectRedis, createRedis, watchRedis, type RedisHandle } from './store/redis.js';
@@ -28,22 +31,24 @@ export interface Worker {
 export interface OpenStore {
   redis: RedisHandle;
   store: SecretStore;
-  sealer: Sealer;
   canary: 'created' | 'verified';
 }
 
-/** Connects Redis (waiting for it), refuses a wrong encryption key, warns when nothing is persisted. */
+/** Connects Redis (waiting for it), refuses a wrong keyring or an evicting Redis, warns when nothing is persisted. */
 export async function openStore(config: Config, log: Logger, signal?: AbortSignal): Promise<OpenStore> {
-  const sealer = new Sealer(config.encryptionKeys[0]!); // until the store takes the whole ring
+  const sealer = new Sealer(config.encryptionKeys);
   const keys = new RedisKeys(config.redisPrefix);
   const redis = createRedis(config.redis);
   redis.on('error', () => {}); // outages are logged by watchRedis, not per failed attempt
   await connectRedis(redis, config.redis, log, signal);
   try {
-    const canary = await checkCanary(redis, keys, sealer);
+    const eviction = await checkEviction(redis);
+    if (eviction) log.warn({ redis: describeRedisTarget(config.redis) }, eviction);
+    const store = new SecretStore(redis, keys, sealer, { maxVersions: config.maxVersions });
+    const canary = await checkCanary(store);
     const persistence = await checkPersistence(redis);
     if (persistence) log.warn({ redis: describeRedisTarget(config.redis) }, persistence);
-    return { redis, store: new SecretStore(redis, keys), sealer, canary };
+    return { redis, store, canary };
   } catch (err) {
     redis.disconnect();
     throw err;
@@ -58,15 +63,13 @@ export interface WorkerOptions {
 }
 
 export async function startWorker(config: Config, log: Logger, opts: WorkerOptions = {}): Promise<Worker> {
-  const { redis, store, sealer, canary } = await openStore(config, log, opts.signal);
+  const { redis, store, canary } = await openStore(config, log, opts.signal);
   const unwatchRedis = watchRedis(redis, log);
   try {
     let nc: NatsConnection | undefined;
-    const pipeline = new RequestPipeline({
-      config, log, now: opts.now,
-      runOp: legacyRunOp({ store, sealer, maxValueBytes: config.maxValueBytes }),
-      maxReplyBytes: () => nc?.info?.max_payload ?? DEFAULT_MAX_PAYLOAD,
-    });
+    const maxReplyBytes = () => nc?.info?.max_payload ?? DEFAULT_MAX_PAYLOAD;
+    const runOp = createOperations({ store, maxValueBytes: config.maxValueBytes, maxReplyBytes, writes: new KeyedQueue() });
+    const pipeline = new RequestPipeline({ config, log, now: opts.now, runOp, maxReplyBytes });
     nc = await connect({
       ...config.natsAuth,
       servers: config.natsServers,
@@ -87,7 +90,7 @@ export async function startWorker(config: Config, log: Logger, opts: WorkerOptio
       audience: config.audience,
       inFlight: { max: config.maxInFlight, bytes: config.maxInFlightBytes, perCaller: config.maxInFlightPerCaller },
       issuers: config.issuers.length,
-      encryptionKeyId: sealer.keyIdText,
+      encryptionKeyId: store.keyIdText,
       canary,
     }, 'secret-svc worker serving');
     return {

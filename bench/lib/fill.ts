@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { audience, type Acl } from '../../src/policy.js';
 import type { RedisKeys } from '../../src/store/keys.js';
-import { aclField, bindingOf, newRecordFields, stampField } from '../../src/store/record.js';
+import { aclField, newRecordFields, stampField } from '../../src/store/record.js';
 import type { Sealer } from '../../src/store/seal.js';
 
 export interface FillPlan {
@@ -52,8 +52,7 @@ export async function fill(redis: Redis, keys: RedisKeys, sealer: Sealer, plan: 
     for (let n = 0; n < perOwner && owner * perOwner + n < plan.secrets; n++) {
       const key = secretKey(owner, n);
       const value = randomBytes(plan.valueBytes).toString('base64').slice(0, plan.valueBytes);
-      const sealed = sealer.seal(bindingOf(key, field), value);
-      pipe.hset(keys.record(key), ...newRecordFields(field, stamp, sealed));
+      pipe.hset(keys.record(key), ...newRecordFields(sealer, key, field, stamp, value, randomBytes(8).toString('hex')));
       visible.push(key);
       allMembers.push(key);
       if (++queued % BATCH === 0) {

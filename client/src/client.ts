@@ -5,7 +5,7 @@ import {
   buildEnvelope, decodeBody, DEFAULT_AUDIENCE, DEFAULT_NATS_URL, DEFAULT_SUBJECT_PREFIX, ERROR_CODE_HEADER, errorFromBody, errorFromStatus,
   InternalError, requestHead, SecretSvcError, sniffEncoding, subjectFor, UnavailableError, WRITE_OPS,
   type DeleteReply, type Encoding, type ListReply, type Op, type ParamsOf, type ReadManyReply, type Secret,
-  type SecretMetadata, type WhoamiReply,
+  type SecretMetadata, type WhoamiReply, type VersionsReply,
 } from '@secret-svc/protocol';
 
 export interface ClientOptions extends IdentityOptions {
@@ -41,6 +41,7 @@ interface Replies {
   create: SecretMetadata;
   update: SecretMetadata;
   delete: DeleteReply;
+  versions: VersionsReply;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -84,8 +85,14 @@ export class SecretClient {
     return this.call('whoami', {});
   }
 
-  read(key: string): Promise<Secret> {
-    return this.call('read', { key }) as Promise<Secret>;
+  /** The secret, or with `version` the secret as of that kept version (PROTOCOL.md §9). */
+  read(key: string, options: { version?: number } = {}): Promise<Secret> {
+    return this.call('read', { key, ...options }) as Promise<Secret>;
+  }
+
+  /** The kept versions of a secret, newest first. */
+  versions(key: string): Promise<VersionsReply> {
+    return this.call('versions', { key });
   }
 
   readMany(keys: string[]): Promise<ReadManyReply> {

@@ -9,6 +9,6 @@ export {
   SecretSvcError, BadRequestError, UnauthenticatedError, ForbiddenError, NotFoundError, ConflictError,
   TooLargeError, InternalError, UnavailableError,
   type ErrorStatus, type ErrorCode,
-  type Secret, type SecretMetadata, type ReadManyReply, type ListReply, type WhoamiReply, type DeleteReply,
+  type Secret, type SecretMetadata, type ReadManyReply, type ListReply, type WhoamiReply, type DeleteReply, type VersionsReply, type VersionInfo,
   type Encoding, type Op,
 } from '@secret-svc/protocol';

@@ -51,7 +51,7 @@ export {
   type RequestOf, type AnyRequest, type ParamsOf,
 } from './schemas.js';
 export type {
-  Secret, SecretMetadata, WhoamiReply, ReadManyReply, ListReply, DeleteReply,
+  Secret, SecretMetadata, WhoamiReply, ReadManyReply, ListReply, DeleteReply, VersionsReply, VersionInfo,
 } from './types.js';
 
 // 1.1 operations not yet in OPS (revocation, session)

@@ -29,8 +29,10 @@ export const requestSchemas = {
       ...head,
       key: keySchema.optional(),
       keys: z.array(keySchema).min(1).max(MAX_READ_KEYS).optional(),
+      version: version.optional(),
     })
     .refine((r) => (r.key === undefined) !== (r.keys === undefined), 'give exactly one of "key" and "keys"')
+    .refine((r) => r.version === undefined || r.keys === undefined, '"version" goes only with "key"')
     .refine((r) => r.keys === undefined || new Set(r.keys).size === r.keys.length, '"keys" must be distinct'),
   list: z.strictObject({
     op: z.literal('list'),
@@ -47,6 +49,7 @@ export const requestSchemas = {
       'update needs at least one of "value", "readers", "writers", "deleters"',
     ),
   delete: z.strictObject({ op: z.literal('delete'), ...head, key: keySchema, ifVersion: version.optional() }),
+  versions: z.strictObject({ op: z.literal('versions'), ...head, key: keySchema }),
 } satisfies Record<Op, z.ZodType>;
 
 export type RequestOf<O extends Op> = z.infer<(typeof requestSchemas)[O]>;

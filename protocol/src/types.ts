@@ -38,3 +38,16 @@ export interface DeleteReply {
   key: string;
   deleted: true;
 }
+
+/** One kept version of a secret (PROTOCOL.md §9). */
+export interface VersionInfo {
+  version: number;
+  updatedAt: string;
+  updatedBy: string;
+}
+
+export interface VersionsReply {
+  key: string;
+  /** The kept versions, newest first. */
+  versions: VersionInfo[];
+}

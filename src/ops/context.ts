@@ -1,31 +1,28 @@
-/** What every operation gets: the verified caller, its nonce claim and the store. */
-import type { Caller } from '../auth/caller.js';
-import type { NonceClaim, SecretStore } from '../store/secret-store.js';
-import type { Sealer } from '../store/seal.js';
+/** The contract between the authenticate step (src/auth) and the operations. */
+import type { Op, RequestOf } from '@secret-svc/protocol';
+import type { Caller, NonceClaim } from '../auth/caller.js';
+import type { SecretStore } from '../store/secret-store.js';
 import type { KeyedQueue } from './keyed-queue.js';
 
-export interface OpContext {
-  caller: Caller;
-  nonce: NonceClaim;
-  store: SecretStore;
-  sealer: Sealer;
-  maxValueBytes: number;
-  /** This worker's queue of writes per key (see KeyedQueue). */
-  writes: KeyedQueue;
-  now: Date;
-}
-
-/**
- * The contract between the authenticate step (src/auth) and the operations: what one
- * authenticated request carries into its op. (OpContext above is the pre-refactor shape.)
- */
+/** What one authenticated request carries into its op. */
 export interface RequestContext {
   caller: Caller;
-  nonce: import('../auth/caller.js').NonceClaim;
+  nonce: NonceClaim;
   nowMs: number;
 }
 
+/** What the operations share, built once per worker. */
+export interface OpDeps {
+  store: SecretStore;
+  maxValueBytes: number;
+  /** The largest reply the bus takes (the server's max_payload): bounds batch reads. */
+  maxReplyBytes: () => number;
+  /** This worker's queue of writes per key (see KeyedQueue). */
+  writes: KeyedQueue;
+}
+
+/** One operation: deps, the request's context, its request object. */
+export type Operation<O extends Op, R extends object = object> = (deps: OpDeps, ctx: RequestContext, request: RequestOf<O>) => Promise<R>;
+
 /** Runs one operation; built once per worker by src/ops/index.ts (typed per op, no casts). */
-export type RunOp = <O extends import('@secret-svc/protocol').Op>(
-  op: O, ctx: RequestContext, request: import('@secret-svc/protocol').RequestOf<O>,
-) => Promise<object>;
+export type RunOp = <O extends Op>(op: O, ctx: RequestContext, request: RequestOf<O>) => Promise<object>;

@@ -1,26 +1,26 @@
 import { ConflictError, type RequestOf, type SecretMetadata } from '@secret-svc/protocol';
 import { checkCreate, initialAcl } from '../policy.js';
-import { aclField, bindingOf, metadataOf, stampField } from '../store/record.js';
-import type { OpContext } from './context.js';
-import { applyWrite, checkValueSize, indexChanges } from './write.js';
+import type { CreatePlan, RejectPlan } from '../store/write-plan.js';
+import type { OpDeps, RequestContext } from './context.js';
+import { checkValueSize, reject } from './write.js';
 
-export async function create(ctx: OpContext, req: RequestOf<'create'>): Promise<SecretMetadata> {
-  const { caller, now } = ctx;
-  const reply = await applyWrite(ctx, req.key, () => {
-    const refused = checkCreate(caller, req.key) ?? checkValueSize(ctx, req.value);
-    if (refused) return { reject: refused };
+export async function create(deps: OpDeps, ctx: RequestContext, req: RequestOf<'create'>): Promise<SecretMetadata | object> {
+  const { caller, nowMs } = ctx;
+  const refused = checkCreate(caller, req.key) ?? checkValueSize(deps, req.value);
+  let plan: CreatePlan | RejectPlan;
+  if (refused) {
+    plan = reject(ctx, req.key, refused);
+  } else {
     const acl = initialAcl(caller, req);
-    const field = aclField(acl);
-    const at = now.toISOString();
-    const stamp = stampField(now.getTime(), caller.slug);
-    return {
-      command: {
-        mode: 'create', expectedAcl: '', ifVersion: undefined, aclField: field, ...indexChanges(undefined, acl),
-        created: stamp, updated: stamp, sealed: ctx.sealer.seal(bindingOf(req.key, field), req.value),
-      },
-      reply: { ...metadataOf(req.key, { version: 1, acl, createdAt: at, createdBy: caller.slug, updatedAt: at, updatedBy: caller.slug }) },
+    const at = new Date(nowMs).toISOString();
+    plan = {
+      mode: 'create', key: req.key, by: caller.slug, atMs: nowMs, value: req.value, acl,
+      reply: { key: req.key, ...acl, version: 1, createdAt: at, updatedAt: at, createdBy: caller.slug, updatedBy: caller.slug },
       conflict: new ConflictError(`secret "${req.key}" already exists`),
     };
-  }, { readsCurrent: false });
-  return reply as unknown as SecretMetadata;
+  }
+  // A create needs no current record, so it cannot go stale: no queue, one round trip.
+  const result = await deps.store.write(ctx.nonce, plan);
+  if (result.status === 'stale') throw new ConflictError(`secret "${req.key}" already exists`);
+  return result.reply;
 }

@@ -1,20 +1,17 @@
 import { ConflictError, type DeleteReply, type RequestOf } from '@secret-svc/protocol';
 import { checkAccess } from '../policy.js';
-import type { OpContext } from './context.js';
-import { applyWrite, indexChanges } from './write.js';
+import type { DeletePlan, RejectPlan } from '../store/write-plan.js';
+import type { OpDeps, RequestContext } from './context.js';
+import { commitGuarded, reject } from './write.js';
 
-export async function remove(ctx: OpContext, req: RequestOf<'delete'>): Promise<DeleteReply> {
-  const reply = await applyWrite(ctx, req.key, (current) => {
+export function remove(deps: OpDeps, ctx: RequestContext, req: RequestOf<'delete'>): Promise<DeleteReply | object> {
+  return commitGuarded(deps, ctx, req.key, (current): DeletePlan | RejectPlan => {
     const refused = checkAccess(ctx.caller, req.key, current?.acl, 'delete');
-    if (refused) return { reject: refused };
+    if (refused) return reject(ctx, req.key, refused);
     return {
-      command: {
-        mode: 'delete', expectedAcl: current!.aclField, ifVersion: req.ifVersion, aclField: '',
-        ...indexChanges(current!.acl, undefined), created: '', updated: '', sealed: undefined,
-      },
+      mode: 'delete', key: req.key, by: ctx.caller.slug, atMs: ctx.nowMs, from: current!, ifVersion: req.ifVersion,
       reply: { key: req.key, deleted: true },
       conflict: new ConflictError(`secret "${req.key}" is not at version ${req.ifVersion}`),
     };
-  }, { readsCurrent: true });
-  return reply as unknown as DeleteReply;
+  });
 }

@@ -1,15 +1,21 @@
-/** One function per operation, keyed by op. */
-import type { Op, RequestOf } from '@secret-svc/protocol';
-import type { OpContext } from './context.js';
+/** The operations, one file each, and their typed dispatcher. */
+import type { Op } from '@secret-svc/protocol';
+import type { OpDeps, Operation, RunOp } from './context.js';
 import { create } from './create.js';
 import { remove } from './delete.js';
 import { list } from './list.js';
 import { read } from './read.js';
 import { update } from './update.js';
+import { versions } from './versions.js';
 import { whoami } from './whoami.js';
 
-type Operation<O extends Op> = (ctx: OpContext, req: RequestOf<O>) => Promise<object>;
+const operations: { [O in Op]: Operation<O> } = { whoami, read, list, create, update, delete: remove, versions };
 
-export const operations: { [O in Op]: Operation<O> } = { whoami, read, list, create, update, delete: remove };
+export function createOperations(deps: OpDeps): RunOp {
+  return (op, ctx, request) => {
+    const run: Operation<typeof op> = operations[op];
+    return run(deps, ctx, request);
+  };
+}
 
-export type { OpContext } from './context.js';
+export type { OpDeps, RequestContext, RunOp } from './context.js';

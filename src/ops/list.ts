@@ -4,20 +4,19 @@ import {
 } from '@secret-svc/protocol';
 import { isVisible } from '../policy.js';
 import { metadataOf } from '../store/record.js';
-import type { OpContext } from './context.js';
+import type { OpDeps, RequestContext } from './context.js';
 
 // Above every byte a key may hold (keys are ASCII), so "[prefix" .. "[prefix\u00ff" spans the prefix.
 const PREFIX_END = '\u00ff';
 
-export async function list(ctx: OpContext, req: RequestOf<'list'>): Promise<ListReply> {
+export async function list(deps: OpDeps, ctx: RequestContext, req: RequestOf<'list'>): Promise<ListReply> {
   const prefix = req.prefix ?? '';
   const limit = req.limit ?? DEFAULT_LIST_LIMIT;
   const after = req.cursor === undefined ? undefined : decodeCursor(req.cursor);
   const min = after !== undefined && after >= prefix ? `(${after}` : `[${prefix}`;
   const max = prefix ? `[${prefix}${PREFIX_END}` : '+';
-  const { caller, store } = ctx;
-  const index = caller.admin ? store.keys.all : store.keys.visible(caller.slug);
-  const entries = await store.list(ctx.nonce, index, min, max, limit + 1);
+  const { caller } = ctx;
+  const entries = await deps.store.list(ctx.nonce, caller, min, max, limit + 1);
   const page = entries.slice(0, limit);
   const secrets: SecretMetadata[] = [];
   for (const { key, record } of page) {

@@ -1,29 +1,35 @@
-import type { ReadManyReply, RequestOf, Secret } from '@secret-svc/protocol';
+import { NotFoundError, type ReadManyReply, type RequestOf, type Secret } from '@secret-svc/protocol';
 import { checkAccess } from '../policy.js';
-import { bindingOf, metadataOf, type StoredRecord } from '../store/record.js';
+import { metadataOf, type StoredRecord } from '../store/record.js';
 import { IntegrityError } from '../store/seal.js';
-import type { OpContext } from './context.js';
+import type { SecretStore } from '../store/secret-store.js';
+import type { OpDeps, RequestContext } from './context.js';
 
-export async function read(ctx: OpContext, req: RequestOf<'read'>): Promise<Secret | ReadManyReply> {
+export async function read(deps: OpDeps, ctx: RequestContext, req: RequestOf<'read'>): Promise<Secret | ReadManyReply> {
+  const { store } = deps;
   const keys = req.keys ?? [req.key!];
-  const records = await ctx.store.read(ctx.nonce, keys);
+  const { records, old } = await store.read(ctx.nonce, ctx.caller, keys, { budgetBytes: deps.maxReplyBytes(), version: req.version });
   if (req.key !== undefined) {
-    const denied = checkAccess(ctx.caller, req.key, records[0]?.acl, 'read');
+    const record = records[0];
+    const denied = checkAccess(ctx.caller, req.key, record?.acl, 'read');
     if (denied) throw denied;
-    return open(ctx, req.key, records[0]!);
+    if (req.version === undefined || req.version === record!.version) return open(store, record!);
+    if (!old) throw new NotFoundError(`secret "${req.key}": version ${req.version} is not kept`);
+    // Lists and created stamp as they are now; value and updated stamp as written then.
+    return { ...metadataOf(req.key, { ...record!, version: old.version, updatedAt: old.updatedAt, updatedBy: old.updatedBy }), value: store.open(old.sealed) };
   }
   const reply: ReadManyReply = { secrets: [], missing: [], denied: [] };
   keys.forEach((key, i) => {
     const record = records[i];
     const denied = checkAccess(ctx.caller, key, record?.acl, 'read');
-    if (!denied) reply.secrets.push(open(ctx, key, record!));
+    if (!denied) reply.secrets.push(open(store, record!));
     else if (denied.status === 404) reply.missing.push(key);
     else reply.denied.push(key);
   });
   return reply;
 }
 
-function open(ctx: OpContext, key: string, record: StoredRecord): Secret {
+function open(store: SecretStore, record: StoredRecord): Secret {
   if (!record.sealed) throw new IntegrityError('stored record has no value');
-  return { ...metadataOf(key, record), value: ctx.sealer.open(bindingOf(key, record.aclField), record.sealed) };
+  return { ...metadataOf(record.key, record), value: store.open(record.sealed) };
 }

@@ -1,8 +1,8 @@
 import type { RequestOf, WhoamiReply } from '@secret-svc/protocol';
-import type { OpContext } from './context.js';
+import type { OpDeps, RequestContext } from './context.js';
 
-export async function whoami(ctx: OpContext, _req: RequestOf<'whoami'>): Promise<WhoamiReply> {
-  await ctx.store.read(ctx.nonce, []); // claims the nonce: a whoami is answered once too
+export async function whoami(deps: OpDeps, ctx: RequestContext, _req: RequestOf<'whoami'>): Promise<WhoamiReply> {
+  await deps.store.claim(ctx.nonce); // a whoami is answered once too
   const { slug, admin, issuer, expiresAtMs } = ctx.caller;
   return { slug, admin, issuer, expiresAt: expiresAtMs === null ? null : new Date(expiresAtMs).toISOString() };
 }

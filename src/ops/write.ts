@@ -1,75 +1,61 @@
 /**
- * The shared path of create, update and delete: read the current record (and whether the
- * nonce was used), decide with the pure policy, then commit the decision and its outcome
- * atomically. A commit refused as stale (the record changed in between) decides again.
+ * The shared path of update and delete: read the current record (and whether the nonce
+ * was used), decide with the pure policy, then commit the decision and its outcome
+ * atomically, conditional on the record being the one decided on. Access is decided
+ * before the per-key queue is joined; a commit refused as stale decides again.
  */
-import { ConflictError, TooLargeError, UnavailableError, type SecretSvcError } from '@secret-svc/protocol';
-import { audience, type Acl } from '../policy.js';
-import { errorOutcome, replayReply, successOutcome } from '../store/outcome.js';
+import { TooLargeError, UnavailableError, type SecretSvcError } from '@secret-svc/protocol';
 import type { StoredRecord } from '../store/record.js';
-import type { WriteCommand } from '../store/secret-store.js';
-import type { OpContext } from './context.js';
+import type { DeletePlan, RejectPlan, ReplyOf, UpdatePlan } from '../store/write-plan.js';
+import type { OpDeps, RequestContext } from './context.js';
 
 const MAX_ATTEMPTS = 20;
 
-export type Plan =
-  | { reject: SecretSvcError }
-  | { command: Omit<WriteCommand, 'successOutcome' | 'conflictOutcome' | 'key'>; reply: Record<string, unknown>; conflict: ConflictError };
+type GuardedPlan = UpdatePlan | DeletePlan | RejectPlan;
 
-export function applyWrite(
-  ctx: OpContext,
+export async function commitGuarded<P extends GuardedPlan>(
+  deps: OpDeps,
+  ctx: RequestContext,
   key: string,
-  plan: (current: StoredRecord | undefined) => Plan,
-  options: { readsCurrent: boolean },
-): Promise<Record<string, unknown>> {
-  // A create needs no current record, so it cannot go stale: no need to queue it.
-  return options.readsCurrent ? ctx.writes.run(key, () => decideAndCommit(ctx, key, plan, true)) : decideAndCommit(ctx, key, plan, false);
-}
-
-async function decideAndCommit(
-  ctx: OpContext,
-  key: string,
-  plan: (current: StoredRecord | undefined) => Plan,
-  readsCurrent: boolean,
-): Promise<Record<string, unknown>> {
-  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    // Another worker changed the record between our read and commit: let it finish first.
-    if (attempt > 0) await new Promise((r) => setTimeout(r, Math.random() * 2 * attempt));
-    let current: StoredRecord | undefined;
-    if (readsCurrent) {
-      const peek = await ctx.store.peek(ctx.nonce, key);
-      if (peek.used !== undefined) return replayReply(peek.used, ctx.nonce.digest);
-      current = peek.record;
+  decide: (current: StoredRecord | undefined) => P,
+): Promise<ReplyOf<P> | object> {
+  const { store, writes } = deps;
+  const first = await store.peek(ctx.nonce, key);
+  if (first.replayed) return first.replayed;
+  const plan = decide(first.record);
+  // A refusal needs no queue: record it with the nonce and answer.
+  if (plan.mode === 'reject') return done(await store.write(ctx.nonce, plan));
+  const firstInLine = writes.isIdle(key);
+  return writes.run(key, async () => {
+    // First in line: nothing of ours ran since the peek; reuse its decision.
+    let next: P | undefined = firstInLine ? plan : undefined;
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      // Another worker changed the record between our read and commit: let it finish first.
+      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.random() * 2 * attempt));
+      if (!next) {
+        const peek = await store.peek(ctx.nonce, key);
+        if (peek.replayed) return peek.replayed;
+        next = decide(peek.record);
+      }
+      const result = await store.write(ctx.nonce, next);
+      if (result.status === 'done') return result.reply;
+      next = undefined;
     }
-    const p = plan(current);
-    const command: WriteCommand = 'reject' in p
-      ? { ...REJECT, key, successOutcome: errorOutcome(p.reject), conflictOutcome: '' }
-      : { ...p.command, key, successOutcome: successOutcome(p.reply), conflictOutcome: errorOutcome(p.conflict) };
-    const result = await ctx.store.write(ctx.nonce, command);
-    switch (result.status) {
-      case 'replay': return replayReply(result.stored, ctx.nonce.digest);
-      case 'stale': continue;
-      case 'conflict': throw (p as { conflict: ConflictError }).conflict;
-      case 'ok':
-        if ('reject' in p) throw p.reject;
-        return 'version' in p.reply ? { ...p.reply, version: result.version } : p.reply;
-    }
-  }
-  throw new UnavailableError(`secret "${key}" is changing too fast, retry`);
+    throw new UnavailableError(`secret "${key}" is changing too fast, retry`);
+  }, ctx.caller.keyId);
 }
 
-const REJECT: Omit<WriteCommand, 'key' | 'successOutcome' | 'conflictOutcome'> = {
-  mode: 'reject', expectedAcl: '', ifVersion: undefined, aclField: '', removeFrom: [], addTo: [], created: '', updated: '', sealed: undefined,
-};
-
-export function checkValueSize(ctx: OpContext, value: string | undefined): SecretSvcError | null {
-  if (value === undefined || Buffer.byteLength(value, 'utf8') <= ctx.maxValueBytes) return null;
-  return new TooLargeError(`value is larger than ${ctx.maxValueBytes} bytes`);
+function done<R>(result: { status: 'stale' } | { status: 'done'; reply: R }): R {
+  if (result.status === 'stale') throw new UnavailableError('a refusal cannot go stale');
+  return result.reply;
 }
 
-/** Index changes when a secret's lists go from `before` to `after`. */
-export function indexChanges(before: Acl | undefined, after: Acl | undefined): { removeFrom: string[]; addTo: string[] } {
-  const was = new Set(before ? audience(before) : []);
-  const will = new Set(after ? audience(after) : []);
-  return { removeFrom: [...was].filter((s) => !will.has(s)), addTo: [...will].filter((s) => !was.has(s)) };
+export function checkValueSize(deps: OpDeps, value: string | undefined): SecretSvcError | null {
+  if (value === undefined || Buffer.byteLength(value, 'utf8') <= deps.maxValueBytes) return null;
+  return new TooLargeError(`value is larger than ${deps.maxValueBytes} bytes`);
+}
+
+/** The refusal plan of a request. */
+export function reject(ctx: RequestContext, key: string, error: SecretSvcError): RejectPlan {
+  return { mode: 'reject', key, by: ctx.caller.slug, atMs: ctx.nowMs, error };
 }

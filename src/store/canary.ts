@@ -1,41 +1,26 @@
 /**
- * Startup check that the configured key opens the data already in Redis, so a worker with
- * the wrong key refuses to start instead of answering 500s (or mixing keys).
+ * Startup check that the keyring opens the data already in Redis, so a worker with the
+ * wrong keys refuses to start instead of answering 500s (or mixing keys). The canary is
+ * read through the store's record path; starting reseals nothing.
  */
-import type { Cluster, Redis } from 'ioredis';
-import type { RedisKeys } from './keys.js';
-import { bindingOf, parseHashFields, RECORD_FIELDS } from './record.js';
-import { IntegrityError, Sealer } from './seal.js';
-
-const CANARY_BINDING = 'canary';
-const CANARY_TEXT = 'secret-svc canary v1';
+import type { SecretStore } from './secret-store.js';
+import { IntegrityError } from './seal.js';
 
 export class WrongKeyError extends Error {}
 
-export async function checkCanary(redis: Redis | Cluster, keys: RedisKeys, sealer: Sealer): Promise<'created' | 'verified'> {
-  const existing = await redis.getBuffer(keys.canary);
-  if (existing) {
-    openOrRefuse(sealer, CANARY_BINDING, existing, 'canary');
-    return 'verified';
-  }
-  // No canary yet: if data exists anyway (canary deleted, older data), prove the key on one record.
-  const [first] = await redis.zrange(keys.all, 0, 0);
-  if (first !== undefined) {
-    const record = parseHashFields(await redis.hmgetBuffer(keys.record(first), ...RECORD_FIELDS));
-    if (record?.sealed) openOrRefuse(sealer, bindingOf(first, record.aclField), record.sealed, 'an existing record');
-  }
-  await redis.set(keys.canary, sealer.seal(CANARY_BINDING, CANARY_TEXT), 'NX');
-  return 'created';
-}
-
-function openOrRefuse(sealer: Sealer, binding: string, sealed: Buffer, what: string): void {
+export async function checkCanary(store: SecretStore): Promise<'created' | 'verified'> {
   try {
-    sealer.open(binding, sealed);
+    if ((await store.readCanary()) === 'verified') return 'verified';
+    // No canary yet: if data exists anyway (canary deleted), prove the keyring on one record.
+    const first = await store.firstRecord();
+    if (first?.sealed) store.open(first.sealed);
   } catch (err) {
     if (!(err instanceof IntegrityError)) throw err;
     throw new WrongKeyError(
-      `the configured encryption key (id ${sealer.keyIdText}) cannot open ${what} in Redis ` +
-        `(sealed by key id ${Sealer.keyIdOf(sealed)}): refusing to start; check SECRET_SVC_ENCRYPTION_KEY and SECRET_SVC_REDIS_PREFIX`,
+      `the keyring (key ids ${store.keyIds.join(', ')}) cannot open the data in Redis (${err.message}): refusing to start; ` +
+        'check SECRET_SVC_ENCRYPTION_KEY(S) and SECRET_SVC_REDIS_PREFIX',
     );
   }
+  await store.createCanary();
+  return 'created';
 }

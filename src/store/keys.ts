@@ -2,11 +2,11 @@
  * Redis key layout. Every key starts with the configured prefix and carries one hash tag,
  * so in Redis Cluster all of a deployment's keys share a slot and every script stays atomic.
  *
- *   <prefix>{s}:r:<key>          record hash: v (version), a (lists), c / u (created / updated), b (sealed value)
+ *   <prefix>{s}:r:<key>          record hash (layout in record.ts): lists, stamps, identity, MAC, kept versions
  *   <prefix>{s}:all              sorted set of every key (administrators' list)
  *   <prefix>{s}:vis:<slug>       sorted set of the keys a slug can see (its list, without a scan)
  *   <prefix>{s}:n:<caller>:<nonce> used nonce; for writes, the stored outcome
- *   <prefix>{s}:canary           a value sealed under the configured key, checked at startup
+ *   <prefix>{s}:canary           a record (same layout) sealing a known text, checked at startup
  */
 export class RedisKeys {
   readonly base: string;

@@ -6,14 +6,14 @@
 import { createHash } from 'node:crypto';
 import { errorFromStatus, UnauthenticatedError, type SecretSvcError } from '@secret-svc/protocol';
 
-type Outcome = { s: 200; b: Record<string, unknown> } | { s: number; m: string };
+type Outcome = { s: 200; b: object } | { s: number; m: string };
 
 /** Identifies the exact signed bytes: Ed25519 signatures are deterministic and not malleable. */
 export function requestDigest(signature: Uint8Array): string {
   return createHash('sha256').update(signature).digest('base64url').slice(0, 22);
 }
 
-export function successOutcome(body: Record<string, unknown>): string {
+export function successOutcome(body: object): string {
   return JSON.stringify({ s: 200, b: body } satisfies Outcome);
 }
 
@@ -22,11 +22,11 @@ export function errorOutcome(err: SecretSvcError): string {
 }
 
 /** The reply to a request whose nonce was already used: the stored one, or 401. Throws errors. */
-export function replayReply(stored: string, digest: string): Record<string, unknown> {
+export function replayReply(stored: string, digest: string): object {
   const parts = /^w1\|([^|]*)\|(\d+)\|(.*)$/s.exec(stored);
   if (!parts || parts[1] !== digest) throw new UnauthenticatedError('nonce has already been used');
   const outcome = JSON.parse(parts[3]!) as Outcome;
-  if (outcome.s !== 200) throw errorFromStatus(outcome.s, (outcome as { m: string }).m);
-  const body = (outcome as { b: Record<string, unknown> }).b;
+  if (!('b' in outcome)) throw errorFromStatus(outcome.s, outcome.m);
+  const body = outcome.b;
   return 'version' in body ? { ...body, version: Number(parts[2]) } : body;
 }

@@ -1,29 +1,65 @@
 /**
- * A secret's record as stored in its Redis hash, and its conversion to protocol shapes.
- * Fields are short and compact so that a small secret's hash stays in Redis's listpack
- * encoding (every field at most 64 bytes), which is several times smaller than a hashtable:
- *   v  version
- *   a  access lists: "readers|writers|deleters", each comma-joined; one list when all three are equal
- *   c  created: "<epoch ms, base 36> <slug>"      u  updated: the same
- *   h  sealed value header (format, key id, nonce) b  sealed box
+ * A secret's record as stored in its Redis hash (the layout scripts/includes/record.lua
+ * reads and writes), its one parser, and its conversion to protocol shapes.
+ * Fields are short so a small secret's hash stays in Redis's listpack encoding (every
+ * field at most 64 bytes), several times smaller than a hashtable:
+ *   v   current version
+ *   a   access lists: "readers|writers|deleters", each comma-joined; one list when all three are equal
+ *   c   created: "<epoch ms, base 36> <slug>"
+ *   i   identity: 16 hex digits chosen at create (a re-created key gets another)
+ *   m   record MAC (16 bytes) over key, v, a, c, i and the current version's u and h
+ *   uN  version N's updated stamp (as c)     hN  version N's sealed head (header and tag, 45 bytes)
+ *   bN  version N's ciphertext
+ * Versions N are kept for the last maxVersions updates; the current one is N = v.
  */
 import type { SecretMetadata } from '@secret-svc/protocol';
 import type { Acl } from '../policy.js';
-import { IntegrityError, SEALED_HEADER_BYTES } from './seal.js';
+import { IntegrityError, RECORD_MAC_BYTES, SEALED_HEAD_BYTES, type Sealer } from './seal.js';
 
-/** The fields every record read fetches, in this order (the Lua scripts use the same). */
-export const RECORD_FIELDS = ['v', 'a', 'c', 'u', 'h', 'b'] as const;
+/**
+ * A sealed value, still sealed: an opaque handle. Opening it takes the keyring, which only
+ * the store holds (SecretStore.open, after the policy allowed the read).
+ */
+export class SealedValue {
+  readonly #binding: string;
+  readonly #bytes: Buffer;
+  constructor(binding: string, bytes: Buffer) {
+    this.#binding = binding;
+    this.#bytes = bytes;
+  }
 
+  openWith(sealer: Sealer): string {
+    return sealer.open(this.#binding, this.#bytes);
+  }
+}
+
+/** A record whose MAC was verified. `sealed` is absent where the script did not fetch the value. */
 export interface StoredRecord {
+  key: string;
   version: number;
   acl: Acl;
-  /** The stored lists field verbatim: writes are guarded on it being unchanged. */
+  /** The stored lists field verbatim. */
   aclField: string;
+  identity: string;
   createdAt: string;
   createdBy: string;
   updatedAt: string;
   updatedBy: string;
-  sealed: Buffer | undefined;
+  /** The raw created stamp (kept as is by updates). */
+  createdStamp: string;
+  /** The current version's value, when fetched. */
+  sealed: SealedValue | undefined;
+  /** The current version's sealed head (key id, nonce, tag). */
+  head: Buffer;
+  mac: Buffer;
+}
+
+/** An old version as the scripts return it: "stamp\n" .. h .. b. */
+export interface StoredVersion {
+  version: number;
+  updatedAt: string;
+  updatedBy: string;
+  sealed: SealedValue;
 }
 
 type Field = Buffer | string | null | false | undefined;
@@ -38,64 +74,76 @@ export function stampField(atMs: number, by: string): string {
   return `${atMs.toString(36)} ${by}`;
 }
 
-/** What a sealed value is bound to: its key and its lists. */
-export function bindingOf(key: string, acl: string): string {
-  return `${key}\0${acl}`;
+/** What version N of a secret's value is bound to: its key, the record's identity, N and N's stamp. */
+export function bindingOf(key: string, identity: string, version: number, stamp: string): string {
+  return `${key}\0${identity}\0${version}\0${stamp}`;
+}
+
+/** The parts the record MAC covers, in order. */
+export function macParts(key: string, version: number, acl: string, created: string, identity: string, stamp: string, head: Buffer): (string | Buffer)[] {
+  return ['secret-svc record v1', key, String(version), acl, created, identity, stamp, head];
 }
 
 /** A sealed value as the two stored fields [h, b]. */
 export function sealedFields(sealed: Buffer): [Buffer, Buffer] {
-  return [sealed.subarray(0, SEALED_HEADER_BYTES), sealed.subarray(SEALED_HEADER_BYTES)];
-}
-
-/** The HSET arguments of a new record (version 1), as write.lua's create writes it. */
-export function newRecordFields(acl: string, stamp: string, sealed: Buffer): (string | Buffer)[] {
-  const [h, b] = sealedFields(sealed);
-  return ['v', '1', 'a', acl, 'c', stamp, 'u', stamp, 'h', h, 'b', b];
-}
-
-/** The text fields v, a, c, u and the sealed value; undefined when the record does not exist. */
-export function parseRecord(fields: readonly Field[], sealed?: Buffer): StoredRecord | undefined {
-  const [v, a, c, u] = fields;
-  if (!v) return undefined;
-  const version = Number(v.toString());
-  const acl = parseAcl(a ? a.toString() : '');
-  const [createdAt, createdBy] = parseStamp(c);
-  // Never-updated records repeat their created stamp: skip formatting the date twice.
-  const [updatedAt, updatedBy] = u && c && u.toString() === c.toString() ? [createdAt, createdBy] : parseStamp(u);
-  if (!Number.isSafeInteger(version) || !acl || !createdAt || !updatedAt) {
-    throw new IntegrityError('stored record is malformed');
-  }
-  return {
-    version,
-    acl,
-    aclField: a ? a.toString() : '',
-    createdAt, createdBy, updatedAt, updatedBy,
-    sealed: sealed && sealed.length > 0 ? sealed : undefined,
-  };
-}
-
-/** A record as HMGET of RECORD_FIELDS returns it. */
-export function parseHashFields(fields: readonly Field[]): StoredRecord | undefined {
-  const [h, b] = [fields[4], fields[5]];
-  return parseRecord(fields, h && b ? Buffer.concat([Buffer.from(h), Buffer.from(b)]) : undefined);
+  return [sealed.subarray(0, SEALED_HEAD_BYTES), sealed.subarray(SEALED_HEAD_BYTES)];
 }
 
 /**
- * A record as the read scripts return it: "v\na\nc\nu\n" followed by the sealed value's
- * header and box (binary). One string per record instead of six keeps replies cheap to decode.
+ * The one parser: a record as the scripts pack it (record.lua's pack):
+ * "v\na\nc\ni\nu\n" .. m (16) .. h (45), then "B" .. b (binary) when the value was fetched.
+ * Verifies the MAC before anything is decided on the record. false/null = absent.
  */
-export function parsePackedRecord(packed: Buffer | null | false | undefined): StoredRecord | undefined {
+export function parseRecord(key: string, packed: Field, sealer: Sealer): StoredRecord | undefined {
   if (!packed) return undefined;
-  const fields: Buffer[] = [];
+  const buf = typeof packed === 'string' ? Buffer.from(packed, 'latin1') : packed;
+  const text: string[] = [];
   let from = 0;
-  for (let i = 0; i < 4; i++) {
-    const nl = packed.indexOf(0x0a, from);
+  for (let i = 0; i < 5; i++) {
+    const nl = buf.indexOf(0x0a, from);
     if (nl < 0) throw new IntegrityError('stored record is malformed');
-    fields.push(packed.subarray(from, nl));
+    text.push(buf.subarray(from, nl).toString('utf8'));
     from = nl + 1;
   }
-  return parseRecord(fields, packed.subarray(from));
+  const [v, a, c, identity, u] = text as [string, string, string, string, string];
+  const mac = buf.subarray(from, from + RECORD_MAC_BYTES);
+  const head = buf.subarray(from + RECORD_MAC_BYTES, from + RECORD_MAC_BYTES + SEALED_HEAD_BYTES);
+  const rest = buf.subarray(from + RECORD_MAC_BYTES + SEALED_HEAD_BYTES);
+  const box = rest.length > 0 && rest[0] === 0x42 ? rest.subarray(1) : undefined;
+  const version = Number(v);
+  if (mac.length !== RECORD_MAC_BYTES || head.length !== SEALED_HEAD_BYTES || !/^[0-9a-f]{16}$/.test(identity) || !/^[1-9][0-9]*$/.test(v)) {
+    throw new IntegrityError('stored record is malformed');
+  }
+  sealer.verifyRecord(head, macParts(key, version, a, c, identity, u, head), mac);
+  const acl = parseAcl(a);
+  const [createdAt, createdBy] = parseStamp(c);
+  const [updatedAt, updatedBy] = u === c ? [createdAt, createdBy] : parseStamp(u);
+  if (!Number.isSafeInteger(version) || !acl || !createdAt || !updatedAt) throw new IntegrityError('stored record is malformed');
+  return {
+    key, version, acl, aclField: a, identity, createdAt, createdBy, updatedAt, updatedBy, createdStamp: c, head, mac,
+    sealed: box ? new SealedValue(bindingOf(key, identity, version, u), Buffer.concat([head, box])) : undefined,
+  };
+}
+
+/** An old version as the scripts return it ("stamp\n" .. h .. b), bound to its record. */
+export function parseVersion(record: StoredRecord, version: number, packed: Field): StoredVersion | undefined {
+  if (!packed) return undefined;
+  const buf = typeof packed === 'string' ? Buffer.from(packed, 'latin1') : packed;
+  const nl = buf.indexOf(0x0a);
+  if (nl < 0 || buf.length < nl + 1 + SEALED_HEAD_BYTES) throw new IntegrityError('stored version is malformed');
+  const stamp = buf.subarray(0, nl).toString('utf8');
+  const [updatedAt, updatedBy] = parseStamp(stamp);
+  if (!updatedAt) throw new IntegrityError('stored version is malformed');
+  return { version, updatedAt, updatedBy, sealed: new SealedValue(bindingOf(record.key, record.identity, version, stamp), buf.subarray(nl + 1)) };
+}
+
+/** A stamp as stored: [ISO time, slug], or ['', ''] when malformed. */
+export function parseStamp(field: Field): [string, string] {
+  const text = field ? field.toString() : '';
+  const at = text.indexOf(' ');
+  const ms = at > 0 ? parseInt(text.slice(0, at), 36) : NaN;
+  if (!Number.isSafeInteger(ms) || Math.abs(ms) > 8.64e15) return ['', ''];
+  return [isoTime(ms), text.slice(at + 1)];
 }
 
 export function metadataOf(key: string, r: Pick<StoredRecord, 'version' | 'acl' | 'createdAt' | 'createdBy' | 'updatedAt' | 'updatedBy'>): SecretMetadata {
@@ -122,14 +170,6 @@ function parseAcl(text: string): Acl | undefined {
   return { readers: list(r), writers: list(w), deleters: list(d) };
 }
 
-function parseStamp(field: Field): [string, string] {
-  const text = field ? field.toString() : '';
-  const at = text.indexOf(' ');
-  const ms = at > 0 ? parseInt(text.slice(0, at), 36) : NaN;
-  if (!Number.isSafeInteger(ms) || Math.abs(ms) > 8.64e15) return ['', ''];
-  return [isoTime(ms), text.slice(at + 1)];
-}
-
 const pad2 = (n: number) => (n < 10 ? '0' : '') + n;
 const pad3 = (n: number) => (n < 10 ? '00' : n < 100 ? '0' : '') + n;
 
@@ -139,4 +179,11 @@ export function isoTime(ms: number): string {
   const year = d.getUTCFullYear();
   if (year < 1000 || year > 9999) return d.toISOString();
   return `${year}-${pad2(d.getUTCMonth() + 1)}-${pad2(d.getUTCDate())}T${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}:${pad2(d.getUTCSeconds())}.${pad3(d.getUTCMilliseconds())}Z`;
+}
+
+/** The HSET arguments of a new record (version 1), as write.lua's create writes them (bulk fills use it). */
+export function newRecordFields(sealer: Sealer, key: string, acl: string, stamp: string, value: string, identity: string): (string | Buffer)[] {
+  const [h, b] = sealedFields(sealer.seal(bindingOf(key, identity, 1, stamp), value));
+  const m = sealer.recordMac(h, macParts(key, 1, acl, stamp, identity, stamp, h));
+  return ['v', '1', 'a', acl, 'c', stamp, 'i', identity, 'm', m, 'u1', stamp, 'h1', h, 'b1', b];
 }

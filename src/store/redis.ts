@@ -138,8 +138,7 @@ async function untilSlotServes(cluster: Cluster, onError: (err: Error) => void, 
   }
 }
 
-/** Logs losing and regaining Redis once per outage, not per failed attempt. */
-/** Logs losing and regaining Redis; returns a function that stops watching (for a clean stop). */
+/** Logs losing and regaining Redis once per outage; returns a function that stops watching (for a clean stop). */
 export function watchRedis(redis: RedisHandle, log: Logger): () => void {
   let down = false;
   const lost = () => {

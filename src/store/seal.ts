@@ -1,71 +1,157 @@
 /**
- * Sealing values at rest: XSalsa20-Poly1305 (tweetnacl secretbox).
+ * Sealing values at rest under a keyring (PROTOCOL.md §13): XSalsa20-Poly1305 (tweetnacl
+ * secretbox). The ring's first key seals; every key opens; each sealed value names its key.
  *
- * A sealed value is  header | box,  header = 0x02 | key id (4) | nonce (24).
- * The box is sealed under a subkey derived from the configured key and the value's
- * binding (its secret key and access lists): a box copied to another secret, or a record
- * whose lists were edited in Redis, fails to open, exactly like an altered byte. Deriving
- * the binding into the key instead of storing a tag keeps small records small.
+ * A sealed value is  header | tag | ciphertext,  header = 0x03 | key id (4) | nonce (24).
+ * The box is sealed under a subkey derived from the sealing key and the value's binding
+ * (its secret key, the record's identity, its version and stamp): a box moved to another
+ * secret, version or re-created key fails to open, exactly like an altered byte.
+ * Records store [header | tag] (45 bytes) and the ciphertext in two fields, so a small
+ * secret's hash stays in Redis's compact encoding and scripts can read the tag cheaply.
  */
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import nacl from 'tweetnacl';
 import { InternalError } from '@secret-svc/protocol';
 
-const FORMAT = 0x02;
+const FORMAT = 0x03;
 const KEY_ID_BYTES = 4;
 const NONCE_BYTES = nacl.secretbox.nonceLength;
-/** Bytes before the box; records store the two parts in separate fields. */
-export const SEALED_HEADER_BYTES = 1 + KEY_ID_BYTES + NONCE_BYTES;
+const TAG_BYTES = nacl.secretbox.overheadLength;
+/** Bytes before the box. */
+const HEADER_BYTES = 1 + KEY_ID_BYTES + NONCE_BYTES;
+/** Header and the box's tag: the short field (h) of a stored sealed value. */
+export const SEALED_HEAD_BYTES = HEADER_BYTES + TAG_BYTES;
+export const RECORD_MAC_BYTES = 16;
+/** The subkey cache holds at most this many bytes (digest key + subkey + bookkeeping). */
+const SUBKEY_CACHE_BYTES = 4 * 1024 * 1024;
+const SUBKEY_ENTRY_BYTES = 128;
 
 export class IntegrityError extends InternalError {}
 
-export class Sealer {
-  /** A short public fingerprint of the key: records say which key sealed them. */
-  readonly keyId: Buffer;
-  // Deriving a subkey (HMAC) costs more than opening a small box; hot secrets reuse theirs.
-  private readonly subkeys = new LRUCache<string, Uint8Array>({ max: 10_000 });
+/** A key id as §13 defines it: the first 8 hex digits of HMAC-SHA256(key, "secret-svc key id"). */
+export function keyIdOf(key: Uint8Array): string {
+  return createHmac('sha256', key).update('secret-svc key id').digest().subarray(0, KEY_ID_BYTES).toString('hex');
+}
 
-  constructor(private readonly key: Uint8Array) {
-    if (key.length !== nacl.secretbox.keyLength) throw new Error('encryption key must be 32 bytes');
-    this.keyId = createHmac('sha256', key).update('secret-svc key id').digest().subarray(0, KEY_ID_BYTES);
+interface RingKey {
+  id: string;
+  idBytes: Buffer;
+  key: Uint8Array;
+  /** Authenticates records; derived, never the data key itself. */
+  macKey: Buffer;
+}
+
+/** The keyring: seals with the first key, opens with any, authenticates records. */
+export class Sealer {
+  private readonly ring: RingKey[];
+  private readonly byId = new Map<string, RingKey>();
+  // Deriving a subkey (HMAC) costs more than opening a small box; hot secrets reuse theirs.
+  // Keyed by a digest of the binding (bindings can be long), bounded by bytes.
+  private readonly subkeys = new LRUCache<string, Uint8Array>({
+    maxSize: SUBKEY_CACHE_BYTES,
+    sizeCalculation: () => SUBKEY_ENTRY_BYTES,
+  });
+
+  constructor(keys: Uint8Array | readonly Uint8Array[]) {
+    const list = keys instanceof Uint8Array ? [keys] : [...keys];
+    if (list.length === 0) throw new Error('the keyring holds no key');
+    this.ring = list.map((key) => {
+      if (key.length !== nacl.secretbox.keyLength) throw new Error('encryption key must be 32 bytes');
+      const id = keyIdOf(key);
+      return { id, idBytes: Buffer.from(id, 'hex'), key, macKey: Buffer.from(hkdfSync('sha256', key, '', 'secret-svc record mac', 32)) };
+    });
+    for (const k of this.ring) {
+      if (this.byId.has(k.id)) throw new Error(`the keyring holds key id ${k.id} twice`);
+      this.byId.set(k.id, k);
+    }
   }
 
+  /** The sealing (first) key's id. */
   get keyIdText(): string {
-    return this.keyId.toString('hex');
+    return this.ring[0]!.id;
+  }
+
+  get keyId(): Buffer {
+    return this.ring[0]!.idBytes;
+  }
+
+  /** Every ring key's id, in ring order. */
+  get keyIds(): string[] {
+    return this.ring.map((k) => k.id);
   }
 
   seal(binding: string, value: string): Buffer {
+    const k = this.ring[0]!;
     const nonce = randomBytes(NONCE_BYTES);
-    const box = nacl.secretbox(Buffer.from(value, 'utf8'), nonce, this.subkey(binding));
-    return Buffer.concat([Buffer.from([FORMAT]), this.keyId, nonce, box]);
+    const box = nacl.secretbox(Buffer.from(value, 'utf8'), nonce, this.subkey(k, binding));
+    return Buffer.concat([Buffer.from([FORMAT]), k.idBytes, nonce, box]);
   }
 
   /** Opens a sealed value or throws IntegrityError (never returns a wrong value). */
   open(binding: string, sealed: Buffer): string {
-    if (sealed.length < SEALED_HEADER_BYTES + nacl.secretbox.overheadLength || sealed[0] !== FORMAT) {
-      throw new IntegrityError('stored record is malformed');
-    }
-    const keyId = sealed.subarray(1, 1 + KEY_ID_BYTES);
-    if (!keyId.equals(this.keyId)) {
-      throw new IntegrityError(`stored record was sealed by key ${keyId.toString('hex')}, not the configured key ${this.keyIdText}`);
-    }
-    const nonce = sealed.subarray(1 + KEY_ID_BYTES, SEALED_HEADER_BYTES);
-    const plain = nacl.secretbox.open(sealed.subarray(SEALED_HEADER_BYTES), nonce, this.subkey(binding));
+    if (sealed.length < SEALED_HEAD_BYTES || sealed[0] !== FORMAT) throw new IntegrityError('stored record is malformed');
+    const k = this.ringKeyOf(sealed);
+    const nonce = sealed.subarray(1 + KEY_ID_BYTES, HEADER_BYTES);
+    const plain = nacl.secretbox.open(sealed.subarray(HEADER_BYTES), nonce, this.subkey(k, binding));
     if (!plain) throw new IntegrityError('stored record failed its integrity check (altered, or not this secret\'s)');
     return Buffer.from(plain.buffer, plain.byteOffset, plain.byteLength).toString('utf8');
   }
 
-  /** The key id a sealed value names, for diagnostics. */
+  /** Whether a sealed value is under the first key (rewrap leaves it alone). */
+  isCurrent(sealed: Buffer): boolean {
+    return sealed.subarray(1, 1 + KEY_ID_BYTES).equals(this.ring[0]!.idBytes);
+  }
+
+  /** The record MAC under the key that sealed `sealed` (the record's current value). */
+  recordMac(sealed: Buffer, parts: readonly (string | Buffer)[]): Buffer {
+    const h = createHmac('sha256', this.ringKeyOf(sealed).macKey);
+    for (const part of parts) {
+      const bytes = typeof part === 'string' ? Buffer.from(part, 'utf8') : part;
+      const len = Buffer.alloc(4);
+      len.writeUInt32BE(bytes.length);
+      h.update(len).update(bytes);
+    }
+    return h.digest().subarray(0, RECORD_MAC_BYTES);
+  }
+
+  /** Throws IntegrityError unless `mac` authenticates the record parts. */
+  verifyRecord(sealed: Buffer, parts: readonly (string | Buffer)[], mac: Buffer): void {
+    const expected = this.recordMac(sealed, parts);
+    if (mac.length !== expected.length || !timingSafeEqual(mac, expected)) {
+      throw new IntegrityError('stored record failed its integrity check (fields altered in Redis)');
+    }
+  }
+
+  /** A key for another purpose (e.g. session tickets): HKDF from the first key, with its id. */
+  deriveKey(info: string): { keyId: string; key: Buffer } {
+    const k = this.ring[0]!;
+    return { keyId: k.id, key: Buffer.from(hkdfSync('sha256', k.key, '', `secret-svc/${info}`, 32)) };
+  }
+
+  /** Bytes the subkey cache accounts for (bounded by SUBKEY_CACHE_BYTES). */
+  get subkeyCacheBytes(): number {
+    return this.subkeys.calculatedSize;
+  }
+
+  /** The key id a sealed value names. */
   static keyIdOf(sealed: Buffer): string {
     return sealed.subarray(1, 1 + KEY_ID_BYTES).toString('hex');
   }
 
-  private subkey(binding: string): Uint8Array {
-    let subkey = this.subkeys.get(binding);
+  private ringKeyOf(sealed: Buffer): RingKey {
+    const id = Sealer.keyIdOf(sealed);
+    const k = this.byId.get(id);
+    if (!k) throw new IntegrityError(`stored record was sealed by key ${id}, which is not in the keyring (${this.keyIds.join(', ')})`);
+    return k;
+  }
+
+  private subkey(k: RingKey, binding: string): Uint8Array {
+    const digest = createHash('sha256').update(k.id).update('\0').update(binding).digest('base64');
+    let subkey = this.subkeys.get(digest);
     if (!subkey) {
-      subkey = createHmac('sha256', this.key).update('secret-svc/record\0').update(binding).digest();
-      this.subkeys.set(binding, subkey);
+      subkey = createHmac('sha256', k.key).update('secret-svc/record\0').update(binding).digest();
+      this.subkeys.set(digest, subkey);
     }
     return subkey;
   }

@@ -1,96 +1,303 @@
-/** Secret storage in Redis: each call is one script, one round trip, with its nonce claim inside. */
+/**
+ * The store, the only barrier (anchor: Vault's AESGCMBarrier): it owns the keyring, the
+ * record encoding and the Lua argument shapes. Above it, operations speak of keys, values,
+ * lists and versions; records come back MAC-checked with their value still sealed, and a
+ * value is opened only by `open`, after the policy allowed the read.
+ * Each call is one script, one round trip, with its nonce claim inside.
+ */
+import { randomBytes } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
-import { UnauthenticatedError } from '@secret-svc/protocol';
+import { TooLargeError, UnauthenticatedError, type VersionInfo } from '@secret-svc/protocol';
+import type { NonceClaim } from '../auth/caller.js';
+import type { Principal } from '../policy.js';
 import type { RedisKeys } from './keys.js';
-import { parsePackedRecord, parseRecord, sealedFields, type StoredRecord } from './record.js';
+import { errorOutcome, replayReply, successOutcome } from './outcome.js';
+import {
+  aclField, bindingOf, macParts, parseRecord, parseStamp, parseVersion, sealedFields, SealedValue, stampField,
+  type StoredRecord, type StoredVersion,
+} from './record.js';
 import { toStoreError } from './redis.js';
-import { loadScripts, type ScriptRunner } from './scripts.js';
-
-/** A nonce to claim with the operation: its Redis key, how long to keep it, and the request digest. */
-export interface NonceClaim {
-  key: string;
-  ttlMs: number;
-  digest: string;
-}
+import { loadScripts, type ScriptName, type ScriptRunner } from './script-loader.js';
+import { IntegrityError, Sealer } from './seal.js';
+import type { ReplyOf, WritePlan } from './write-plan.js';
+import { audience } from '../policy.js';
 
 export interface Listed {
   key: string;
-  /** undefined if the record vanished between index and fetch (it cannot, writes are atomic). */
   record: StoredRecord | undefined;
 }
 
-export interface WriteCommand {
-  mode: 'create' | 'update' | 'delete' | 'reject';
-  key: string;
-  successOutcome: string;
-  conflictOutcome: string;
-  expectedAcl: string;
-  ifVersion: number | undefined;
-  aclField: string;
-  removeFrom: string[];
-  addTo: string[];
-  created: string;
-  updated: string;
-  sealed: Buffer | undefined;
+export type WriteResult<R> = { status: 'stale' } | { status: 'done'; reply: R };
+
+export type PeekResult = { replayed: object } | { replayed?: undefined; record: StoredRecord | undefined };
+
+export interface ReadResult {
+  /** Per key, in order: the record (value fetched only when the caller may read it), or undefined. */
+  records: (StoredRecord | undefined)[];
+  /** With `version`: that version when kept and the caller may read it. */
+  old: StoredVersion | undefined;
 }
 
-export type WriteResult =
-  | { status: 'replay'; stored: string }
-  | { status: 'stale' }
-  | { status: 'conflict'; version: number }
-  | { status: 'ok'; version: number };
+export interface StoreOptions {
+  maxVersions: number;
+}
 
 const REPLAYED = () => new UnauthenticatedError('nonce has already been used');
+const CANARY_KEY = '#canary';
+const CANARY_TEXT = 'secret-svc canary v1';
 
 export class SecretStore {
-  private readonly scripts: Record<'read' | 'list' | 'peek' | 'write', ScriptRunner>;
+  private readonly scripts: Record<ScriptName, ScriptRunner>;
 
-  constructor(readonly redis: Redis | Cluster, readonly keys: RedisKeys) {
+  constructor(
+    readonly redis: Redis | Cluster,
+    readonly keys: RedisKeys,
+    private readonly sealer: Sealer,
+    private readonly options: StoreOptions,
+  ) {
     this.scripts = loadScripts(redis);
   }
 
-  /** Claims the nonce and fetches the records (undefined where absent). */
-  async read(nonce: NonceClaim, keys: string[]): Promise<(StoredRecord | undefined)[]> {
-    const reply = await this.run('read', [nonce.key, ...keys.map((k) => this.keys.record(k))], [nonce.ttlMs]);
+  get keyIdText(): string {
+    return this.sealer.keyIdText;
+  }
+
+  get keyIds(): string[] {
+    return this.sealer.keyIds;
+  }
+
+  /** Claims a nonce and nothing else (whoami). */
+  async claim(nonce: NonceClaim): Promise<void> {
+    await this.read(nonce, { slug: '', admin: false }, [], { budgetBytes: 0 });
+  }
+
+  /**
+   * Claims the nonce and fetches records, deciding visibility and the reply's size inside
+   * the script (413 before anything is opened or returned).
+   */
+  async read(nonce: NonceClaim, caller: Principal, keys: string[], o: { budgetBytes: number; version?: number }): Promise<ReadResult> {
+    const reply = await this.run('read', [this.nonceKey(nonce), ...keys.map((k) => this.keys.record(k))], [
+      nonce.ttlMs, caller.slug, caller.admin ? '1' : '', o.budgetBytes, o.version === undefined ? '' : String(o.version),
+    ]);
     if (!Array.isArray(reply)) throw REPLAYED();
-    return reply.map((packed) => parsePackedRecord(packed as Buffer | null));
+    if (Number(reply[0]) === 2) {
+      throw new TooLargeError(`the values asked for total about ${Number(reply[1])} bytes, over the reply limit of ${o.budgetBytes}: ask for fewer keys`);
+    }
+    const packed = reply[1] as (Buffer | null)[];
+    const records = keys.map((key, i) => parseRecord(key, packed[i], this.sealer));
+    const first = records[0];
+    const old = first && o.version !== undefined ? parseVersion(first, o.version, reply[2] as Buffer | null) : undefined;
+    return { records, old };
+  }
+
+  /** Opens a sealed value: the one place plaintext leaves the store. */
+  open(sealed: SealedValue): string {
+    return sealed.openWith(this.sealer);
   }
 
   /** Claims the nonce and reads up to `count` index entries between the lex bounds. */
-  async list(nonce: NonceClaim, index: string, min: string, max: string, count: number): Promise<Listed[]> {
-    const reply = await this.run('list', [nonce.key, index], [nonce.ttlMs, min, max, count, this.keys.recordPrefix]);
+  async list(nonce: NonceClaim, caller: Principal, min: string, max: string, count: number): Promise<Listed[]> {
+    const index = caller.admin ? this.keys.all : this.keys.visible(caller.slug);
+    const reply = await this.run('list', [this.nonceKey(nonce), index], [nonce.ttlMs, min, max, count, this.keys.recordPrefix]);
     if (!Array.isArray(reply)) throw REPLAYED();
-    const [keys, records] = reply as [string[], (string | null)[]];
-    return keys.map((key, i) => ({ key, record: records[i] ? parseRecord(records[i].split('\n')) : undefined }));
+    const [keys, records] = reply as [Buffer[], (Buffer | null)[]];
+    return keys.map((k, i) => {
+      const key = k.toString('utf8');
+      return { key, record: parseRecord(key, records[i], this.sealer) };
+    });
   }
 
-  /** What a write decides on: the nonce's stored value, if used, and the current record. */
-  async peek(nonce: NonceClaim, key: string): Promise<{ used: string | undefined; record: StoredRecord | undefined }> {
-    const [used, packed] = (await this.run('peek', [nonce.key, this.keys.record(key)], [])) as [Buffer | null, Buffer | null];
-    return { used: used ? used.toString() : undefined, record: parsePackedRecord(packed) };
+  /** Claims the nonce; the record (without its value) and its kept versions, newest first. */
+  async versions(nonce: NonceClaim, caller: Principal, key: string): Promise<{ record: StoredRecord | undefined; versions: VersionInfo[] }> {
+    const reply = await this.run('versions', [this.nonceKey(nonce), this.keys.record(key)], [nonce.ttlMs, caller.slug, caller.admin ? '1' : '']);
+    if (!Array.isArray(reply)) throw REPLAYED();
+    const record = parseRecord(key, reply[0] as Buffer | null, this.sealer);
+    if (!record) return { record, versions: [] };
+    const versions: VersionInfo[] = [{ version: record.version, updatedAt: record.updatedAt, updatedBy: record.updatedBy }];
+    for (const entry of reply[1] as Buffer[]) {
+      const text = entry.toString('utf8');
+      const at = text.indexOf(' ');
+      const [updatedAt, updatedBy] = parseStamp(text.slice(at + 1));
+      if (!updatedAt) throw new IntegrityError('stored version is malformed');
+      versions.push({ version: Number(text.slice(0, at)), updatedAt, updatedBy });
+    }
+    return { record, versions };
   }
 
-  async write(nonce: NonceClaim, c: WriteCommand): Promise<WriteResult> {
-    const keys = [nonce.key, this.keys.record(c.key), this.keys.all, ...[...c.removeFrom, ...c.addTo].map((s) => this.keys.visible(s))];
-    const args = [
-      c.mode, nonce.ttlMs, `w1|${nonce.digest}`, c.successOutcome, c.conflictOutcome, c.expectedAcl,
-      c.ifVersion === undefined ? '' : String(c.ifVersion), c.key, c.aclField, c.removeFrom.length,
-      c.created, c.updated, ...(c.sealed ? sealedFields(c.sealed) : ['', '']),
+  /** What a write decides on: the stored reply if the nonce was used, else the current record. */
+  async peek(nonce: NonceClaim, key: string): Promise<PeekResult> {
+    const [packed, used] = (await this.run('peek', [this.keys.record(key), this.nonceKey(nonce)], [])) as [Buffer | null, Buffer | null];
+    if (used) return { replayed: replayReply(used.toString(), nonce.digest) };
+    return { record: parseRecord(key, packed, this.sealer) };
+  }
+
+  /** Commits a plan with its outcome; 'stale' when the record changed since it was planned from. */
+  async write<P extends WritePlan>(nonce: NonceClaim, plan: P): Promise<WriteResult<ReplyOf<P>>> {
+    const args = this.writeArgs(plan);
+    const keys = [this.nonceKey(nonce), this.keys.record(plan.key), this.keys.all, ...args.indexes.map((s) => this.keys.visible(s))];
+    const argv = [
+      plan.mode, nonce.ttlMs, `w1|${nonce.digest}`, args.success, args.conflict, args.identity, args.fromVersion,
+      args.ifVersion, plan.key, args.removeCount, args.acl, args.created, args.mac, args.stamp, args.head, args.box,
+      this.options.maxVersions,
     ];
-    const [status, detail] = (await this.run('write', keys, args)) as [string, string | number | undefined];
+    const [status, detail] = (await this.run('write', keys, argv)) as [string, string | number | undefined];
     switch (status) {
-      case 'replay': return { status: 'replay', stored: String(detail) };
+      case 'replay': return { status: 'done', reply: replayReply(String(detail), nonce.digest) as ReplyOf<P> };
       case 'stale': return { status: 'stale' };
-      case 'conflict': return { status: 'conflict', version: Number(detail) };
-      default: return { status: 'ok', version: Number(detail) };
+      case 'conflict':
+        if (plan.mode === 'reject') throw new IntegrityError('write script answered conflict to a refusal');
+        throw plan.conflict;
+      default:
+        if (plan.mode === 'reject') throw plan.error;
+        return { status: 'done', reply: plan.reply as ReplyOf<P> };
     }
   }
 
-  private async run(name: 'read' | 'list' | 'peek' | 'write', keys: string[], args: (string | number | Buffer)[]): Promise<unknown> {
+  /**
+   * The canary, read through the record path: 'verified' when some ring key opens it (an
+   * IntegrityError when none does), 'absent' when there is none. Starting reseals nothing.
+   */
+  async readCanary(): Promise<'verified' | 'absent'> {
+    const [packed] = (await this.run('peek', [this.keys.canary], [])) as [Buffer | null];
+    const record = parseRecord(CANARY_KEY, packed, this.sealer);
+    if (!record) return 'absent';
+    if (!record.sealed || this.open(record.sealed) !== CANARY_TEXT) throw new IntegrityError('the canary holds another text');
+    return 'verified';
+  }
+
+  /** Creates the canary under the first key unless one exists (another worker's wins). */
+  async createCanary(): Promise<void> {
+    const identity = randomBytes(8).toString('hex');
+    const stamp = stampField(Date.now(), 'canary');
+    const [head, box] = sealedFields(this.sealer.seal(bindingOf(CANARY_KEY, identity, 1, stamp), CANARY_TEXT));
+    const mac = this.sealer.recordMac(head, macParts(CANARY_KEY, 1, '', stamp, identity, stamp, head));
+    await this.run('canary', [this.keys.canary], ['v', '1', 'a', '', 'c', stamp, 'i', identity, 'm', mac, 'u1', stamp, 'h1', head, 'b1', box]);
+  }
+
+  /** The first stored secret's record (MAC-checked), to prove the keyring when there is no canary. */
+  async firstRecord(): Promise<StoredRecord | undefined> {
+    const [first] = await this.redis.zrange(this.keys.all, 0, 0);
+    if (first === undefined) return undefined;
+    const [packed] = (await this.run('peek', [this.keys.record(first)], [])) as [Buffer | null];
+    return parseRecord(first, packed, this.sealer);
+  }
+
+  /** How many stored values (every kept version and the canary) each key id seals. */
+  async countByKeyId(): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    const add = (id: string, n: number) => counts.set(id, (counts.get(id) ?? 0) + n);
+    let from = '-';
+    for (;;) {
+      const [last, flat] = (await this.run('keycount', [this.keys.all], [from, 500, this.keys.recordPrefix])) as [Buffer | null, (Buffer | number)[]];
+      for (let i = 0; i < flat.length; i += 2) add((flat[i] as Buffer).toString('hex'), Number(flat[i + 1]));
+      if (!last) break;
+      from = `(${last.toString('utf8')}`;
+    }
+    const canaryHead = await this.redis.hgetBuffer(this.keys.canary, 'h1');
+    if (canaryHead) add(Sealer.keyIdOf(canaryHead), 1);
+    return counts;
+  }
+
+  /**
+   * Moves the records of a batch of keys (and the canary, with `canary`) to the keyring's
+   * first key, each only if unchanged since it was read (compare-and-set in rewrap.lua).
+   */
+  async rewrap(keys: string[], o: { canary?: boolean } = {}): Promise<{ moved: number; current: number; changed: number; failed: number }> {
+    const tally = { moved: 0, current: 0, changed: 0, failed: 0 };
+    const targets: [string, string][] = keys.map((k) => [k, this.keys.record(k)]);
+    if (o.canary) targets.push([CANARY_KEY, this.keys.canary]);
+    for (const [key, hash] of targets) {
+      try {
+        tally[await this.rewrapOne(key, hash)]++;
+      } catch (err) {
+        if (!(err instanceof IntegrityError)) throw toStoreError(err);
+        tally.failed++;
+      }
+    }
+    return tally;
+  }
+
+  private async rewrapOne(key: string, hash: string): Promise<'moved' | 'current' | 'changed'> {
+    const fields = await this.redis.hgetallBuffer(hash);
+    const get = (name: string) => fields[name];
+    const v = get('v');
+    if (!v) return 'changed';
+    const version = Number(v.toString());
+    const [a, c, i, m] = [get('a')?.toString() ?? '', get('c')?.toString() ?? '', get('i')?.toString() ?? '', get('m') ?? Buffer.alloc(0)];
+    const stampOf = (n: number) => get(`u${n}`)?.toString() ?? '';
+    const sealedOf = (n: number) => Buffer.concat([get(`h${n}`) ?? Buffer.alloc(0), get(`b${n}`) ?? Buffer.alloc(0)]);
+    const head = get(`h${version}`) ?? Buffer.alloc(0);
+    this.sealer.verifyRecord(head, macParts(key, version, a, c, i, stampOf(version), head), m);
+    const moves: (string | Buffer)[] = [];
+    let newHead = head;
+    for (let n = version; n >= 1 && get(`h${n}`); n--) {
+      const sealed = sealedOf(n);
+      if (this.sealer.isCurrent(sealed)) continue;
+      const binding = bindingOf(key, i, n, stampOf(n));
+      const [h, b] = sealedFields(this.sealer.seal(binding, this.sealer.open(binding, sealed)));
+      if (n === version) newHead = h;
+      moves.push(String(n), h, b);
+    }
+    if (moves.length === 0) return 'current';
+    const mac = this.sealer.recordMac(newHead, macParts(key, version, a, c, i, stampOf(version), newHead));
+    const applied = await this.run('rewrap', [hash], [m, mac, ...moves]);
+    return Number(applied) === 1 ? 'moved' : 'changed';
+  }
+
+  private writeArgs(plan: WritePlan) {
+    const none = { identity: '', fromVersion: '', ifVersion: '', acl: '', created: '', mac: Buffer.alloc(0), stamp: '', head: Buffer.alloc(0), box: Buffer.alloc(0) };
+    switch (plan.mode) {
+      case 'reject':
+        return { ...none, indexes: [], removeCount: 0, success: errorOutcome(plan.error), conflict: '' };
+      case 'delete':
+        return {
+          ...none, ...indexChanges(plan.from.acl, undefined), identity: plan.from.identity, fromVersion: String(plan.from.version),
+          ifVersion: plan.ifVersion === undefined ? '' : String(plan.ifVersion),
+          success: successOutcome(plan.reply), conflict: errorOutcome(plan.conflict),
+        };
+      case 'create':
+      case 'update': {
+        const from = plan.mode === 'update' ? plan.from : undefined;
+        const identity = from?.identity ?? randomBytes(8).toString('hex');
+        const version = from ? from.version + 1 : 1;
+        const stamp = stampField(plan.atMs, plan.by);
+        const created = from?.createdStamp ?? stamp;
+        const acl = aclField(plan.acl);
+        let value = plan.value;
+        if (value === undefined) {
+          // Every update is a new version: the kept value is sealed again, bound to it.
+          if (!from?.sealed) throw new IntegrityError('stored record has no value');
+          value = this.open(from.sealed);
+        }
+        const [head, box] = sealedFields(this.sealer.seal(bindingOf(plan.key, identity, version, stamp), value));
+        return {
+          ...indexChanges(from?.acl, plan.acl), identity, fromVersion: from ? String(from.version) : '',
+          ifVersion: plan.mode === 'update' && plan.ifVersion !== undefined ? String(plan.ifVersion) : '',
+          acl, created, stamp, head, box,
+          mac: this.sealer.recordMac(head, macParts(plan.key, version, acl, created, identity, stamp, head)),
+          success: successOutcome({ ...plan.reply, version }), conflict: errorOutcome(plan.conflict),
+        };
+      }
+    }
+  }
+
+  private nonceKey(nonce: NonceClaim): string {
+    return this.keys.nonce(nonce.callerKeyId, nonce.nonce);
+  }
+
+  private async run(name: ScriptName, keys: string[], args: (string | number | Buffer)[]): Promise<unknown> {
     try {
       return await this.scripts[name](keys, args);
     } catch (err) {
       throw toStoreError(err);
     }
   }
+}
+
+/** Index changes when a secret's lists go from `before` to `after`: the removed slugs first. */
+function indexChanges(before: StoredRecord['acl'] | undefined, after: StoredRecord['acl'] | undefined): { indexes: string[]; removeCount: number } {
+  const was = new Set(before ? audience(before) : []);
+  const will = new Set(after ? audience(after) : []);
+  const removeFrom = [...was].filter((s) => !will.has(s));
+  return { indexes: [...removeFrom, ...[...will].filter((s) => !was.has(s))], removeCount: removeFrom.length };
 }

@@ -4,8 +4,10 @@
  */
 import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
-import { legacyRunOp, RequestPipeline } from '../../src/pipeline.js';
+import { RequestPipeline } from '../../src/pipeline.js';
 import { openStore } from '../../src/worker.js';
+import { createOperations } from '../../src/ops/index.js';
+import { KeyedQueue } from '../../src/ops/keyed-queue.js';
 
 export interface Pipeline {
   config: Config;
@@ -18,8 +20,9 @@ export interface Pipeline {
 export async function assemblePipeline(env: Record<string, string>, now?: () => number): Promise<Pipeline> {
   const config = loadConfig(env);
   const log = createLogger(config.logLevel);
-  const { redis, store, sealer } = await openStore(config, log);
-  const runOp = legacyRunOp({ store, sealer, maxValueBytes: config.maxValueBytes });
-  const handler = new RequestPipeline({ config, log, runOp, now, maxReplyBytes: () => 1024 * 1024 });
+  const { redis, store } = await openStore(config, log);
+  const maxReplyBytes = () => 1024 * 1024;
+  const runOp = createOperations({ store, maxValueBytes: config.maxValueBytes, maxReplyBytes, writes: new KeyedQueue() });
+  const handler = new RequestPipeline({ config, log, runOp, now, maxReplyBytes });
   return { config, handler, log, close: () => redis.disconnect() };
 }

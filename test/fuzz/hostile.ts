@@ -83,6 +83,7 @@ function validRequestArb(op: Op, audience: string): fc.Arbitrary<Record<string, 
     list: fc.record({ prefix: fc.constantFrom('fuzz-svc/', ''), limit: fc.integer({ min: 1, max: 1000 }) }, { requiredKeys: [] }),
     create: fc.record({ key, value: fc.string({ maxLength: 30 }) }),
     update: fc.record({ key, value: fc.string({ maxLength: 30 }) }),
+    versions: fc.record({ key }),
     delete: fc.record({ key }),
   }[op];
   return fields.map((f) => ({ ...requestHead(op, audience), ...f }));

@@ -79,3 +79,23 @@ describe.each(ENCODINGS)('concurrent writes (%s)', (encoding) => {
     expect(final).toMatchObject({ readers: lastReply.readers, writers: lastReply.writers });
   });
 });
+
+describe('lost update across workers (issue 9, item 1)', () => {
+  it('200 rounds of a value update racing a lists-only update: the new value is never reverted', { timeout: 120_000 }, async () => {
+    const admin = stack.issuer.caller('lu-admin', { admin: true });
+    const writer = stack.issuer.caller('lu-svc');
+    const key = 'lu-svc/ROTATED';
+    await send(stack.nc, 'secret.create', envelope(writer, request('create', { key, value: 'rotated-0' }), 'msgpack'));
+    for (let i = 1; i <= 200; i++) {
+      const bodies = [
+        envelope(admin, request('update', { key, value: `rotated-${i}` }), 'msgpack'),
+        envelope(writer, request('update', { key, readers: ['lu-svc', `r-${i % 7}`] }), 'msgpack'),
+      ];
+      const replies = await Promise.all(bodies.map((b) => send(stack.nc, 'secret.update', b, 20_000)));
+      for (const r of replies) expect(statusOf(r)).toBe(200);
+      const read = expectOk(await send(stack.nc, 'secret.read', envelope(writer, request('read', { key }), 'msgpack')), 'msgpack');
+      expect(read.value, `round ${i}`).toBe(`rotated-${i}`);
+      expect(read.version).toBe(1 + 2 * i);
+    }
+  });
+});

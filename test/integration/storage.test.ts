@@ -137,10 +137,10 @@ describe.each(ENCODINGS)('tampered records give 500, never a value (%s)', (encod
     const from = await recordKeyOf(`${slug}/alpha`);
     const to = await recordKeyOf(`${slug}/beta`);
     // The whole sealed value: header (h: key id, nonce) and box (b).
-    const [header, box] = await redis.hmgetBuffer(from, 'h', 'b');
+    const [header, box] = await redis.hmgetBuffer(from, 'h1', 'b1');
     expect(header).not.toBeNull();
     expect(box).not.toBeNull();
-    await redis.hset(to, 'h', header!, 'b', box!);
+    await redis.hset(to, 'h1', header!, 'b1', box!);
     await expect500WithoutValues(request('read', { key: `${slug}/beta` }));
     await expect500WithoutValues(request('read', { keys: [`${slug}/alpha`, `${slug}/beta`] }));
     // The source is untouched and still reads.
@@ -149,7 +149,7 @@ describe.each(ENCODINGS)('tampered records give 500, never a value (%s)', (encod
 
   it('a flipped byte in a sealed value', async () => {
     const record = await recordKeyOf(`${slug}/gamma`);
-    for (const field of ['h', 'b']) {
+    for (const field of ['h1', 'b1']) {
       const sealed = (await redis.hgetBuffer(record, field))!;
       for (const at of [sealed.length - 1, Math.floor(sealed.length / 2), 0]) {
         const altered = Buffer.from(sealed);

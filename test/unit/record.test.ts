@@ -1,8 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { aclField, isoTime, newRecordFields, parseHashFields, parsePackedRecord, parseRecord, RECORD_FIELDS, stampField } from '../../src/store/record.js';
+import { aclField, isoTime, newRecordFields, parseRecord, stampField } from '../../src/store/record.js';
 import { IntegrityError, Sealer } from '../../src/store/seal.js';
 
 const acl = (readers: string[], writers: string[], deleters: string[]) => ({ readers, writers, deleters });
+const sealer = new Sealer(new Uint8Array(32).fill(7));
+const ID = '0123456789abcdef';
+
+/** A record as record.lua's pack returns it, from the fields a create writes. */
+function packed(fields: (string | Buffer)[], withValue = true): Buffer {
+  const f = new Map<string, string | Buffer>();
+  for (let i = 0; i < fields.length; i += 2) f.set(fields[i] as string, fields[i + 1]!);
+  const text = ['v', 'a', 'c', 'i', 'u1'].map((n) => String(f.get(n))).join('\n');
+  return Buffer.concat([Buffer.from(`${text}\n`), f.get('m') as Buffer, f.get('h1') as Buffer, ...(withValue ? [Buffer.from('B'), f.get('b1') as Buffer] : [])]);
+}
 
 describe('record fields', () => {
   it.each([
@@ -13,37 +23,37 @@ describe('record fields', () => {
   ])('lists %s are stored compactly and read back', (_label, lists, field) => {
     expect(aclField(lists)).toBe(field);
     const at = Date.UTC(2026, 10, 28, 17, 1, 25, 542);
-    const parsed = parseRecord(['3', field, stampField(at, 'deploy-svc'), stampField(at + 1, 'ops'), null, null])!;
+    const parsed = parseRecord('k/a', packed(newRecordFields(sealer, 'k/a', field, stampField(at, 'deploy-svc'), 'v', ID)), sealer)!;
     expect(parsed.acl).toEqual(lists);
     expect(parsed.aclField).toBe(field);
-    expect(parsed).toMatchObject({ version: 3, createdAt: '2026-11-28T17:01:25.542Z', createdBy: 'deploy-svc', updatedAt: '2026-11-28T17:01:25.543Z', updatedBy: 'ops' });
+    expect(parsed).toMatchObject({ version: 1, identity: ID, createdAt: '2026-11-28T17:01:25.542Z', createdBy: 'deploy-svc', updatedAt: '2026-11-28T17:01:25.542Z', updatedBy: 'deploy-svc' });
   });
 
-  it('an absent record is undefined; a malformed one is an IntegrityError', () => {
-    expect(parseRecord([null, null, null, null, null, null])).toBeUndefined();
-    const stamp = stampField(0, 'a');
-    for (const bad of [['x', 'a', stamp, stamp], ['1', 'A|b', stamp, stamp], ['1', 'a|b', stamp, stamp], ['1', 'a', 'nostamp', stamp], ['1', 'a', `${'z'.repeat(20)} a`, stamp]]) {
-      expect(() => parseRecord(bad)).toThrow(IntegrityError);
+  it('an absent record is undefined; a malformed or altered one is an IntegrityError', () => {
+    expect(parseRecord('k/a', null, sealer)).toBeUndefined();
+    expect(() => parseRecord('k/a', Buffer.from('1\nabc'), sealer)).toThrow(IntegrityError);
+    const good = packed(newRecordFields(sealer, 'k/a', 'a', stampField(0, 'a'), 'v', ID));
+    expect(() => parseRecord('k/b', good, sealer)).toThrow(IntegrityError); // bound to its key
+    for (let i = 0; i < good.length - 2; i++) {
+      const bad = Buffer.from(good);
+      bad[i] = bad[i]! ^ 0x01;
+      let opened: string | undefined;
+      try {
+        const r = parseRecord('k/a', bad, sealer);
+        opened = r?.sealed?.openWith(sealer);
+      } catch (err) {
+        expect(err).toBeInstanceOf(IntegrityError);
+      }
+      expect(opened).toBeUndefined();
     }
   });
 
-  it('a new record holds the sealed value in two fields that reassemble', () => {
-    const sealer = new Sealer(new Uint8Array(32).fill(7));
-    const sealed = sealer.seal('k\0a', 'v4lue');
-    const fields = newRecordFields('a', stampField(0, 'a'), sealed);
-    const byName = new Map<string, string | Buffer>();
-    for (let i = 0; i < fields.length; i += 2) byName.set(fields[i] as string, fields[i + 1]!);
-    const record = parseHashFields(RECORD_FIELDS.map((f) => byName.get(f) ?? null))!;
-    expect(record.sealed!.equals(sealed)).toBe(true);
-    // As the read scripts pack it: text fields, newline-separated, then the binary parts.
-    const text = ['v', 'a', 'c', 'u'].map((f) => String(byName.get(f))).join('\n');
-    const packed = Buffer.concat([Buffer.from(`${text}\n`), sealed]);
-    expect(parsePackedRecord(packed)).toEqual(record);
-    expect(parsePackedRecord(null)).toBeUndefined();
-    expect(() => parsePackedRecord(Buffer.from('1\nabc'))).toThrow(IntegrityError);
-    expect(sealer.open('k\0a', record.sealed!)).toBe('v4lue');
-    // Each field of a small secret stays within Redis's compact (listpack) limit of 64 bytes.
-    for (const value of byName.values()) expect(Buffer.byteLength(value)).toBeLessThanOrEqual(64);
+  it('a new record opens, and each field of a small secret stays within listpack\'s 64 bytes', () => {
+    const fields = newRecordFields(sealer, 'k/a', 'a', stampField(0, 'a'), 'v4lue', ID);
+    const record = parseRecord('k/a', packed(fields), sealer)!;
+    expect(record.sealed!.openWith(sealer)).toBe('v4lue');
+    expect(parseRecord('k/a', packed(fields, false), sealer)!.sealed).toBeUndefined();
+    for (const value of fields) expect(Buffer.byteLength(value)).toBeLessThanOrEqual(64);
   });
 });
 
@@ -75,5 +85,33 @@ describe('KeyedQueue', () => {
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     await new Promise((r) => setTimeout(r, 0));
     expect(queue.size).toBe(0);
+  });
+});
+
+describe('KeyedQueue bound', () => {
+  it('answers 503 beyond the per-key bound, and other keys still run', async () => {
+    const { KeyedQueue } = await import('../../src/ops/keyed-queue.js');
+    const queue = new KeyedQueue(2);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => { release = r; });
+    const held = [queue.run('k', () => gate), queue.run('k', () => gate)];
+    await expect(queue.run('k', async () => 'late')).rejects.toMatchObject({ status: 503 });
+    expect(await queue.run('other', async () => 'ok')).toBe('ok');
+    release();
+    await Promise.all(held);
+    expect(await queue.run('k', async () => 'again')).toBe('again');
+  });
+
+  it('answers 503 beyond the per-caller bound, across keys; other callers still run', async () => {
+    const { KeyedQueue } = await import('../../src/ops/keyed-queue.js');
+    const queue = new KeyedQueue(10, 2);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => { release = r; });
+    const held = [queue.run('a', () => gate, 'mallory'), queue.run('b', () => gate, 'mallory')];
+    await expect(queue.run('c', async () => 'late', 'mallory')).rejects.toMatchObject({ status: 503 });
+    expect(await queue.run('c', async () => 'ok', 'owner')).toBe('ok');
+    release();
+    await Promise.all(held);
+    expect(await queue.run('c', async () => 'again', 'mallory')).toBe('again');
   });
 });

@@ -8,7 +8,7 @@ import { flipByte } from './fixtures.js';
 const VALUE = 'hunter2-VALUE-7f3a9c';
 const KEY = 'deploy-svc/DB_PASSWORD';
 const LISTS = aclField({ readers: ['deploy-svc'], writers: ['deploy-svc'], deleters: ['deploy-svc'] });
-const BINDING = bindingOf(KEY, LISTS);
+const BINDING = bindingOf(KEY, 'identity', 1, LISTS);
 
 const sealer = new Sealer(randomBytes(32));
 
@@ -72,25 +72,25 @@ describe('Sealer', () => {
 
   it('fails for a record moved to another key', () => {
     const sealed = sealer.seal(BINDING, VALUE);
-    openFails(sealer, bindingOf('deploy-svc/OTHER', LISTS), sealed);
-    openFails(sealer, bindingOf('other/DB_PASSWORD', LISTS), sealed);
-    openFails(sealer, bindingOf(`${KEY}x`, LISTS), sealed);
+    openFails(sealer, bindingOf('deploy-svc/OTHER', 'identity', 1, LISTS), sealed);
+    openFails(sealer, bindingOf('other/DB_PASSWORD', 'identity', 1, LISTS), sealed);
+    openFails(sealer, bindingOf(`${KEY}x`, 'identity', 1, LISTS), sealed);
   });
 
   it('fails when the lists it is bound to changed', () => {
     const sealed = sealer.seal(BINDING, VALUE);
     const widened = aclField({ readers: ['deploy-svc', 'attacker'], writers: ['deploy-svc'], deleters: ['deploy-svc'] });
     const moved = aclField({ readers: ['deploy-svc'], writers: [], deleters: ['deploy-svc', 'deploy-svc'] });
-    openFails(sealer, bindingOf(KEY, widened), sealed);
-    openFails(sealer, bindingOf(KEY, moved), sealed);
-    openFails(sealer, bindingOf(KEY, ''), sealed);
+    openFails(sealer, bindingOf(KEY, 'identity', 1, widened), sealed);
+    openFails(sealer, bindingOf(KEY, 'identity', 1, moved), sealed);
+    openFails(sealer, bindingOf(KEY, 'identity', 1, ''), sealed);
   });
 
   it('keeps key and lists apart in the binding (no ambiguous concatenation)', () => {
     // "a/b" + lists vs "a" + "/b..." must not produce the same binding.
-    expect(bindingOf('a/b', '[]')).not.toBe(bindingOf('a', '/b[]'));
-    const sealed = sealer.seal(bindingOf('a/b', LISTS), VALUE);
-    openFails(sealer, bindingOf('a', `/b${LISTS}`), sealed);
+    expect(bindingOf('a/b', 'identity', 1, '[]')).not.toBe(bindingOf('a', 'identity', 1, '/b[]'));
+    const sealed = sealer.seal(bindingOf('a/b', 'identity', 1, LISTS), VALUE);
+    openFails(sealer, bindingOf('a', 'identity', 1, `/b${LISTS}`), sealed);
   });
 
   it('refuses a record sealed under another key, naming both key ids but not the value', () => {

@@ -9,19 +9,20 @@
   ARGV[4]  how many entries to read (page size + 1, to learn whether more follow)
   ARGV[5]  record key prefix; records share the index's hash tag, hence its slot
 
-  Returns 0 when the nonce was already used; otherwise {keys, records} where
-  records[i] is "v\na\nc\nu" of keys[i] (none of those fields can hold a newline), or
-  false if the record vanished. One string per record keeps a page of 100 cheap to decode.
+  Returns 0 when the nonce was already used; otherwise {keys, records} where records[i]
+  is keys[i]'s record packed without its value (record.lua's pack), or false if absent.
 ]]
+--- @include "record"
 if not redis.call('SET', KEYS[1], 'r', 'NX', 'PX', ARGV[1]) then
   return 0
 end
 local keys = redis.call('ZRANGEBYLEX', KEYS[2], ARGV[2], ARGV[3], 'LIMIT', 0, tonumber(ARGV[4]))
 local records = {}
 for i = 1, #keys do
-  local f = redis.call('HMGET', ARGV[5] .. keys[i], 'v', 'a', 'c', 'u')
-  if f[1] then
-    records[i] = f[1] .. '\n' .. (f[2] or '') .. '\n' .. (f[3] or '') .. '\n' .. (f[4] or '')
+  local hash = ARGV[5] .. keys[i]
+  local head = load_head(hash)
+  if head then
+    records[i] = pack(head, version_parts(hash, head[1], false))
   else
     records[i] = false
   end

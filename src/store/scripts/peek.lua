@@ -1,15 +1,19 @@
 --[[
-  Reads what a write must decide on, changing nothing: the nonce's stored value (a
-  resend of an accepted write finds its outcome there) and the current record.
+  Reads what a write must decide on, changing nothing: the current record with its
+  value, and (when KEYS[2] is given) the nonce's stored value, where a resend of an
+  accepted write finds its outcome. The canary is read through here too.
 
-  KEYS[1]  nonce key
-  KEYS[2]  record hash
+  KEYS[1]  record hash
+  KEYS[2]  nonce key (optional)
 
-  Returns {nonce value or false, record}: the record packed as in read.lua, or false.
+  Returns {record or false, nonce value or false}: the record packed (record.lua's pack).
 ]]
-local f = redis.call('HMGET', KEYS[2], 'v', 'a', 'c', 'u', 'h', 'b')
+--- @include "record"
 local record = false
-if f[1] then
-  record = f[1] .. '\n' .. (f[2] or '') .. '\n' .. (f[3] or '') .. '\n' .. (f[4] or '') .. '\n' .. (f[5] or '') .. (f[6] or '')
+local head = load_head(KEYS[1])
+if head then
+  record = pack(head, version_parts(KEYS[1], head[1], true))
 end
-return { redis.call('GET', KEYS[1]), record }
+local used = false
+if KEYS[2] then used = redis.call('GET', KEYS[2]) end
+return { record, used }

@@ -1,7 +1,8 @@
 --[[
   Applies one create, update or delete, or records a refusal, together with the
   request's outcome stored under its nonce: a resent envelope then gets the first
-  attempt's reply and the write happens once. All in one atomic step.
+  attempt's reply and the write happens once. All in one atomic step. An update or
+  delete applies only to the record it was planned from (same identity and version).
 
   KEYS[1]     nonce key
   KEYS[2]     record hash
@@ -13,23 +14,26 @@
   ARGV[3]     nonce value head: "w1|<request digest>"
   ARGV[4]     outcome to store on success (or the refusal, for reject)
   ARGV[5]     outcome to store on a conflict (key exists, or ifVersion not current)
-  ARGV[6]     update/delete: the ACL field the caller decided on; if the record's
-              differs (or the record is gone) nothing is written
-  ARGV[7]     ifVersion, or '' for none
-  ARGV[8]     the secret's key (the member in the indexes)
-  ARGV[9]     new ACL field
+  ARGV[6]     update/delete: the identity planned from (create: the new identity)
+  ARGV[7]     update/delete: the version planned from
+  ARGV[8]     ifVersion, or '' for none
+  ARGV[9]     the secret's key (the member in the indexes)
   ARGV[10]    how many of KEYS[4..n] the key is removed from
-  ARGV[11]    created field (create only)
-  ARGV[12]    updated field
-  ARGV[13]    sealed value header (field h), or '' to keep the current value
-  ARGV[14]    sealed box (field b)
+  ARGV[11]    new lists field (a)
+  ARGV[12]    created stamp (c; create only)
+  ARGV[13]    new record MAC (m)
+  ARGV[14]    the new version's stamp (u)
+  ARGV[15]    the new version's sealed head (h)
+  ARGV[16]    the new version's ciphertext (b)
+  ARGV[17]    how many versions to keep
 
   Returns one of:
     {'replay', value}  the nonce was already used; value is what it holds
-    {'stale'}          the record changed since the caller read it: read again, retry
+    {'stale'}          the record changed since the write was planned: read again, retry
     {'conflict', v}    exists (create) or ifVersion is not v; the conflict outcome is stored
     {'ok', v}          applied; v is the new version (0 after a delete)
 ]]
+--- @include "record"
 local mode = ARGV[1]
 local nonce_key, record = KEYS[1], KEYS[2]
 
@@ -47,49 +51,57 @@ if mode == 'reject' then
   return { 'ok', 0 }
 end
 
-if mode == 'create' then
-  if redis.call('EXISTS', record) == 1 then
-    local v = redis.call('HGET', record, 'v')
-    settle(v, ARGV[5])
-    return { 'conflict', tonumber(v) }
-  end
-  redis.call('HSET', record, 'v', 1, 'a', ARGV[9], 'c', ARGV[11], 'u', ARGV[12], 'h', ARGV[13], 'b', ARGV[14])
-  redis.call('ZADD', KEYS[3], 0, ARGV[8])
+local function add_to_indexes()
   for i = 4 + tonumber(ARGV[10]), #KEYS do
-    redis.call('ZADD', KEYS[i], 0, ARGV[8])
+    redis.call('ZADD', KEYS[i], 0, ARGV[9])
   end
+end
+
+if mode == 'create' then
+  local head = load_head(record)
+  if head then
+    settle(head[1], ARGV[5])
+    return { 'conflict', tonumber(head[1]) }
+  end
+  redis.call('HSET', record, 'v', 1, 'a', ARGV[11], 'c', ARGV[12], 'i', ARGV[6], 'm', ARGV[13],
+    'u1', ARGV[14], 'h1', ARGV[15], 'b1', ARGV[16])
+  redis.call('ZADD', KEYS[3], 0, ARGV[9])
+  add_to_indexes()
   settle(1, ARGV[4])
   return { 'ok', 1 }
 end
 
--- update and delete act only on the record the caller's decision was made on
-if redis.call('HGET', record, 'a') ~= ARGV[6] then
+local head = load_head(record)
+if not head then
   return { 'stale' }
 end
-local current = redis.call('HGET', record, 'v')
-if ARGV[7] ~= '' and ARGV[7] ~= current then
-  settle(current, ARGV[5])
-  return { 'conflict', tonumber(current) }
+if ARGV[8] ~= '' and ARGV[8] ~= head[1] then
+  settle(head[1], ARGV[5])
+  return { 'conflict', tonumber(head[1]) }
+end
+if head[4] ~= ARGV[6] or head[1] ~= ARGV[7] then
+  return { 'stale' }
 end
 
 for i = 4, 3 + tonumber(ARGV[10]) do
-  redis.call('ZREM', KEYS[i], ARGV[8])
+  redis.call('ZREM', KEYS[i], ARGV[9])
 end
 
 if mode == 'delete' then
   redis.call('DEL', record)
-  redis.call('ZREM', KEYS[3], ARGV[8])
+  redis.call('ZREM', KEYS[3], ARGV[9])
   settle(0, ARGV[4])
   return { 'ok', 0 }
 end
 
-local v = redis.call('HINCRBY', record, 'v', 1)
-redis.call('HSET', record, 'a', ARGV[9], 'u', ARGV[12])
-if ARGV[13] ~= '' then
-  redis.call('HSET', record, 'h', ARGV[13], 'b', ARGV[14])
+local v = tonumber(head[1]) + 1
+redis.call('HSET', record, 'v', v, 'a', ARGV[11], 'm', ARGV[13], 'u' .. v, ARGV[14], 'h' .. v, ARGV[15], 'b' .. v, ARGV[16])
+-- Forget the versions beyond the last ARGV[17] (more than one if the setting was lowered).
+local n = v - tonumber(ARGV[17])
+while n >= 1 and redis.call('HEXISTS', record, 'h' .. n) == 1 do
+  redis.call('HDEL', record, 'u' .. n, 'h' .. n, 'b' .. n)
+  n = n - 1
 end
-for i = 4 + tonumber(ARGV[10]), #KEYS do
-  redis.call('ZADD', KEYS[i], 0, ARGV[8])
-end
+add_to_indexes()
 settle(v, ARGV[4])
 return { 'ok', v }
