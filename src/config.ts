@@ -1,4 +1,5 @@
 /** Worker configuration from the environment (PROTOCOL.md §7), validated once at startup. */
+import type { KeyObject } from 'node:crypto';
 import type { ConnectionOptions } from 'nats';
 import { z } from 'zod';
 import {
@@ -7,6 +8,8 @@ import {
 } from '@secret-svc/protocol';
 import { KEYRING_ENV, KeyringError, loadKeyring } from './keyring-source.js';
 import { NATS_AUTH_ENV, natsAuthOptions } from './nats-auth.js';
+import { DEFAULT_SESSION_TTL_SECONDS } from './session/handshake.js';
+import { loadServiceKey, ServiceKeyError } from './session/service-key.js';
 import { parseRedisTarget, REDIS_MODES, RedisTargetError, type RedisTarget } from './store/redis-target.js';
 
 /** Why the worker refuses to start; `exitCode` is the process exit status it calls for. */
@@ -37,6 +40,8 @@ export const envSchema = z.object({
   SECRET_SVC_MAX_CLOCK_SKEW: positiveInt(DEFAULT_MAX_CLOCK_SKEW_SECONDS),
   SECRET_SVC_MAX_VALUE_BYTES: positiveInt(DEFAULT_MAX_VALUE_BYTES),
   SECRET_SVC_MAX_ENVELOPE_BYTES: positiveInt(DEFAULT_MAX_ENVELOPE_BYTES),
+  SECRET_SVC_SESSION_TTL: positiveInt(DEFAULT_SESSION_TTL_SECONDS),
+  SECRET_SVC_SERVICE_KEY: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -59,6 +64,10 @@ export interface Config {
   maxClockSkewMs: number;
   maxValueBytes: number;
   maxEnvelopeBytes: number;
+  /** SECRET_SVC_SESSION_TTL: the longest a session lasts (§12). */
+  sessionTtlMs: number;
+  /** SECRET_SVC_SERVICE_KEY: signs handshake replies when set (§12). */
+  serviceKey: KeyObject | undefined;
   logLevel: string;
 }
 
@@ -82,6 +91,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxClockSkewMs: e.SECRET_SVC_MAX_CLOCK_SKEW * 1000,
     maxValueBytes: e.SECRET_SVC_MAX_VALUE_BYTES,
     maxEnvelopeBytes: e.SECRET_SVC_MAX_ENVELOPE_BYTES,
+    sessionTtlMs: e.SECRET_SVC_SESSION_TTL * 1000,
+    serviceKey: parseServiceKey(e.SECRET_SVC_SERVICE_KEY),
     logLevel: e.LOG_LEVEL,
   };
 }
@@ -118,6 +129,15 @@ function parseKeyring(e: z.infer<typeof envSchema>): Uint8Array[] {
     return loadKeyring(e);
   } catch (err) {
     if (err instanceof KeyringError) throw new ConfigError(err.message, err.exitStatus);
+    throw err;
+  }
+}
+
+function parseServiceKey(file: string | undefined): KeyObject | undefined {
+  try {
+    return loadServiceKey(file);
+  } catch (err) {
+    if (err instanceof ServiceKeyError) throw new ConfigError(err.message);
     throw err;
   }
 }
