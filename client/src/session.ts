@@ -79,8 +79,7 @@ export class SessionManager {
   private opening: Promise<Channel> | undefined;
   private signedUntilMs = -Infinity;
   private renewPausedUntilMs = -Infinity;
-  /** Handshakes started (for tests and stats). */
-  handshakes = 0;
+  private started = 0;
 
   constructor(private readonly options: SessionManagerOptions) {
     this.encoding = options.encoding ?? 'msgpack';
@@ -111,6 +110,11 @@ export class SessionManager {
         if (!call.reopen(err)) throw err;
       }
     }
+  }
+
+  /** How many handshakes this manager has started (tests, stats). */
+  get handshakes(): number {
+    return this.started;
   }
 
   /** True while requests go out signed because the service does not offer sessions. */
@@ -155,7 +159,7 @@ export class SessionManager {
 
   /** Starts the one handshake in flight; every caller needing a session until it settles waits for it. */
   private open(timeoutMs: number): Promise<Channel> {
-    this.handshakes++;
+    this.started++;
     const opening: Promise<Channel> = handshake({
       request: this.options.request,
       subject: `${this.o.subjectPrefix}.session`,
