@@ -68,7 +68,8 @@ export function decodeTicket(bytes: Buffer): TicketContents {
   const jti = flags & HAS_JTI ? r.utf8(r.u16()) : null;
   r.end();
   return {
-    caller: { slug, admin: (flags & ADMIN) !== 0, issuer, keyId, jti, issuedAtMs, expiresAtMs: credentialExpiresAtMs },
+    // Frozen: the cache hands the same object to every request of the session.
+    caller: Object.freeze({ slug, admin: (flags & ADMIN) !== 0, issuer, keyId, jti, issuedAtMs, expiresAtMs: credentialExpiresAtMs }),
     keys,
     expiresAtMs,
   };

@@ -11,7 +11,7 @@
  */
 import { hkdfSync } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import { fromBase64url, open, seal, toBase64url, UnauthenticatedError } from '@secret-svc/protocol';
+import { fromBase64url, open, seal, TICKET_RE, toBase64url, UnauthenticatedError } from '@secret-svc/protocol';
 import { keyIdOf } from '../keyring-source.js';
 import { decodeTicket, encodeTicket, TicketFormatError, type TicketContents } from './ticket-codec.js';
 
@@ -28,7 +28,6 @@ const VERSION = 0x01;
 const KEY_ID_BYTES = 4;
 const HEADER_BYTES = 1 + KEY_ID_BYTES;
 const INFO = Buffer.from('secret-svc/v1 ticket', 'ascii');
-const TICKET_RE = /^[A-Za-z0-9_-]{1,1024}$/;
 /** Per cached entry beyond the text: keys, caller fields, the cache's own bookkeeping. */
 const ENTRY_OVERHEAD_BYTES = 600;
 
