@@ -1,4 +1,5 @@
 /** Worker configuration from the environment (PROTOCOL.md §7), validated once at startup. */
+import type { KeyObject } from 'node:crypto';
 import type { ConnectionOptions } from 'nats';
 import { z } from 'zod';
 import {
@@ -7,6 +8,8 @@ import {
 } from '@secret-svc/protocol';
 import { KEYRING_ENV, KeyringError, loadKeyring } from './keyring-source.js';
 import { NATS_AUTH_ENV, NatsAuthError, natsAuthOptions } from './nats-auth.js';
+import { DEFAULT_SESSION_TTL_SECONDS } from './session/handshake.js';
+import { loadServiceKey, ServiceKeyError } from './session/service-key.js';
 import { parseRedisTarget, REDIS_MODES, RedisTargetError, type RedisTarget } from './store/redis-target.js';
 
 /** Why the worker refuses to start; `exitCode` is the process exit status it calls for. */
@@ -46,6 +49,8 @@ export const envSchema = z.object({
   // Default: a quarter of SECRET_SVC_MAX_IN_FLIGHT.
   SECRET_SVC_MAX_IN_FLIGHT_PER_CALLER: z.coerce.number().int().positive().optional(),
   SECRET_SVC_MAX_VERSIONS: positiveInt(10),
+  SECRET_SVC_SESSION_TTL: positiveInt(DEFAULT_SESSION_TTL_SECONDS),
+  SECRET_SVC_SERVICE_KEY: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -75,6 +80,10 @@ export interface Config {
   maxInFlightPerCaller: number;
   /** How many versions of a secret are kept, the current one included (PROTOCOL.md §9). */
   maxVersions: number;
+  /** SECRET_SVC_SESSION_TTL: the longest a session lasts (§12). */
+  sessionTtlMs: number;
+  /** SECRET_SVC_SERVICE_KEY: signs handshake replies when set (§12). */
+  serviceKey: KeyObject | undefined;
   logLevel: string;
 }
 
@@ -102,6 +111,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxInFlightBytes: e.SECRET_SVC_MAX_IN_FLIGHT_BYTES,
     maxInFlightPerCaller: perCallerShare(e.SECRET_SVC_MAX_IN_FLIGHT, e.SECRET_SVC_MAX_IN_FLIGHT_PER_CALLER),
     maxVersions: e.SECRET_SVC_MAX_VERSIONS,
+    sessionTtlMs: e.SECRET_SVC_SESSION_TTL * 1000,
+    serviceKey: parseServiceKey(e.SECRET_SVC_SERVICE_KEY),
     logLevel: e.LOG_LEVEL,
   };
 }
@@ -145,6 +156,15 @@ function parseKeyring(e: z.infer<typeof envSchema>): Uint8Array[] {
     return loadKeyring(e);
   } catch (err) {
     if (err instanceof KeyringError) throw new ConfigError(err.message, err.exitStatus);
+    throw err;
+  }
+}
+
+function parseServiceKey(file: string | undefined): KeyObject | undefined {
+  try {
+    return loadServiceKey(file);
+  } catch (err) {
+    if (err instanceof ServiceKeyError) throw new ConfigError(err.message);
     throw err;
   }
 }

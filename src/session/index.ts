@@ -1,0 +1,11 @@
+/** Sessions on the worker (PROTOCOL.md §12): tickets, the handshake, the request check, sealed replies. */
+export type { SessionCaller } from './caller.js';
+export { TicketBox, SESSION_INVALID_MESSAGE, TICKET_MAX_CHARS, DEFAULT_TICKET_CACHE_BYTES } from './tickets.js';
+export type { TicketContents } from './ticket-codec.js';
+export { openSession, DEFAULT_SESSION_TTL_SECONDS, type HandshakeDeps } from './handshake.js';
+export {
+  SessionGate, sessionRequestDigest,
+  type SessionGateOptions, type CheckedSessionRequest, type SessionReplyKeys, type KnownCaller,
+} from './request.js';
+export { sealSuccessReply, sealSuccessObject, sealedReplyBytes } from './reply.js';
+export { loadServiceKey, ServiceKeyError, SERVICE_KEY_ENV } from './service-key.js';
