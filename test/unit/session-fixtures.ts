@@ -6,10 +6,9 @@
 import { randomBytes, type KeyObject } from 'node:crypto';
 import {
   decodeBody, decodePayload, encodeBody, errorFromStatus, generateJwk, parseRequestEnvelope, privateKeyObject,
-  SecretSvcError, sniffEncoding, type PrivateJwk,
+  SecretSvcError, signedBytes, sniffEncoding, UnauthenticatedError, verifyBytes, type PrivateJwk,
 } from '@secret-svc/protocol';
 import { CredentialVerifier } from '../../src/auth/credentials.js';
-import { checkSignature } from '../../src/auth/signature.js';
 import { openSession, sealSuccessObject, SessionGate, TicketBox, type SessionCaller } from '../../src/session/index.js';
 import { TestIssuer } from '../helpers/identities.js';
 
@@ -88,7 +87,9 @@ export class FakeWorker {
     try {
       if (parsed.kind === 'signed') {
         const cred = this.credentials.verify(parsed.envelope.cred, this.nowMs);
-        checkSignature(cred, parsed.envelope);
+        if (!verifyBytes(cred.publicKey, signedBytes(parsed.envelope.cred, parsed.envelope.payload), parsed.envelope.sig)) {
+          throw new UnauthenticatedError('request signature is invalid');
+        }
         const request = decodePayload(parsed.envelope.payload, encoding) as { epk?: string };
         const caller: SessionCaller = { ...cred, jti: null, issuedAtMs: null };
         const reply = op === 'session'
