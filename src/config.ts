@@ -6,6 +6,7 @@ import {
   DEFAULT_AUDIENCE, DEFAULT_MAX_CLOCK_SKEW_SECONDS, DEFAULT_MAX_ENVELOPE_BYTES, DEFAULT_MAX_VALUE_BYTES,
   DEFAULT_QUEUE, DEFAULT_SUBJECT_PREFIX, isPublicKeyText,
 } from '@secret-svc/protocol';
+import { auditEnvSchema, auditSettings, type AuditSettings } from './audit/settings.js';
 import { NATS_AUTH_ENV, natsAuthOptions } from './nats-auth.js';
 import { parseRedisTarget, REDIS_MODES, RedisTargetError, type RedisTarget } from './store/redis-target.js';
 
@@ -33,6 +34,7 @@ export const envSchema = z.object({
   SECRET_SVC_MAX_CLOCK_SKEW: positiveInt(DEFAULT_MAX_CLOCK_SKEW_SECONDS),
   SECRET_SVC_MAX_VALUE_BYTES: positiveInt(DEFAULT_MAX_VALUE_BYTES),
   SECRET_SVC_MAX_ENVELOPE_BYTES: positiveInt(DEFAULT_MAX_ENVELOPE_BYTES),
+  ...auditEnvSchema,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -54,6 +56,8 @@ export interface Config {
   maxClockSkewMs: number;
   maxValueBytes: number;
   maxEnvelopeBytes: number;
+  /** The audit trail (PROTOCOL.md §11; src/audit/settings.ts). */
+  audit: AuditSettings;
   logLevel: string;
 }
 
@@ -77,6 +81,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxClockSkewMs: e.SECRET_SVC_MAX_CLOCK_SKEW * 1000,
     maxValueBytes: e.SECRET_SVC_MAX_VALUE_BYTES,
     maxEnvelopeBytes: e.SECRET_SVC_MAX_ENVELOPE_BYTES,
+    audit: auditSettings(e),
     logLevel: e.LOG_LEVEL,
   };
 }
