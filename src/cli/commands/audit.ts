@@ -21,6 +21,7 @@ interface AuditOptions {
   stream?: string;
   json?: boolean;
   table?: boolean;
+  inboxPrefix?: string;
 }
 
 export function register(program: Command): void {
@@ -35,6 +36,7 @@ export function register(program: Command): void {
     .option('--status <status>', 'only these statuses: 200, 4xx, forbidden, ... (comma-separated)')
     .option('--since <when>', 'from this time on: a duration back from now (15m, 2h, 7d) or an ISO time')
     .option('--stream <name>', `the stream (env SECRET_SVC_AUDIT_STREAM, default ${DEFAULT_AUDIT_STREAM})`)
+    .option('--inbox-prefix <prefix>', 'the inbox prefix your NATS user may subscribe to (env NATS_INBOX_PREFIX; see SECURITY.md)')
     .option('--json', 'JSON lines, also on a terminal')
     .option('--table', 'a table, also when not on a terminal')
     .action(async (o: AuditOptions, cmd: Command) => {
@@ -45,6 +47,7 @@ export function register(program: Command): void {
       const nc = await connect({
         ...config.natsAuth,
         servers: config.servers,
+        ...inboxPrefix(o),
         // Following survives a NATS restart; a one-off read fails fast.
         maxReconnectAttempts: o.follow ? -1 : 0,
         timeout: Math.max(config.timeoutMs, 5000),
@@ -75,6 +78,13 @@ export function register(program: Command): void {
         await nc.close();
       }
     });
+}
+
+function inboxPrefix(o: AuditOptions): { inboxPrefix?: string } {
+  const prefix = o.inboxPrefix ?? (process.env.NATS_INBOX_PREFIX || undefined);
+  if (prefix === undefined) return {};
+  if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(prefix)) throw new UsageError(`--inbox-prefix: "${prefix}" is not a NATS subject prefix`);
+  return { inboxPrefix: prefix };
 }
 
 function parseQuery(o: AuditOptions) {
