@@ -15,9 +15,14 @@ const DUPLICATE_WINDOW_SECONDS = 120;
 /** Why a worker with audit on cannot start. */
 export class AuditStartError extends Error {}
 
-export function streamConfig(settings: AuditSettings, subjectPrefix: string): Partial<StreamConfig> & { name: string } {
+/**
+ * `replicas`: 3 when NATS is a cluster of three or more servers (so the trail survives losing
+ * one), else 1; see replicasFor.
+ */
+export function streamConfig(settings: AuditSettings, subjectPrefix: string, replicas = 1): Partial<StreamConfig> & { name: string } {
   return {
     name: settings.stream,
+    num_replicas: replicas,
     description: 'secret-svc audit trail (one event per answered request)',
     subjects: [`${subjectPrefix}.audit.>`],
     storage: StorageType.File,
@@ -27,6 +32,11 @@ export function streamConfig(settings: AuditSettings, subjectPrefix: string): Pa
     max_bytes: settings.maxBytes,
     duplicate_window: nanos(Math.min(DUPLICATE_WINDOW_SECONDS, settings.maxAgeSeconds) * 1000),
   };
+}
+
+/** 3 on a NATS cluster of at least three servers (as the server announces them), else 1. */
+export function replicasFor(info: { cluster?: string; connect_urls?: string[] } | undefined): number {
+  return info?.cluster && (info.connect_urls?.length ?? 0) >= 3 ? 3 : 1;
 }
 
 export function isStreamNotFound(err: unknown): boolean {
@@ -58,12 +68,17 @@ export async function ensureStream(jsm: JetStreamManager, config: ReturnType<typ
     } catch (addErr) {
       // Another worker created it between our info and add.
       if (/already in use/i.test((addErr as Error).message)) return 'exists';
+      // Not enough JetStream servers for the replicas: one copy is better than no trail.
+      if ((config.num_replicas ?? 1) > 1 && (addErr as NatsError).api_error) {
+        await jsm.streams.add({ ...config, num_replicas: 1 });
+        return 'created';
+      }
       throw addErr;
     }
   }
   if (!reconcile || !differs(existing, config)) return 'exists';
-  // Storage and retention cannot change on an existing stream; the update then fails and says so.
-  const { name, storage: _storage, retention: _retention, ...limits } = config;
+  // Storage and retention cannot change on an existing stream; replicas stay as an operator set them.
+  const { name, storage: _storage, retention: _retention, num_replicas: _replicas, ...limits } = config;
   await jsm.streams.update(name, limits);
   return 'updated';
 }

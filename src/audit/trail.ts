@@ -19,7 +19,7 @@ import { auditSubject, buildEvent, isUnverified, type AuditEvent, type AuditFact
 import { Folder } from './fold.js';
 import { publishOnce, type Outgoing } from './publish.js';
 import type { AuditMode, AuditSettings } from './settings.js';
-import { AuditStartError, ensureStream, isNoJetStream, noJetStreamMessage, streamConfig } from './stream.js';
+import { AuditStartError, ensureStream, isNoJetStream, noJetStreamMessage, replicasFor, streamConfig } from './stream.js';
 
 export interface AuditTrail {
   readonly mode: AuditMode;
@@ -87,7 +87,7 @@ export class JetStreamAuditTrail implements AuditTrail {
   private readonly foldMs: number;
   private readonly stopWaitMs: number;
   private readonly startWaitMs: number;
-  private readonly config: ReturnType<typeof streamConfig>;
+  private config: ReturnType<typeof streamConfig>;
   private readonly log: Logger;
   private readonly subjectPrefix: string;
   private jsm: JetStreamManager | undefined;
@@ -151,6 +151,7 @@ export class JetStreamAuditTrail implements AuditTrail {
       if (e.isPermissionError?.()) throw this.startError(e);
       throw e;
     }
+    this.config = streamConfig(this.settings, this.subjectPrefix, replicasFor(this.nc.info));
     let setup;
     try {
       setup = await ensureStream(jsm, this.config, true);
@@ -162,7 +163,7 @@ export class JetStreamAuditTrail implements AuditTrail {
     }
     this.jsm = jsm;
     this.js = jsm.jetstream();
-    this.log.info({ stream: this.settings.stream, subjects: this.config.subjects, maxAgeSeconds: this.settings.maxAgeSeconds, maxBytes: this.settings.maxBytes, setup }, 'audit trail ready');
+    this.log.info({ stream: this.settings.stream, subjects: this.config.subjects, maxAgeSeconds: this.settings.maxAgeSeconds, maxBytes: this.settings.maxBytes, replicas: this.config.num_replicas, setup }, 'audit trail ready');
   }
 
   private startError(err: unknown): AuditStartError {
