@@ -138,6 +138,7 @@ export class JetStreamAuditTrail implements AuditTrail {
     }
     this.foldTimer = setInterval(() => this.flushFolds(), this.foldMs);
     this.foldTimer.unref();
+    this.pump(); // anything recorded before start
   }
 
   /** Throws AuditStartError for what waiting does not cure, anything else for what it may. */
