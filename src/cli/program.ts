@@ -1,5 +1,6 @@
 /** Builds the `secret-svc` command tree and runs it, mapping every failure to an exit code. */
 import { Command, CommanderError } from 'commander';
+import { register as registerAudit } from './commands/audit.js';
 import { register as registerDev } from './commands/dev.js';
 import { register as registerExport } from './commands/export.js';
 import { register as registerGet } from './commands/get.js';
@@ -43,6 +44,7 @@ export function buildProgram(): Command {
   for (const register of [
     registerServe, registerDev, registerKeygen, registerKeys, registerIssue, registerSign, registerWhoami, registerGet,
     registerSet, registerWrite, registerRm, registerLs, registerImport, registerExport,
+    registerAudit,
   ]) {
     register(program);
   }

@@ -7,7 +7,7 @@ import { WrongKeyError } from '../../store/canary.js';
 import { startWorker, type Worker } from '../../worker.js';
 import type { DevFlags } from '../commands/dev.js';
 import { CliError, EXIT } from '../exit.js';
-import { ChildServer, natsAnswers, pickPort, redisAnswers, serviceAnswers, which } from './servers.js';
+import { ChildServer, natsAnswers, pickPort, redisAnswers, serviceAnswers, startDevNats, which } from './servers.js';
 import { DEV_CREDENTIAL_RENEW_BELOW_SECONDS, devState, readPorts, writePorts, type DevState } from './state.js';
 
 const DEFAULT_REDIS = 'redis://127.0.0.1:6379';
@@ -99,7 +99,7 @@ async function resolveNats(flag: string | undefined, startServers: boolean | und
   if (!bin) return undefined;
   const p = await pickPort(port);
   const url = `nats://127.0.0.1:${p}`;
-  const own = await ChildServer.start('nats-server', bin, ['-a', '127.0.0.1', '-p', String(p)], p, url, join(state.dir, 'nats.log'));
+  const own = await startDevNats(bin, p, state.dir);
   started.push(own);
   return { url, own };
 }
