@@ -1,11 +1,36 @@
-/** Runs the real CLI (`src/cli/main.ts` through tsx) as a child process. */
+/**
+ * The CLI two ways: in this process through its entry function `run(argv)` (cheap: most tests),
+ * and as a real child process (`src/cli/main.ts` through tsx) for what needs one.
+ */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { run } from '../../src/cli/program.js';
 import { ROOT } from '../helpers/process.js';
 
 export interface CliResult {
   code: number | null;
   stdout: string;
   stderr: string;
+}
+
+/** Runs `secret-svc ARGS` in this process with its own environment and streams. */
+export async function cliIn(
+  args: string[], opts: { env?: Record<string, string>; input?: string | Uint8Array } = {},
+): Promise<CliResult & { stdoutBytes: Buffer }> {
+  const chunks: Buffer[] = [];
+  let stderr = '';
+  const input = opts.input ?? '';
+  const stdin = {
+    isTTY: false,
+    async *[Symbol.asyncIterator]() { if (input.length) yield Buffer.from(input); },
+  };
+  const code = await run(['node', 'secret-svc', ...args], {
+    env: baseEnv(opts.env),
+    stdin,
+    stdout: { write: (c: string | Uint8Array) => chunks.push(Buffer.from(c)) },
+    stderr: { write: (c: string | Uint8Array) => { stderr += Buffer.from(c).toString(); } },
+  });
+  const stdoutBytes = Buffer.concat(chunks);
+  return { code, stdout: stdoutBytes.toString(), stdoutBytes, stderr };
 }
 
 /** A clean environment: nothing from the test runner's NATS_URL or SECRET_SVC_* leaks in. */
