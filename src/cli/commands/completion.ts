@@ -134,11 +134,8 @@ export function register(program: Command): void {
     .argument('[prefix]', 'only keys starting with this', '')
     .action(async (prefix: string, _o: unknown, cmd: Command) => {
       if (!hasIdentity(cmd)) return;
-      try {
-        const keys = await withClient(cmd, (c) => listKeys(c, prefix));
-        out(keys.map((k) => `${k}\n`).join(''));
-      } catch {
-        // Completion must never print errors into the command line being edited.
-      }
+      // Errors go to stderr, which the completion scripts discard: never into the command line.
+      const keys = await withClient(cmd, (c) => listKeys(c, prefix));
+      out(keys.map((k) => `${k}\n`).join(''));
     });
 }
