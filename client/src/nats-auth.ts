@@ -1,12 +1,13 @@
 /**
- * How the worker and the CLI log in to NATS, from the environment: a creds file (JWT + NKey,
- * for operator/account deployments), user and password, or a token; and TLS files. NATS
+ * How the worker, the CLI and SecretClient.fromEnv log in to NATS, from the environment: a creds
+ * file (JWT + NKey, for operator/account deployments), user and password, or a token; TLS files;
+ * and the inbox prefix the user may subscribe to. NATS
  * permissions (see SECURITY.md) only protect anything when every client must log in.
  */
 import { readFileSync } from 'node:fs';
 import { credsAuthenticator, type ConnectionOptions } from 'nats';
 
-export const NATS_AUTH_ENV = ['NATS_CREDS', 'NATS_USER', 'NATS_PASSWORD', 'NATS_TOKEN', 'NATS_TLS_CA', 'NATS_TLS_CERT', 'NATS_TLS_KEY'] as const;
+export const NATS_AUTH_ENV = ['NATS_CREDS', 'NATS_USER', 'NATS_PASSWORD', 'NATS_TOKEN', 'NATS_TLS_CA', 'NATS_TLS_CERT', 'NATS_TLS_KEY', 'NATS_INBOX_PREFIX'] as const;
 
 /** Throws an Error naming the variable when the settings do not fit together. Empty means unset. */
 export function natsAuthOptions(source: { readonly [name: string]: unknown }): Partial<ConnectionOptions> {
@@ -29,6 +30,8 @@ export function natsAuthOptions(source: { readonly [name: string]: unknown }): P
     options.pass = env.NATS_PASSWORD;
   }
   if (env.NATS_TOKEN) options.token = env.NATS_TOKEN;
+  // With NATS permissions each user may subscribe only under its own inbox prefix (SECURITY.md).
+  if (env.NATS_INBOX_PREFIX) options.inboxPrefix = env.NATS_INBOX_PREFIX;
   if (env.NATS_TLS_CA || env.NATS_TLS_CERT || env.NATS_TLS_KEY) {
     if (!env.NATS_TLS_CERT !== !env.NATS_TLS_KEY) throw new Error('NATS_TLS_CERT and NATS_TLS_KEY go together');
     options.tls = {

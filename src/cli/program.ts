@@ -25,7 +25,7 @@ const ENV_HELP = `Environment (flags win):
   SECRET_SVC_KEY_FILE          your private key (JWK file, from \`secret-svc keygen\`)
   SECRET_SVC_SUBJECT_PREFIX    subject prefix (default secret)
   SECRET_SVC_AUDIENCE          audience (default secret-svc)
-  NATS_CREDS | NATS_USER + NATS_PASSWORD | NATS_TOKEN, NATS_TLS_CA/CERT/KEY   NATS login and TLS`;
+  NATS_CREDS | NATS_USER + NATS_PASSWORD | NATS_TOKEN, NATS_TLS_CA/CERT/KEY, NATS_INBOX_PREFIX   NATS login, TLS, inbox`;
 
 
 export function buildProgram(): Command {
