@@ -82,7 +82,7 @@ export class SecretClient {
   }
 
   /** Connects with the CLI's variables (see optionsFromEnv); `options` win over the environment. */
-  static fromEnv(env: Env = process.env, options: ClientOptions = {}): Promise<SecretClient> {
+  static async fromEnv(env: Env = process.env, options: ClientOptions = {}): Promise<SecretClient> {
     const fromEnv = optionsFromEnv(env);
     return SecretClient.connect({
       ...fromEnv,
@@ -137,7 +137,7 @@ export class SecretClient {
    * One operation within one deadline, retries included. A read is re-signed for each attempt
    * (a nonce is accepted once). A write is resent as the identical envelope: the worker answers
    * a resend with the first attempt's outcome, so it is applied at most once. Each attempt gets
-   * an equal share of the time left, the last one all of it.
+   * an equal share of the time left, the last one all of it; the error says how long it waited.
    */
   async call<O extends Op>(op: O, params: ParamsOf<O>, options: CallOptions = {}): Promise<Replies[O]> {
     const subject = subjectFor(this.o.subjectPrefix, op);
@@ -159,11 +159,10 @@ export class SecretClient {
         const racing = isWrite && resent && err instanceof SecretSvcError && err.status === 401;
         const retryable = (err instanceof SecretSvcError && err.status === 503) || isTimeout(err) || isNoResponders(err) || racing;
         const waited = Date.now() - started;
-        if (attempt >= this.o.retries || !retryable || waited + delay >= deadlineMs) {
-          throw toClientError(err, subject, waited, attempt + 1);
-        }
+        if (attempt >= this.o.retries || !retryable || waited >= deadlineMs) throw toClientError(err, subject, waited, attempt + 1);
       }
-      await sleep(delay, options.signal);
+      // The back-off never eats the whole rest of the deadline: the last attempt gets what is left.
+      await sleep(Math.min(delay, (deadlineMs - (Date.now() - started)) / 2), options.signal);
       delay *= 2;
       if (isWrite) resent = true;
       else body = this.envelope(op, params);
