@@ -25,6 +25,8 @@ export interface ClientOptions extends IdentityOptions {
   audience?: string;
   /** The whole time one call may take, retries included, in milliseconds (default 5000). */
   timeoutMs?: number;
+  /** At most this long per attempt (default: an equal share of the time left, the last attempt all of it). */
+  attemptTimeoutMs?: number;
   /** Extra attempts after a timeout, a 503 or no responders, within the deadline (default 2). */
   retries?: number;
   /** Delay before the first retry, doubled each time (default 100 ms). */
@@ -51,7 +53,8 @@ interface Replies {
   delete: DeleteReply;
 }
 
-type Settings = Required<Pick<ClientOptions, 'encoding' | 'subjectPrefix' | 'audience' | 'timeoutMs' | 'retries' | 'retryDelayMs'>>;
+type Settings = Required<Pick<ClientOptions, 'encoding' | 'subjectPrefix' | 'audience' | 'timeoutMs' | 'retries' | 'retryDelayMs'>>
+  & Pick<ClientOptions, 'attemptTimeoutMs'>;
 
 /** nats v2 errors carry `code`; transport-node 3.x throws classes named by the failure. */
 const isTimeout = (err: unknown) => (err as { code?: unknown })?.code === ErrorCode.Timeout || (err as Error)?.name === 'TimeoutError';
@@ -78,6 +81,7 @@ export class SecretClient {
       timeoutMs: options.timeoutMs ?? 5000,
       retries: options.retries ?? 2,
       retryDelayMs: options.retryDelayMs ?? 100,
+      attemptTimeoutMs: options.attemptTimeoutMs,
     });
   }
 
@@ -150,9 +154,10 @@ export class SecretClient {
     for (let attempt = 0; ; attempt++) {
       options.signal?.throwIfAborted();
       const left = deadlineMs - (Date.now() - started);
-      const attemptsLeft = this.o.retries - attempt + 1;
+      const share = attempt >= this.o.retries ? left : left / (this.o.retries - attempt + 1);
+      const attemptMs = Math.max(1, Math.floor(Math.min(share, this.o.attemptTimeoutMs ?? share)));
       try {
-        return (await this.send(subject, body, Math.max(1, Math.floor(left / attemptsLeft)), options.signal)) as Replies[O];
+        return (await this.send(subject, body, attemptMs, options.signal)) as Replies[O];
       } catch (err) {
         if (options.signal?.aborted) throw options.signal.reason;
         // A resend may race the first attempt still in flight: that answers 401; try again.
