@@ -129,9 +129,9 @@ describe('run -- cmd (a real process)', () => {
       proc.stdout.on('data', (d: Buffer) => { out += d.toString(); if (out.includes('started')) resolve(); });
       proc.once('exit', () => reject(new Error(`exited early: ${err}`)));
     });
-    const code = new Promise<number | null>((resolve) => proc.once('exit', (c) => resolve(c)));
+    const code = new Promise<string>((resolve) => proc.once('exit', (c, s) => resolve(`${c} ${s}`)));
     proc.kill('SIGTERM');
-    expect(await code, err).toBe(143);
+    expect(await code, `${err} / ${out}`).toBe('143 null');
   });
 });
 

@@ -3,7 +3,7 @@
  * in its environment. The values go from the reply straight into the child's environment: never
  * into a file or this process's own environment.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import type { Command } from 'commander';
 import { ForbiddenError, NotFoundError } from '@secret-svc/protocol';
@@ -63,10 +63,14 @@ export function register(program: Command): void {
 /** Runs the child with this process's stdio; resolves with its exit status. */
 function runChild([file, ...args]: string[], env: Record<string, string>): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(file!, args, { env, stdio: 'inherit' });
-    const forward = (signal: NodeJS.Signals) => { child.kill(signal); };
+    // Listen before spawning: the child can run (and be signalled about) before spawn() returns.
+    let child: ChildProcess | undefined;
+    const pending: NodeJS.Signals[] = [];
+    const forward = (signal: NodeJS.Signals) => { if (child) child.kill(signal); else pending.push(signal); };
     for (const s of FORWARDED) process.on(s, forward);
     const done = () => { for (const s of FORWARDED) process.off(s, forward); };
+    child = spawn(file!, args, { env, stdio: 'inherit' });
+    for (const s of pending) child.kill(s);
     child.once('error', (err: NodeJS.ErrnoException) => {
       done();
       reject(err.code === 'ENOENT' ? new CliError(`${file}: command not found`, 127) : new CliError(`${file}: ${err.message}`, 126));
