@@ -59,7 +59,7 @@ ${cases}
   if [[ "$cur" == -* ]]; then
     COMPREPLY=($(compgen -W "$flags" -- "$cur"))
   elif [[ " ${KEY_COMMANDS.join(' ')} " == *" $cmd "* ]]; then
-    COMPREPLY=($(compgen -W "$(secret-svc __complete-keys "$cur" 2>/dev/null)" -- "$cur"))
+    COMPREPLY=($(compgen -W "$(secret-svc --timeout 2000 __complete-keys "$cur" 2>/dev/null)" -- "$cur"))
   fi
 }
 complete -o default -F _secret_svc secret-svc
@@ -94,7 +94,7 @@ ${cases}
   esac
   if [[ "$PREFIX" == -* ]]; then compadd -a flags; return; fi
   case "$cmd" in
-    ${KEY_COMMANDS.join('|')}) keys=(\${(f)"$(secret-svc __complete-keys "$PREFIX" 2>/dev/null)"}); compadd -a keys ;;
+    ${KEY_COMMANDS.join('|')}) keys=(\${(f)"$(secret-svc --timeout 2000 __complete-keys "$PREFIX" 2>/dev/null)"}); compadd -a keys ;;
     *) _files ;;
   esac
 }
@@ -111,7 +111,7 @@ function fish(t: Tree): string {
     lines.push(`complete -c secret-svc -n __fish_use_subcommand -a ${c.name} -d ${sq(c.summary)}`);
     for (const o of c.flags) lines.push(`complete -c secret-svc -n '__fish_seen_subcommand_from ${c.name}' ${flag(o)}`);
   }
-  lines.push(`complete -c secret-svc -n '__fish_seen_subcommand_from ${KEY_COMMANDS.join(' ')}' -a '(secret-svc __complete-keys (commandline -ct) 2>/dev/null)'`);
+  lines.push(`complete -c secret-svc -n '__fish_seen_subcommand_from ${KEY_COMMANDS.join(' ')}' -a '(secret-svc --timeout 2000 __complete-keys (commandline -ct) 2>/dev/null)'`);
   return `${lines.join('\n')}\n`;
 }
 
