@@ -2,7 +2,16 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Stack } from '../helpers/stack.js';
+import { afterAll, beforeAll } from 'vitest';
+import { startStack, type Stack } from '../helpers/stack.js';
+
+/** A stack (NATS, Redis, a worker) for the file: started before its tests, stopped after. */
+export function useStack(): () => Stack {
+  let stack: Stack | undefined;
+  beforeAll(async () => { stack = await startStack(); }, 60_000);
+  afterAll(async () => { await stack?.stop(); });
+  return () => stack!;
+}
 
 export const tempDir = (name: string) => mkdtempSync(join(tmpdir(), `secret-svc-${name}-`));
 

@@ -5,24 +5,18 @@
  */
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { TestIssuer } from '../helpers/identities.js';
 import { freePort } from '../helpers/servers.js';
-import { startStack, type Stack } from '../helpers/stack.js';
+import type { Stack } from '../helpers/stack.js';
 import { startTestWorker, testEnv } from '../helpers/worker.js';
-import { callerEnv, tempDir } from './callers.js';
+import { callerEnv, tempDir, useStack } from './callers.js';
 import { cli, cliIn } from './run-cli.js';
 
+const stackOf = useStack();
 let stack: Stack;
+beforeEach(() => { stack = stackOf(); });
 const mode = (path: string) => statSync(path).mode & 0o777;
-
-beforeAll(async () => {
-  stack = await startStack();
-}, 60_000);
-
-afterAll(async () => {
-  await stack?.stop();
-});
 
 describe('the CLI in-process', () => {
   it('keygen and issue write 0600 files a worker accepts', async () => {

@@ -6,21 +6,15 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from 'nats';
-import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
+import { beforeEach, describe, expect, expectTypeOf, it } from 'vitest';
 import { IdentityError, loadIdentity, SecretClient, UnavailableError, type NatsRequester } from '@secret-svc/client';
 import { freePort } from '../helpers/servers.js';
-import { startStack, type Stack } from '../helpers/stack.js';
-import { callerEnv, tempDir } from './callers.js';
+import type { Stack } from '../helpers/stack.js';
+import { callerEnv, tempDir, useStack } from './callers.js';
 
+const stackOf = useStack();
 let stack: Stack;
-
-beforeAll(async () => {
-  stack = await startStack();
-}, 60_000);
-
-afterAll(async () => {
-  await stack?.stop();
-});
+beforeEach(() => { stack = stackOf(); });
 
 describe('deadlines', () => {
   it('a call that gets no reply fails after one overall deadline, saying how long it waited', async () => {

@@ -5,21 +5,15 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type Stack } from '../helpers/stack.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { Stack } from '../helpers/stack.js';
 import { ROOT } from '../helpers/process.js';
-import { callerEnv, tempDir } from './callers.js';
-import { baseEnv, cli, cliArgs, cliIn } from './run-cli.js';
+import { callerEnv, tempDir, useStack } from './callers.js';
+import { baseEnv, cli, cliArgs, cliIn, runProgram } from './run-cli.js';
 
+const stackOf = useStack();
 let stack: Stack;
-
-beforeAll(async () => {
-  stack = await startStack();
-}, 60_000);
-
-afterAll(async () => {
-  await stack?.stop();
-});
+beforeEach(() => { stack = stackOf(); });
 
 /** Values a shell or env file could mangle: quotes, $, backslashes, newlines, trailing space. */
 const TRICKY: Record<string, string> = {
@@ -225,17 +219,7 @@ describe('rm and list edits', () => {
   });
 });
 
-function bash(script: string, env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn('bash', ['-c', script], { cwd: ROOT, env: baseEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    proc.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    proc.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    proc.once('error', reject);
-    proc.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const bash = (script: string, env: Record<string, string>) => runProgram('bash', ['-c', script], { env: baseEnv(env) });
 
 describe('completion', () => {
   it('bash completes commands, flags and key names from ls', { timeout: 120_000 }, async () => {

@@ -3,36 +3,19 @@
  * prefix, and the installed `secret-svc` works from a directory outside the repository, with the
  * workspace packages inside the tarball. Slow (a build and an install): one test.
  */
-import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/process.js';
-import { startStack, type Stack } from '../helpers/stack.js';
-import { callerEnv, tempDir } from './callers.js';
-import { baseEnv, cliIn } from './run-cli.js';
+import type { Stack } from '../helpers/stack.js';
+import { callerEnv, tempDir, useStack } from './callers.js';
+import { baseEnv, cliIn, runProgram } from './run-cli.js';
 
+const stackOf = useStack();
 let stack: Stack;
+beforeEach(() => { stack = stackOf(); });
 
-beforeAll(async () => {
-  stack = await startStack();
-}, 60_000);
-
-afterAll(async () => {
-  await stack?.stop();
-});
-
-function sh(file: string, args: string[], opts: { cwd: string; env: Record<string, string> }): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(file, args, { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    proc.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    proc.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    proc.once('error', reject);
-    proc.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const sh = runProgram;
 
 describe('npm pack → npm install -g', () => {
   it('puts a working secret-svc on PATH, usable outside the repository', { timeout: 600_000 }, async () => {

@@ -43,12 +43,17 @@ export function cliArgs(args: string[]): string[] {
 }
 
 export function cli(args: string[], opts: { env?: Record<string, string>; input?: string; cwd?: string } = {}): Promise<CliResult> {
+  return run_(process.execPath, cliArgs(args), { cwd: opts.cwd ?? ROOT, env: baseEnv(opts.env), input: opts.input });
+}
+
+/** Runs any program to its end (asynchronously: an in-process worker must keep answering meanwhile). */
+export function runProgram(file: string, args: string[], opts: { cwd?: string; env: Record<string, string>; input?: string }): Promise<CliResult> {
+  return run_(file, args, { cwd: opts.cwd ?? ROOT, env: opts.env, input: opts.input });
+}
+
+function run_(file: string, args: string[], opts: { cwd: string; env: Record<string, string>; input?: string }): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, cliArgs(args), {
-      cwd: opts.cwd ?? ROOT,
-      env: baseEnv(opts.env),
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    const proc = spawn(file, args, { cwd: opts.cwd, env: opts.env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     proc.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
