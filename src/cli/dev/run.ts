@@ -131,8 +131,9 @@ function installHelp(missing: string[], startServers: boolean | undefined): stri
     '  Debian/Ubuntu:  sudo apt-get install nats-server redis-server',
     '  macOS:          brew install nats-server redis',
     '  or see https://docs.nats.io/running-a-nats-service/introduction/installation and https://redis.io/docs/latest/operate/oss_and_stack/install/',
-    'or start them with Docker (from this directory):',
-    '  docker compose up -d nats redis',
+    'or start throwaway ones with Docker (docker-compose.yml is for deployments: its NATS requires logins):',
+    '  docker run -d --rm -p 127.0.0.1:4222:4222 nats:2.11-alpine -js',
+    '  docker run -d --rm -p 127.0.0.1:6379:6379 redis:7.4-alpine --appendonly yes',
     'then run this command again.',
   ].join('\n');
 }
