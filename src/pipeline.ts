@@ -16,12 +16,15 @@ import type { Config } from './config.js';
 import { InFlightLimits, type Admission } from './limits.js';
 import type { Logger } from './log.js';
 import type { RunOp } from './ops/context.js';
+import { selectorOf, type AuditSelector } from './audit/event.js';
 
 /** What was asked for, as far as the request object was read (audit: key / keys / prefix). */
 export interface Asked {
   key?: string;
   keys?: string[];
   prefix?: string;
+  /** revoke / unrevoke: the selector named. */
+  selector?: AuditSelector;
 }
 
 /** One answered request. */
@@ -53,6 +56,8 @@ export interface PipelineDeps {
   maxReplyBytes: () => number;
   /** The worker's clock (epoch ms); injectable for tests. */
   now?: () => number;
+  /** Runs first; throws to refuse the request (the audit trail's full queue: 503). */
+  intake?: () => void;
 }
 
 export class RequestPipeline {
@@ -76,6 +81,7 @@ export class RequestPipeline {
     const known: Known = { encoding: sniffEncoding(body) };
     let admission: Admission | undefined;
     try {
+      this.deps.intake?.();
       admission = this.limits.admit(body.byteLength);
       const nowMs = this.now();
       const { caller, request, encoding, nonce } = this.auth.authenticate(op, body, nowMs, known);
@@ -100,7 +106,7 @@ export class RequestPipeline {
   private outcome(op: Op, known: Known, body: Uint8Array, error: SecretSvcError | undefined): Outcome {
     return {
       op, encoding: known.encoding, body, status: error ? error.status : 200, error,
-      caller: known.caller, asked: known.request && askedFor(known.request), version: undefined, count: undefined,
+      caller: known.caller, asked: known.request && askedFor(op, known.request), version: undefined, count: undefined,
       decidedAtMs: this.now(),
     };
   }
@@ -112,8 +118,13 @@ export class RequestPipeline {
   }
 }
 
-function askedFor(request: AnyRequest): Asked {
+/** Ops whose request object is a selector (PROTOCOL.md §10); strings, as they may not be in Op yet. */
+const SELECTOR_OPS: ReadonlySet<string> = new Set(['revoke', 'unrevoke']);
+
+function askedFor(op: Op, request: AnyRequest): Asked {
+  const selector = SELECTOR_OPS.has(op) ? selectorOf(request) : undefined;
   return {
+    ...(selector ? { selector } : {}),
     ...('key' in request && request.key !== undefined ? { key: request.key } : {}),
     ...('keys' in request && request.keys !== undefined ? { keys: request.keys } : {}),
     ...('prefix' in request && request.prefix !== undefined ? { prefix: request.prefix } : {}),

@@ -2,12 +2,13 @@
  * NATS wiring: the `secret-svc` micro service with one endpoint per operation in the queue
  * group. Handlers hand each message to the async pipeline at once (nats.js calls them
  * inline), reply with the error headers on errors, and stop() drains: no new requests,
- * every accepted one answered.
+ * every accepted one answered. A reply leaves only through the audit gate (PROTOCOL.md §11).
  */
 import { headers as natsHeaders, type NatsConnection, type Service, type ServiceMsg } from 'nats';
 import {
   ERROR_CODE_HEADER, ERROR_MESSAGE_HEADER, OPS, SERVICE_NAME, subjectFor, type Op,
 } from '@secret-svc/protocol';
+import type { AuditedReplies } from './audit/reply-gate.js';
 import type { Logger } from './log.js';
 import type { Outcome, RequestPipeline } from './pipeline.js';
 import { EndpointStats } from './stats.js';
@@ -28,11 +29,12 @@ export class SecretService {
   private constructor(
     private readonly service: Service,
     private readonly pipeline: RequestPipeline,
+    private readonly audit: AuditedReplies,
     private readonly log: Logger,
     readonly stats: Map<Op, EndpointStats>,
   ) {}
 
-  static async start(nc: NatsConnection, pipeline: RequestPipeline, o: ServiceOptions, log: Logger): Promise<SecretService> {
+  static async start(nc: NatsConnection, pipeline: RequestPipeline, audit: AuditedReplies, o: ServiceOptions, log: Logger): Promise<SecretService> {
     const stats = new Map<Op, EndpointStats>(OPS.map((op) => [op, new EndpointStats(op, subjectFor(o.subjectPrefix, op), o.queue)]));
     const bySubject = new Map([...stats.values()].map((s) => [s.subject, s]));
     const service = await nc.services.add({
@@ -45,7 +47,9 @@ export class SecretService {
       statsHandler: (endpoint) => Promise.resolve(bySubject.get(endpoint.subject)?.data() ?? null),
     });
     reportCounters(service, stats);
-    const svc = new SecretService(service, pipeline, log, stats);
+    // Before the first endpoint: every event names this instance.
+    audit.setWorker(service.info().id);
+    const svc = new SecretService(service, pipeline, audit, log, stats);
     for (const [op, endpointStats] of stats) {
       service.addEndpoint(op, {
         subject: endpointStats.subject,
@@ -71,6 +75,7 @@ export class SecretService {
     stats.inFlight++;
     const work = this.pipeline
       .handle(op, msg.data, requestId)
+      .then((decided) => this.audit.settle(decided))
       .then((outcome) => {
         respond(msg, outcome);
         const durationNs = process.hrtime.bigint() - started;

@@ -1,6 +1,7 @@
-/** Assembles a worker: Redis (with the canary check), NATS, the request pipeline and the service. */
+/** Assembles a worker: Redis (with the canary check), NATS, the audit trail, the request pipeline and the service. */
 import { connect, type NatsConnection } from 'nats';
 import { OPS } from '@secret-svc/protocol';
+import { AuditedReplies, createAuditTrail, type AuditTrail } from './audit/index.js';
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
 import { RequestPipeline } from './pipeline.js';
@@ -23,6 +24,8 @@ export interface Worker {
   nc: NatsConnection;
   redis: RedisHandle;
   service: SecretService;
+  /** The audit trail (PROTOCOL.md §11); an OffAuditTrail with SECRET_SVC_AUDIT=off. */
+  audit: AuditTrail;
   /** Drains (every accepted request answered), then closes NATS and Redis. */
   stop(): Promise<void>;
 }
@@ -65,11 +68,9 @@ export interface WorkerOptions {
 export async function startWorker(config: Config, log: Logger, opts: WorkerOptions = {}): Promise<Worker> {
   const { redis, store, canary } = await openStore(config, log, opts.signal);
   const unwatchRedis = watchRedis(redis, log);
+  let nc: NatsConnection | undefined;
   try {
-    let nc: NatsConnection | undefined;
     const maxReplyBytes = () => nc?.info?.max_payload ?? DEFAULT_MAX_PAYLOAD;
-    const runOp = createOperations({ store, maxValueBytes: config.maxValueBytes, maxReplyBytes, writes: new KeyedQueue() });
-    const pipeline = new RequestPipeline({ config, log, now: opts.now, runOp, maxReplyBytes });
     nc = await connect({
       ...config.natsAuth,
       servers: config.natsServers,
@@ -80,7 +81,20 @@ export async function startWorker(config: Config, log: Logger, opts: WorkerOptio
       noAsyncTraces: true,
     });
     watchNats(nc, log);
-    const service = await SecretService.start(nc, pipeline, config, log);
+    // Before serving: with SECRET_SVC_AUDIT=jetstream a worker whose NATS has no JetStream
+    // refuses to start (AuditStartError names the setting).
+    const audit = createAuditTrail(nc, config.audit, { subjectPrefix: config.subjectPrefix, log });
+    await audit.start();
+    const replies = new AuditedReplies(audit, log, opts.now);
+    const runOp = createOperations({ store, maxValueBytes: config.maxValueBytes, maxReplyBytes, writes: new KeyedQueue() });
+    const pipeline = new RequestPipeline({ config, log, now: opts.now, runOp, maxReplyBytes, intake: replies.intake });
+    let service: SecretService;
+    try {
+      service = await SecretService.start(nc, pipeline, replies, config, log);
+    } catch (err) {
+      await audit.stop();
+      throw err;
+    }
     log.info({
       nats: nc.getServer(),
       redis: describeRedisTarget(config.redis),
@@ -92,17 +106,22 @@ export async function startWorker(config: Config, log: Logger, opts: WorkerOptio
       issuers: config.issuers.length,
       encryptionKeyId: store.keyIdText,
       canary,
+      audit: config.audit.mode === 'off' ? 'off' : config.audit.stream,
     }, 'secret-svc worker serving');
+    const connection = nc;
     return {
-      nc, redis, service,
+      nc: connection, redis, service, audit,
       async stop() {
         await service.stop();
-        await nc.drain();
+        // Every answered request's event stored (or logged) before the connection goes.
+        await audit.stop();
+        await connection.drain();
         unwatchRedis(); // closing it ourselves is not an outage
         redis.disconnect();
       },
     };
   } catch (err) {
+    await nc?.close().catch(() => {});
     unwatchRedis();
     redis.disconnect();
     throw err;

@@ -68,12 +68,13 @@ export function buildEvent(facts: AuditFacts, worker: string, now: Date = new Da
   if (str(facts.prefix)) e.prefix = facts.prefix;
   if (int(facts.version)) e.version = facts.version;
   if (int(facts.count)) e.count = facts.count;
-  const selector = pickSelector(facts.selector);
+  const selector = selectorOf(facts.selector);
   if (selector) e.selector = selector;
   return e;
 }
 
-function pickSelector(s: unknown): AuditSelector | undefined {
+/** The selector in `s` (a revoke / unrevoke request object, or a selector), copying only its own fields. */
+export function selectorOf(s: unknown): AuditSelector | undefined {
   if (typeof s !== 'object' || s === null) return undefined;
   const o = s as Record<string, unknown>;
   if (str(o.keyId)) return { keyId: o.keyId };

@@ -1,0 +1,89 @@
+/**
+ * The reply step's audit gate (PROTOCOL.md §11): every answered request becomes one event,
+ * made from its Outcome.
+ *
+ * - A success that carries a value (read) or confirms a change (create, update, delete,
+ *   revoke, unrevoke) is released only once JetStream acknowledged its event; when that
+ *   fails the caller gets 503 `unavailable` instead (recorded too). The op already ran and
+ *   its store kept the decided reply with the nonce, so a resend of that write gets the
+ *   decided reply, audited again — never this 503.
+ * - Every other reply is recorded without waiting; while the trail's queue is full, new
+ *   requests are refused 503 at intake (`intake`, run first by the pipeline).
+ */
+import { encodeBody, UnavailableError } from '@secret-svc/protocol';
+import type { Logger } from '../log.js';
+import type { Outcome } from '../pipeline.js';
+import type { AuditFacts } from './event.js';
+import type { AuditTrail } from './trail.js';
+
+/** Ops whose success reply carries a value or confirms a change (strings: revoke/unrevoke may not be in Op yet). */
+const WAITED_OPS: ReadonlySet<string> = new Set(['read', 'create', 'update', 'delete', 'revoke', 'unrevoke']);
+
+/** This reply may leave only once its event is stored. */
+export function mustWait(outcome: Pick<Outcome, 'op' | 'status'>): boolean {
+  return outcome.status === 200 && WAITED_OPS.has(outcome.op);
+}
+
+/** The audit facts of one answered request: only what §11 names (buildEvent checks each field again). */
+export function factsOf(outcome: Outcome): AuditFacts {
+  const { caller, asked, error } = outcome;
+  const facts: AuditFacts = { op: outcome.op, status: outcome.status, time: new Date(outcome.decidedAtMs) };
+  if (error) facts.code = error.code;
+  if (caller) {
+    facts.slug = caller.slug;
+    facts.admin = caller.admin;
+    facts.keyId = caller.keyId;
+    if (caller.jti !== null) facts.jti = caller.jti;
+  }
+  if ((outcome as { session?: boolean }).session === true) facts.session = true;
+  if (asked) {
+    if (asked.key !== undefined) facts.key = asked.key;
+    if (asked.keys !== undefined) facts.keys = asked.keys;
+    if (asked.prefix !== undefined) facts.prefix = asked.prefix;
+    if (asked.selector !== undefined) facts.selector = asked.selector;
+  }
+  if (outcome.version !== undefined) facts.version = outcome.version;
+  if (outcome.count !== undefined) facts.count = outcome.count;
+  return facts;
+}
+
+export class AuditedReplies {
+  constructor(private readonly trail: AuditTrail, private readonly log: Logger, private readonly now: () => number = Date.now) {}
+
+  /** The worker id events carry (the micro service instance id). */
+  setWorker(id: string): void {
+    this.trail.setWorker(id);
+  }
+
+  /** Refuses a new request (503) while the trail's queue is full; the pipeline calls it first (its `intake`). */
+  readonly intake = (): void => {
+    if (this.trail.isFull()) throw new UnavailableError('audit trail is behind: too many events wait to be stored, retry');
+  };
+
+  /** The outcome to send: `outcome` once its event is stored or queued, or a 503 when it must wait and cannot be stored. */
+  async settle(outcome: Outcome): Promise<Outcome> {
+    if (!mustWait(outcome)) {
+      this.trail.record(factsOf(outcome));
+      return outcome;
+    }
+    try {
+      await this.trail.recordAndWait(factsOf(outcome));
+      return outcome;
+    } catch (err) {
+      const message = err instanceof UnavailableError ? err.message : 'audit trail unavailable';
+      this.log.warn({ op: outcome.op, slug: outcome.caller?.slug, key: outcome.asked?.key, err: (err as Error).message }, 'reply withheld: its audit event was not stored');
+      const refused = this.unavailable(outcome, `${message}; retry`);
+      this.trail.record(factsOf(refused));
+      return refused;
+    }
+  }
+
+  /** A 503 reply that keeps who asked and what for (never the withheld body, version or count). */
+  private unavailable(from: Outcome, message: string): Outcome {
+    const error = new UnavailableError(message);
+    return {
+      ...from, body: encodeBody(error.toBody(), from.encoding), status: error.status, error,
+      version: undefined, count: undefined, decidedAtMs: this.now(),
+    };
+  }
+}
