@@ -1,0 +1,159 @@
+/**
+ * The audit trail of a serving worker (PROTOCOL.md §11): every request answered on an op
+ * subject becomes exactly one event in the JetStream stream, with the §11 fields made from
+ * what was answered, in both encodings; no event holds a value, signature or credential.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { JetStreamManager } from 'nats';
+import { generateJwk, issueCredential, privateKeyObject, type Encoding } from '@secret-svc/protocol';
+import type { AuditEvent } from '../../src/audit/index.js';
+import { eventually, storedEvents, type StoredEvent } from '../audit/support.js';
+import type { TestCaller } from '../helpers/identities.js';
+import { startStack, type Stack } from '../helpers/stack.js';
+import { call, ENCODINGS, envelope, expectError, expectOk, request, send, statusOf } from '../helpers/wire.js';
+
+let stack: Stack;
+let jsm: JetStreamManager;
+/** Every value written in this file contains it; no event may. */
+const MARKER = `MARKER-${randomBytes(12).toString('hex')}`;
+/** Credentials used in this file; no event may hold any part of one. */
+const credentials: string[] = [];
+
+beforeAll(async () => {
+  stack = await startStack();
+  jsm = await stack.nc.jetstreamManager();
+});
+afterAll(async () => { await stack?.stop(); });
+
+/** A caller whose credential carries a `jti` (so events show it). */
+function callerWithJti(slug: string, admin = false): TestCaller & { jti: string } {
+  const key = generateJwk();
+  const jti = randomBytes(8).toString('hex');
+  const credential = issueCredential({
+    issuerKey: privateKeyObject(stack.issuer.jwk), issuer: stack.issuer.publicKey, slug, subjectKey: key.x, admin, jti,
+  });
+  return { slug, credential, key, jti };
+}
+
+/** The events of `slug` once `count` of them are stored (the stream is read until then). */
+async function eventsOf(slug: string, count: number): Promise<AuditEvent[]> {
+  let found: StoredEvent[] = [];
+  await eventually(`${count} events of ${slug}`, async () => {
+    found = (await storedEvents(jsm)).filter((s) => s.event.slug === slug);
+    return found.length >= count;
+  });
+  // Anything recorded without waiting has had time to arrive: more would be a duplicate.
+  await new Promise((r) => setTimeout(r, 300));
+  found = (await storedEvents(jsm)).filter((s) => s.event.slug === slug);
+  for (const s of found) expect(s.subject).toBe(`secret.audit.${s.event.op}`);
+  return found.map((s) => s.event);
+}
+
+/** Events without the fields that vary per run, in a stable order to compare as a multiset. */
+function comparable(events: AuditEvent[]): object[] {
+  return events
+    .map(({ time, worker, ...rest }) => {
+      expect(Number.isNaN(Date.parse(time))).toBe(false);
+      expect(typeof worker).toBe('string');
+      return rest;
+    })
+    .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+}
+
+describe.each(ENCODINGS)('one event per answered request (%s)', (encoding: Encoding) => {
+  it('read, list, create, update, delete, whoami, versions and 400/401/403/404/409 each give exactly one event with the §11 fields', async () => {
+    const c = callerWithJti(`aud-${encoding}`);
+    credentials.push(c.credential);
+    const key = `${c.slug}/DB_PASSWORD`;
+    const who = { v: 1, slug: c.slug, admin: false, keyId: c.key.x, jti: c.jti };
+    const run = async (op: string, fields: object, body?: Uint8Array) => {
+      const bytes = body ?? envelope(c, request(op as never, fields), encoding);
+      const reply = await send(stack.nc, `secret.${op}`, bytes);
+      return reply;
+    };
+
+    expectOk(await run('create', { key, value: `${MARKER}-1` }), encoding);
+    expect(expectOk(await run('read', { key }), encoding)).toMatchObject({ value: `${MARKER}-1`, version: 1 });
+    expectOk(await run('update', { key, value: `${MARKER}-2` }), encoding);
+    expect(expectOk(await run('read', { key, version: 1 }), encoding)).toMatchObject({ version: 1 });
+    expectOk(await run('versions', { key }), encoding);
+    expect(expectOk(await run('list', { prefix: `${c.slug}/` }), encoding).secrets).toHaveLength(1);
+    expectOk(await run('read', { keys: [key, `${c.slug}/NONE`] }), encoding);
+    expectOk(await run('whoami', {}), encoding);
+    expectError(await run('read', { key: `${c.slug}/NONE` }), 404, encoding);
+    expectError(await run('create', { key, value: `${MARKER}-3` }), 409, encoding);
+    expectError(await run('create', { key: `someone-else/${c.slug}`, value: `${MARKER}-4` }), 403, encoding);
+    // The credential verified, the request object did not: who, but no key.
+    expectError(await run('read', { key: 'Not A Key!' }), 400, encoding);
+    // A read sent twice: the resend is a replay (401), still with who asked.
+    const once = envelope(c, request('read', { key }), encoding);
+    expectOk(await run('read', {}, once), encoding);
+    expectError(await run('read', {}, once), 401, encoding);
+    expectOk(await run('delete', { key }), encoding);
+
+    const events = await eventsOf(c.slug, 15);
+    expect(comparable(events)).toEqual(comparable([
+      { ...who, op: 'create', status: 200, key, version: 1 },
+      { ...who, op: 'read', status: 200, key, version: 1 },
+      { ...who, op: 'update', status: 200, key, version: 2 },
+      { ...who, op: 'read', status: 200, key, version: 1 },
+      { ...who, op: 'versions', status: 200, key },
+      { ...who, op: 'list', status: 200, prefix: `${c.slug}/`, count: 1 },
+      { ...who, op: 'read', status: 200, keys: [key, `${c.slug}/NONE`] },
+      { ...who, op: 'whoami', status: 200 },
+      { ...who, op: 'read', status: 404, code: 'not_found', key: `${c.slug}/NONE` },
+      { ...who, op: 'create', status: 409, code: 'conflict', key },
+      { ...who, op: 'create', status: 403, code: 'forbidden', key: `someone-else/${c.slug}` },
+      { ...who, op: 'read', status: 400, code: 'bad_request' },
+      { ...who, op: 'read', status: 200, key, version: 2 },
+      { ...who, op: 'read', status: 401, code: 'unauthenticated', key },
+      { ...who, op: 'delete', status: 200, key },
+    ].map((e) => ({ ...e, time: new Date().toISOString(), worker: 'w' })) as AuditEvent[]));
+    // One worker: every event names the micro service instance that answered.
+    const [info] = await stack.worker.nc.services.client().info('secret-svc').then(async (it) => {
+      const all = [];
+      for await (const i of it) all.push(i);
+      return all;
+    });
+    expect(new Set(events.map((e) => e.worker))).toEqual(new Set([info!.id]));
+  });
+
+  it('a request whose signature fails after the credential verified: 401 with who asked', async () => {
+    const c = callerWithJti(`aud-sig-${encoding}`);
+    credentials.push(c.credential);
+    const impostor: TestCaller = { ...c, key: generateJwk() }; // the credential's holder key is not this one
+    expectError(await call(stack.nc, impostor, request('whoami'), encoding), 401, encoding);
+    const [event] = await eventsOf(c.slug, 1);
+    expect(event).toMatchObject({ op: 'whoami', status: 401, code: 'unauthenticated', slug: c.slug, keyId: c.key.x, jti: c.jti });
+  });
+});
+
+it('requests refused before the credential verified are folded into counted events without who', async () => {
+  const stranger = callerWithJti('aud-stranger');
+  const forged = { ...stranger, credential: `${stranger.credential.slice(0, -4)}AAAA` };
+  for (let i = 0; i < 3; i++) expect(statusOf(await call(stack.nc, forged, request('versions', { key: 'x/y' }), 'json'))).toBe(401);
+  await eventually('a folded event', async () => (await storedEvents(jsm)).some((s) => s.event.op === 'versions' && s.event.status === 401));
+  const folded = (await storedEvents(jsm)).filter((s) => s.event.op === 'versions' && s.event.status === 401).map((s) => s.event);
+  expect(folded.reduce((n, e) => n + (e.count ?? 0), 0)).toBe(3);
+  for (const e of folded) {
+    expect(e).toMatchObject({ code: 'unauthenticated' });
+    expect(e).not.toHaveProperty('slug');
+    expect(e).not.toHaveProperty('keyId');
+  }
+});
+
+it('no event anywhere in the stream holds a value, a signature or a credential text', async () => {
+  // Runs last in this file: every request above is in the stream by now.
+  const all = await storedEvents(jsm);
+  expect(all.length).toBeGreaterThan(30);
+  for (const { raw } of all) {
+    expect(raw).not.toContain(MARKER);
+    expect(raw).not.toContain('"value"');
+    expect(raw).not.toContain('"sig"');
+    expect(raw).not.toContain('"cred"');
+    for (const credential of credentials) {
+      for (const part of credential.split('.')) expect(raw).not.toContain(part);
+    }
+  }
+});
