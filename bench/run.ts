@@ -19,7 +19,7 @@ import { NatsServer, RedisServer } from '../test/helpers/servers.js';
 import { fill } from './lib/fill.js';
 import type { Identity, RunResult, Scenario } from './lib/messages.js';
 import { busyMeter, cpuByRole, cpuInfo, LoadGenerator, peakRss, rolePids, ROOT, startNode, type Child } from './lib/proc.js';
-import { find, table, targets, type Row } from './lib/report.js';
+import { find, READ_AUDIT_OFF, table, targets, type Row } from './lib/report.js';
 
 const program = new Command('bench')
   .description('secret-svc benchmark: secure operations against a plain NATS echo, same run')
@@ -154,6 +154,17 @@ async function bench(cleanup: (() => Promise<void>)[]): Promise<void> {
     cleanup.push(() => w.stop());
   }
   log(`${workerCount} worker(s) serving (${o.tsx ? 'src via tsx' : 'dist'}): canary ${/"canary":"(\w+)"/.exec(workers[0]!.output())?.[1] ?? '?'}`);
+  // The same workers with SECRET_SVC_AUDIT=off on their own subjects: the secure read is
+  // measured with the audit trail on (the workers above) and off, in this one run.
+  const offPrefix = `${subjectPrefix}-noaudit`;
+  const workersOff: Child[] = [];
+  if (wants('read')) {
+    for (let i = 0; i < workerCount; i++) {
+      const w = await startNode(workerArgs, { ...workerEnv, SECRET_SVC_AUDIT: 'off', SECRET_SVC_SUBJECT_PREFIX: offPrefix }, /worker serving/, 'worker (audit off)');
+      workersOff.push(w);
+      cleanup.push(() => w.stop());
+    }
+  }
 
   // A real client checks the filled data and gives the reply size for the echo baseline.
   const readerKeys = filled.keysOf(0);
@@ -183,18 +194,24 @@ async function bench(cleanup: (() => Promise<void>)[]): Promise<void> {
   const loadInit = { natsUrl, subjectPrefix, audience: 'secret-svc', encoding: o.encoding };
   const load = await LoadGenerator.start({ ...loadInit, identity: reader as Identity });
   cleanup.push(() => load.stop());
+  const loadOff = workersOff.length > 0 ? await LoadGenerator.start({ ...loadInit, subjectPrefix: offPrefix, identity: reader as Identity }) : undefined;
+  if (loadOff) cleanup.push(() => loadOff.stop());
 
-  const scenarios: { id: string; name: string; scenario: Scenario }[] = [
+  const scenarios: { id: string; name: string; scenario: Scenario; gen?: LoadGenerator }[] = [
     { id: 'echo', name: 'echo (baseline)', scenario: { kind: 'echo', subject: echoSubject, bodyBytes: readBody.byteLength } },
     { id: 'whoami', name: 'whoami', scenario: { kind: 'whoami' } },
     { id: 'read', name: 'read 1 key', scenario: { kind: 'read1', keys: readerKeys } },
+    ...(loadOff ? [{ id: 'read', name: READ_AUDIT_OFF, scenario: { kind: 'read1', keys: readerKeys } as Scenario, gen: loadOff }] : []),
     { id: 'readmany', name: `read ${readKeys} keys`, scenario: { kind: 'readN', keys: readerKeys, perRequest: readKeys } },
     { id: 'list', name: 'list page of 100', scenario: { kind: 'list', cursors, limit: 100 } },
     { id: 'update', name: 'update', scenario: { kind: 'update', keys: readerKeys, valueBytes } },
     { id: 'create', name: 'create', scenario: { kind: 'create', keyPrefix: `${reader.slug}/bench-${tag}-`, valueBytes } },
   ];
 
-  const roles = rolePids({ worker: workers.map((w) => w.proc.pid!), echo: echoes.map((e) => e.proc.pid!), 'load generator': [load.proc.pid!] });
+  const roles = rolePids({
+    worker: [...workers, ...workersOff].map((w) => w.proc.pid!), echo: echoes.map((e) => e.proc.pid!),
+    'load generator': [load, ...(loadOff ? [loadOff] : [])].map((g) => g.proc.pid!),
+  });
   /** Runs a job, reading every role's CPU time over exactly its measured phase. */
   const measure = async (gen: LoadGenerator, job: Parameters<LoadGenerator['run']>[0]): Promise<RunResult> => {
     let snap: ReturnType<typeof cpuByRole> | undefined;
@@ -211,7 +228,7 @@ async function bench(cleanup: (() => Promise<void>)[]): Promise<void> {
   const started = Date.now();
   for (const s of scenarios.filter((x) => wants(x.id))) {
     for (const concurrency of levels) {
-      const result = await measure(load, { scenario: s.scenario, concurrency, warmupMs, durationMs, presign: true });
+      const result = await measure(s.gen ?? load, { scenario: s.scenario, concurrency, warmupMs, durationMs, presign: true });
       const echo = find(rows, 'echo (baseline)', concurrency);
       const row: Row = {
         scenario: s.name, concurrency, ...result,
@@ -268,7 +285,7 @@ async function bench(cleanup: (() => Promise<void>)[]): Promise<void> {
   };
 
   // Stop the workers now so their CPU profiles are written.
-  for (const w of workers) await w.stop();
+  for (const w of [...workers, ...workersOff]) await w.stop();
 
   process.stdout.write(`\nsecret-svc benchmark: ${results.cpu.model} x ${results.cpu.cores} cores, node ${process.version}, ${workerCount} worker(s), ${o.encoding}\n`);
   process.stdout.write(`${results.machine.note}; load average before ${busy.loadavgBefore.map((x) => x.toFixed(2)).join(' ')}\n\n`);

@@ -49,6 +49,9 @@ export function find(rows: Row[], scenario: string, concurrency: number): Row | 
   return rows.find((r) => r.scenario === scenario && r.concurrency === concurrency);
 }
 
+/** The secure read measured on workers with SECRET_SVC_AUDIT=off (the other rows have it on). */
+export const READ_AUDIT_OFF = 'read 1 key, audit off';
+
 export function targets(rows: Row[], bytesPerSecret: number, readKeys: number): Target[] {
   const out: Target[] = [];
   const read64 = find(rows, 'read 1 key', 64);
@@ -62,6 +65,14 @@ export function targets(rows: Row[], bytesPerSecret: number, readKeys: number): 
   if (many64 && read64 && many64.keysPerSecond !== undefined) {
     const x = many64.keysPerSecond / read64.rps;
     out.push({ name: `${readKeys}-key read keys/s vs single-key reads/s (64 in flight)`, goal: '>= 10x', measured: `${fmt(x, 1)}x`, met: x >= 10 });
+  }
+  // The same workers with SECRET_SVC_AUDIT=off (PROTOCOL.md §11): what the audit trail costs a read.
+  for (const c of [1, 64]) {
+    const on = find(rows, 'read 1 key', c);
+    const off = find(rows, READ_AUDIT_OFF, c);
+    if (!on || !off) continue;
+    const slower = 1 - on.rps / off.rps;
+    out.push({ name: `secure read with audit on vs off, ${c} in flight`, goal: '<= 15% slower', measured: `${fmt(slower * 100, 1)}% slower (${fmt(on.rps, 0)} vs ${fmt(off.rps, 0)} req/s)`, met: slower <= 0.15 });
   }
   if (list1) out.push({ name: 'list page p99 (1 in flight)', goal: '<= 10 ms', measured: `${fmt(list1.p99, 3)} ms`, met: list1.p99 <= 10 });
   out.push({ name: 'Redis memory per small secret', goal: '<= 600 B', measured: `${fmt(bytesPerSecret, 0)} B`, met: bytesPerSecret <= 600 });
