@@ -71,7 +71,8 @@ export class AuditedReplies {
       return outcome;
     } catch (err) {
       const message = err instanceof UnavailableError ? err.message : 'audit trail unavailable';
-      this.log.warn({ op: outcome.op, slug: outcome.caller?.slug, key: outcome.asked?.key, err: (err as Error).message }, 'reply withheld: its audit event was not stored');
+      // The trail warns once per outage; one line per withheld reply only at debug.
+      this.log.debug({ op: outcome.op, slug: outcome.caller?.slug, key: outcome.asked?.key, err: (err as Error).message }, 'reply withheld: its audit event was not stored');
       const refused = this.unavailable(outcome, `${message}; retry`);
       this.trail.record(factsOf(refused));
       return refused;
