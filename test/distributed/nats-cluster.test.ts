@@ -2,6 +2,12 @@
  * A 3-node NATS cluster: worker and client list every node (NATS_URL / `servers`). Killing
  * the node the worker is connected to, under a read load, loses no request: every read is
  * answered (after client retries), and the worker serves from another node.
+ *
+ * The audit trail is on (the default): a read's reply leaves only once its event is stored
+ * in the audit stream, which keeps three replicas on this cluster. When the killed node led
+ * that stream, reads are answered 503 until the two survivors elect a new leader (seconds),
+ * so the reader's deadline covers an election and each attempt outlasts the worker's 2 s
+ * audit wait (a 503, not a client timeout, is what it retries).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NatsCluster } from '../helpers/cluster.js';
@@ -33,7 +39,7 @@ describe('NATS cluster (3 nodes)', () => {
     // Interest crosses the routes asynchronously: "no responders" is retried like a timeout.
     const writer = await clientFor(d, caller, { retries: 8 });
     // Reads are re-signed on each retry; the retries bridge the worker's reconnect.
-    const reader = await clientFor(d, caller, { retries: 8, timeoutMs: 2000, retryDelayMs: 100 });
+    const reader = await clientFor(d, caller, { retries: 30, timeoutMs: 30_000, attemptTimeoutMs: 3000, retryDelayMs: 100 });
     try {
       const keys = Array.from({ length: 5 }, (_, i) => `nats-app/K${i}`);
       for (const key of keys) await writer.create(key, `value of ${key}`);
@@ -65,7 +71,7 @@ describe('NATS cluster (3 nodes)', () => {
       await workerNode!.stop('SIGKILL');
       const killedAt = sent;
       // Keep the load going until well after the worker has moved to a surviving node.
-      await until(() => failures.length > 0 || (nats!.nodeOf(worker!.nc.getServer()) !== workerNode && answered >= killedAt + 40));
+      await until(() => failures.length > 0 || (nats!.nodeOf(worker!.nc.getServer()) !== workerNode && answered >= killedAt + 40), 45_000);
       stop = true;
       await Promise.all(loops);
       expect(failures).toEqual([]);
@@ -83,7 +89,7 @@ describe('NATS cluster (3 nodes)', () => {
       await writer.close();
       await reader.close();
     }
-  }, 60_000);
+  }, 120_000);
 });
 
 async function until(check: () => boolean, timeoutMs = 20_000): Promise<void> {
