@@ -6,6 +6,7 @@ import {
   InternalError, requestHead, SecretSvcError, sniffEncoding, subjectFor, UnavailableError, WRITE_OPS,
   type DeleteReply, type Encoding, type ListReply, type Op, type ParamsOf, type ReadManyReply, type Secret,
   type SecretMetadata, type WhoamiReply, type VersionsReply,
+  type RevocationSelector, type RevokeReply, type UnrevokeReply, type RevocationsReply,
 } from '@secret-svc/protocol';
 
 export interface ClientOptions extends IdentityOptions {
@@ -42,6 +43,9 @@ interface Replies {
   update: SecretMetadata;
   delete: DeleteReply;
   versions: VersionsReply;
+  revoke: RevokeReply;
+  unrevoke: UnrevokeReply;
+  revocations: RevocationsReply;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -123,6 +127,21 @@ export class SecretClient {
 
   delete(key: string, options: { ifVersion?: number } = {}): Promise<DeleteReply> {
     return this.call('delete', { key, ...options });
+  }
+
+  /** Revokes every credential the selector matches (administrators only; PROTOCOL.md §10). */
+  revoke(selector: RevocationSelector): Promise<RevokeReply> {
+    return this.call('revoke', selector);
+  }
+
+  /** Removes exactly the revocation with this selector (404 when there is none). */
+  unrevoke(selector: RevocationSelector): Promise<UnrevokeReply> {
+    return this.call('unrevoke', selector);
+  }
+
+  /** Every revocation, in the order made. */
+  revocations(): Promise<RevocationsReply> {
+    return this.call('revocations', {});
   }
 
   async close(): Promise<void> {
