@@ -132,16 +132,24 @@ describe('revoking a credential', () => {
 describe('the revocation ops', () => {
   it('revoking again returns the original at and by; a resend gets the first reply; listed in the order made', async () => {
     const second = await stack.client(stack.issuer.caller('root-two', { admin: true }), 'msgpack');
+    const redis = stack.redisClient();
+    const revision = async () => Number(await redis.get('secret-svc:{s}:rv:rev'));
     const first = await admin.revoke({ jti: 'twice-1' });
+    const afterFirst = await revision();
     await sleep(5);
     expect(await second.revoke({ jti: 'twice-1' })).toEqual(first);
+    expect(await revision()).toBe(afterFirst); // changed nothing
     const body = envelope(adminCaller, request('revoke', { jti: 'twice-2' }), 'json');
     const sent = expectOk(await send(stack.nc, 'secret.revoke', body), 'json');
     expect(sent).toMatchObject({ revoked: { jti: 'twice-2' }, by: 'root' });
     expect(expectOk(await send(stack.nc, 'secret.revoke', body), 'json')).toEqual(sent);
     const unBody = envelope(adminCaller, request('unrevoke', { jti: 'twice-2' }), 'json');
     expect(expectOk(await send(stack.nc, 'secret.unrevoke', unBody), 'json')).toEqual({ unrevoked: { jti: 'twice-2' } });
+    const afterUnrevoke = await revision();
+    expect(afterUnrevoke).toBe(afterFirst + 2);
+    // The resend gets the first reply (not 404) and removes nothing more.
     expect(expectOk(await send(stack.nc, 'secret.unrevoke', unBody), 'json')).toEqual({ unrevoked: { jti: 'twice-2' } });
+    expect(await revision()).toBe(afterUnrevoke);
     await admin.revoke({ slug: 'order-svc', issuedBefore: 5 });
 
     const { revocations } = await second.revocations();
