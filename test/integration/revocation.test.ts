@@ -215,3 +215,16 @@ describe('the revocation ops', () => {
     await expect(c.whoami()).rejects.toMatchObject({ status: 401, message: REVOKED });
   });
 });
+
+describe('a worker that cannot read the revocations', () => {
+  it('does not start (a malformed entry in the store), and starts once it is readable', async () => {
+    const redis = stack.redisClient();
+    await redis.zadd('secret-svc:{s}:rv:order', 1e9, 'broken');
+    await redis.hset('secret-svc:{s}:rv:entries', 'broken', 'not an outcome');
+    await expect(stack.addWorker()).rejects.toThrow(/revocation entry is malformed/);
+    await redis.zrem('secret-svc:{s}:rv:order', 'broken');
+    await redis.hdel('secret-svc:{s}:rv:entries', 'broken');
+    const w = await stack.addWorker();
+    expect(w.revocations.set.size).toBeGreaterThan(0);
+  });
+});
