@@ -10,7 +10,7 @@ import {
   encodeBody, InternalError, SecretSvcError, sniffEncoding, TooLargeError,
   type AnyRequest, type Encoding, type Op,
 } from '@secret-svc/protocol';
-import { Authenticator, type Known } from './auth/authenticate.js';
+import { Authenticator, type AuthenticatorOptions, type Known } from './auth/authenticate.js';
 import type { Caller } from './auth/caller.js';
 import type { Config } from './config.js';
 import { InFlightLimits, type Admission } from './limits.js';
@@ -53,6 +53,8 @@ export interface PipelineDeps {
   maxReplyBytes: () => number;
   /** The worker's clock (epoch ms); injectable for tests. */
   now?: () => number;
+  /** Refuses a verified caller (revocation), before its signature and the resend cache. */
+  checkCaller?: AuthenticatorOptions['checkCaller'];
 }
 
 export class RequestPipeline {
@@ -62,7 +64,7 @@ export class RequestPipeline {
 
   constructor(private readonly deps: PipelineDeps) {
     const { config } = deps;
-    this.auth = new Authenticator(config);
+    this.auth = new Authenticator({ ...config, checkCaller: deps.checkCaller });
     this.limits = new InFlightLimits(config);
     this.now = deps.now ?? Date.now;
   }

@@ -4,6 +4,7 @@ import { OPS } from '@secret-svc/protocol';
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
 import { RequestPipeline } from './pipeline.js';
+import { refuseRevoked, revocationHintSubject, RevocationWatcher } from './revocation/index.js';
 import { createOperations } from './ops/index.js';
 import { KeyedQueue } from './ops/keyed-queue.js';
 import { SecretService } from './service.js';
@@ -23,6 +24,8 @@ export interface Worker {
   nc: NatsConnection;
   redis: RedisHandle;
   service: SecretService;
+  /** Keeps this worker's revocation set equal to the store's. */
+  revocations: RevocationWatcher;
   /** Drains (every accepted request answered), then closes NATS and Redis. */
   stop(): Promise<void>;
 }
@@ -65,11 +68,9 @@ export interface WorkerOptions {
 export async function startWorker(config: Config, log: Logger, opts: WorkerOptions = {}): Promise<Worker> {
   const { redis, store, canary } = await openStore(config, log, opts.signal);
   const unwatchRedis = watchRedis(redis, log);
+  let nc: NatsConnection | undefined;
   try {
-    let nc: NatsConnection | undefined;
     const maxReplyBytes = () => nc?.info?.max_payload ?? DEFAULT_MAX_PAYLOAD;
-    const runOp = createOperations({ store, maxValueBytes: config.maxValueBytes, maxReplyBytes, writes: new KeyedQueue() });
-    const pipeline = new RequestPipeline({ config, log, now: opts.now, runOp, maxReplyBytes });
     nc = await connect({
       ...config.natsAuth,
       servers: config.natsServers,
@@ -80,7 +81,25 @@ export async function startWorker(config: Config, log: Logger, opts: WorkerOptio
       noAsyncTraces: true,
     });
     watchNats(nc, log);
-    const service = await SecretService.start(nc, pipeline, config, log);
+    // Loaded before serving: a worker that cannot read the revocations does not start.
+    const revocations = new RevocationWatcher({
+      source: store.revocations, bus: nc, subject: revocationHintSubject(config.subjectPrefix), log,
+    });
+    await revocations.start();
+    const revocationsChanged = async () => {
+      // The change is stored; a failed re-read here is retried by the watcher's poll.
+      await revocations.refresh().catch(() => {});
+      revocations.notify();
+    };
+    const runOp = createOperations({ store, maxValueBytes: config.maxValueBytes, maxReplyBytes, writes: new KeyedQueue(), revocationsChanged });
+    const pipeline = new RequestPipeline({ config, log, now: opts.now, runOp, maxReplyBytes, checkCaller: refuseRevoked(revocations.set) });
+    let service: SecretService;
+    try {
+      service = await SecretService.start(nc, pipeline, config, log);
+    } catch (err) {
+      await revocations.stop();
+      throw err;
+    }
     log.info({
       nats: nc.getServer(),
       redis: describeRedisTarget(config.redis),
@@ -92,17 +111,21 @@ export async function startWorker(config: Config, log: Logger, opts: WorkerOptio
       issuers: config.issuers.length,
       encryptionKeyId: store.keyIdText,
       canary,
+      revocations: revocations.set.size,
     }, 'secret-svc worker serving');
+    const connection = nc;
     return {
-      nc, redis, service,
+      nc: connection, redis, service, revocations,
       async stop() {
         await service.stop();
-        await nc.drain();
+        await revocations.stop();
+        await connection.drain();
         unwatchRedis(); // closing it ourselves is not an outage
         redis.disconnect();
       },
     };
   } catch (err) {
+    await nc?.close().catch(() => {});
     unwatchRedis();
     redis.disconnect();
     throw err;

@@ -54,11 +54,16 @@ export type {
   Secret, SecretMetadata, WhoamiReply, ReadManyReply, ListReply, DeleteReply, VersionsReply, VersionInfo,
 } from './types.js';
 
-// 1.1 operations not yet in OPS (revocation, session)
+// Revocation (PROTOCOL.md §10)
 export {
-  OPS_1_1_PENDING, PENDING_WRITE_OPS, isPendingOp, pendingRequestSchemas, selectorOf,
-  type PendingOp, type PendingRequestOf, type RevocationSelector, type RevocationEntry,
-  type RevokeReply, type UnrevokeReply, type RevocationsReply,
+  selectorOf, isOneSelector,
+  type RevocationSelector, type RevocationEntry, type RevokeReply, type UnrevokeReply, type RevocationsReply,
+} from './revocation.js';
+
+// 1.1 operation not yet in OPS (session)
+export {
+  OPS_1_1_PENDING, PENDING_WRITE_OPS, isPendingOp, pendingRequestSchemas,
+  type PendingOp, type PendingRequestOf,
 } from './pending-ops.js';
 
 // Sessions (PROTOCOL.md §12)

@@ -4,6 +4,7 @@ import { quoteInput } from './errors.js';
 import {
   isValidKey, MAX_LIST_ENTRIES, MAX_LIST_LIMIT, MAX_READ_KEYS, NONCE_RE, SLUG_RE, type Op,
 } from './constants.js';
+import { isOneSelector, ONE_SELECTOR, selectorFields } from './revocation.js';
 
 export const keySchema = z.string().refine(isValidKey, 'invalid key (1-256 chars, segments of [A-Za-z0-9_.-] joined by "/")');
 export const slugSchema = z.string().regex(SLUG_RE, 'invalid slug');
@@ -50,6 +51,9 @@ export const requestSchemas = {
     ),
   delete: z.strictObject({ op: z.literal('delete'), ...head, key: keySchema, ifVersion: version.optional() }),
   versions: z.strictObject({ op: z.literal('versions'), ...head, key: keySchema }),
+  revoke: z.strictObject({ op: z.literal('revoke'), ...head, ...selectorFields }).refine(isOneSelector, ONE_SELECTOR),
+  unrevoke: z.strictObject({ op: z.literal('unrevoke'), ...head, ...selectorFields }).refine(isOneSelector, ONE_SELECTOR),
+  revocations: z.strictObject({ op: z.literal('revocations'), ...head }),
 } satisfies Record<Op, z.ZodType>;
 
 export type RequestOf<O extends Op> = z.infer<(typeof requestSchemas)[O]>;

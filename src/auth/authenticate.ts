@@ -3,7 +3,7 @@
  * by its op, the reply encoding and the nonce claim — or throws the protocol error, in
  * this order:
  *
- *   size cap → envelope → credential (cached verify) → caller check (revocation, later)
+ *   size cap → envelope → credential (cached verify) → caller check (revocation)
  *   → signature over the exact bytes → request object (schema, op = subject)
  *   → aud and ts → nonce claim
  *
@@ -48,7 +48,7 @@ export interface AuthenticatorOptions {
   audience: string;
   maxClockSkewMs: number;
   maxEnvelopeBytes: number;
-  /** Runs once the credential verified, before anything else; throws to refuse (revocation plugs in here). */
+  /** Runs once the credential verified, before anything else; throws to refuse (the worker's revocation check). */
   checkCaller?: (caller: Caller, nowMs: number) => void;
 }
 

@@ -9,10 +9,13 @@ import { register as registerIssue } from './commands/issue.js';
 import { register as registerKeygen } from './commands/keygen.js';
 import { register as registerKeys } from './commands/keys.js';
 import { register as registerLs } from './commands/ls.js';
+import { register as registerRevocations } from './commands/revocations.js';
+import { register as registerRevoke } from './commands/revoke.js';
 import { register as registerRm } from './commands/rm.js';
 import { register as registerServe } from './commands/serve.js';
 import { register as registerSet } from './commands/set.js';
 import { register as registerSign } from './commands/sign.js';
+import { register as registerUnrevoke } from './commands/unrevoke.js';
 import { register as registerWhoami } from './commands/whoami.js';
 import { register as registerWrite } from './commands/write.js';
 import { register as registerRun } from './commands/run.js';
@@ -48,7 +51,7 @@ export function buildProgram(): Command {
   for (const register of [
     registerServe, registerDev, registerKeygen, registerKeys, registerIssue, registerSign, registerWhoami, registerGet,
     registerSet, registerWrite, registerRm, registerLs, registerImport, registerExport, registerRun, registerCompletion,
-    registerAudit,
+    registerRevoke, registerUnrevoke, registerRevocations, registerAudit,
   ]) {
     register(program);
   }

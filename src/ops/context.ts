@@ -19,6 +19,11 @@ export interface OpDeps {
   maxReplyBytes: () => number;
   /** This worker's queue of writes per key (see KeyedQueue). */
   writes: KeyedQueue;
+  /**
+   * After a local revoke/unrevoke: refresh this worker's revocation set and hint the others
+   * (the worker wires it to its RevocationWatcher; never rejects).
+   */
+  revocationsChanged?: () => Promise<void>;
 }
 
 /** One operation: deps, the request's context, its request object. */

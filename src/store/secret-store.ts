@@ -17,6 +17,7 @@ import {
   type StoredRecord, type StoredVersion,
 } from './record.js';
 import { toStoreError } from './redis.js';
+import { RevocationStore } from './revocation-store.js';
 import { loadScripts, type ScriptName, type ScriptRunner } from './script-loader.js';
 import { IntegrityError, Sealer } from './seal.js';
 import type { ReplyOf, WritePlan } from './write-plan.js';
@@ -48,6 +49,8 @@ const CANARY_TEXT = 'secret-svc canary v1';
 
 export class SecretStore {
   private readonly scripts: Record<ScriptName, ScriptRunner>;
+  /** The revocation entries (PROTOCOL.md §10), in the same Redis under the same prefix and hash tag. */
+  readonly revocations: RevocationStore;
 
   constructor(
     readonly redis: Redis | Cluster,
@@ -56,6 +59,13 @@ export class SecretStore {
     private readonly options: StoreOptions,
   ) {
     this.scripts = loadScripts(redis);
+    this.revocations = new RevocationStore(keys, (name, k, args) => this.run(name, k, args), async (key) => {
+      try {
+        return await redis.get(key);
+      } catch (err) {
+        throw toStoreError(err);
+      }
+    });
   }
 
   get keyIdText(): string {

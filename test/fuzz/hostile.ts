@@ -85,6 +85,10 @@ function validRequestArb(op: Op, audience: string): fc.Arbitrary<Record<string, 
     update: fc.record({ key, value: fc.string({ maxLength: 30 }) }),
     versions: fc.record({ key }),
     delete: fc.record({ key }),
+    // A jti no fuzz identity carries: a revoke accepted here blocks nobody.
+    revoke: fc.record({ jti: keySegmentArb.map((s) => `fuzz-jti-${s}`) }),
+    unrevoke: fc.record({ jti: keySegmentArb.map((s) => `fuzz-jti-${s}`) }),
+    revocations: fc.constant({}),
   }[op];
   return fields.map((f) => ({ ...requestHead(op, audience), ...f }));
 }
