@@ -7,6 +7,7 @@ import { RequestPipeline } from './pipeline.js';
 import { createOperations } from './ops/index.js';
 import { KeyedQueue } from './ops/keyed-queue.js';
 import { SecretService } from './service.js';
+import { TicketBox } from './session/index.js';
 import { checkCanary } from './store/canary.js';
 import { checkEviction } from './store/eviction.js';
 import { checkPersistence } from './store/persistence.js';
@@ -68,8 +69,10 @@ export async function startWorker(config: Config, log: Logger, opts: WorkerOptio
   try {
     let nc: NatsConnection | undefined;
     const maxReplyBytes = () => nc?.info?.max_payload ?? DEFAULT_MAX_PAYLOAD;
-    const runOp = createOperations({ store, maxValueBytes: config.maxValueBytes, maxReplyBytes, writes: new KeyedQueue() });
-    const pipeline = new RequestPipeline({ config, log, now: opts.now, runOp, maxReplyBytes });
+    const tickets = new TicketBox(config.encryptionKeys);
+    const sessions = { tickets, ttlMs: config.sessionTtlMs, serviceKey: config.serviceKey };
+    const runOp = createOperations({ store, maxValueBytes: config.maxValueBytes, maxReplyBytes, writes: new KeyedQueue(), sessions });
+    const pipeline = new RequestPipeline({ config, log, now: opts.now, runOp, maxReplyBytes, tickets });
     nc = await connect({
       ...config.natsAuth,
       servers: config.natsServers,

@@ -5,7 +5,7 @@ import {
   buildEnvelope, decodeBody, DEFAULT_AUDIENCE, DEFAULT_NATS_URL, DEFAULT_SUBJECT_PREFIX, ERROR_CODE_HEADER, errorFromBody, errorFromStatus,
   InternalError, requestHead, SecretSvcError, sniffEncoding, subjectFor, UnavailableError, WRITE_OPS,
   type DeleteReply, type Encoding, type ListReply, type Op, type ParamsOf, type ReadManyReply, type Secret,
-  type SecretMetadata, type WhoamiReply, type VersionsReply,
+  type SecretMetadata, type SessionReply, type WhoamiReply, type VersionsReply,
 } from '@secret-svc/protocol';
 
 export interface ClientOptions extends IdentityOptions {
@@ -42,6 +42,7 @@ interface Replies {
   update: SecretMetadata;
   delete: DeleteReply;
   versions: VersionsReply;
+  session: SessionReply;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,6 +1,6 @@
 /** Wire constants of protocol v1 (PROTOCOL.md). Shared by worker, client and CLI. */
 
-export const OPS = ['whoami', 'read', 'list', 'create', 'update', 'delete', 'versions'] as const;
+export const OPS = ['whoami', 'read', 'list', 'create', 'update', 'delete', 'versions', 'session'] as const;
 export type Op = (typeof OPS)[number];
 export const WRITE_OPS: ReadonlySet<Op> = new Set<Op>(['create', 'update', 'delete']);
 

@@ -54,7 +54,7 @@ export type {
   Secret, SecretMetadata, WhoamiReply, ReadManyReply, ListReply, DeleteReply, VersionsReply, VersionInfo,
 } from './types.js';
 
-// 1.1 operations not yet in OPS (revocation, session)
+// 1.1 operations not yet in OPS (revocation)
 export {
   OPS_1_1_PENDING, PENDING_WRITE_OPS, isPendingOp, pendingRequestSchemas, selectorOf,
   type PendingOp, type PendingRequestOf, type RevocationSelector, type RevocationEntry,

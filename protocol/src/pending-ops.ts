@@ -1,14 +1,13 @@
 /**
- * The 1.1 operations not yet served (PROTOCOL.md §10 revocation, §12 session): their request
- * schemas and reply shapes, kept apart from OPS until the worker answers them.
+ * The 1.1 operations not yet served (PROTOCOL.md §10 revocation): their request schemas and
+ * reply shapes, kept apart from OPS until the worker answers them.
  */
 import { z } from 'zod';
 import { JTI_MAX_LENGTH } from './credential.js';
 import { isPublicKeyText } from './keys.js';
 import { requestHeadFields as head, slugSchema } from './schemas.js';
-import { readX25519PublicKey } from './session/x25519.js';
 
-export const OPS_1_1_PENDING = ['revoke', 'unrevoke', 'revocations', 'session'] as const;
+export const OPS_1_1_PENDING = ['revoke', 'unrevoke', 'revocations'] as const;
 export type PendingOp = (typeof OPS_1_1_PENDING)[number];
 /** Resent like writes (PROTOCOL.md §3): a resend of the same bytes gets the first reply. */
 export const PENDING_WRITE_OPS: ReadonlySet<PendingOp> = new Set<PendingOp>(['revoke', 'unrevoke']);
@@ -45,14 +44,6 @@ export const pendingRequestSchemas = {
   revoke: z.strictObject({ op: z.literal('revoke'), ...head, ...selectorFields }).refine(isOneSelector, ONE_SELECTOR),
   unrevoke: z.strictObject({ op: z.literal('unrevoke'), ...head, ...selectorFields }).refine(isOneSelector, ONE_SELECTOR),
   revocations: z.strictObject({ op: z.literal('revocations'), ...head }),
-  session: z.strictObject({
-    op: z.literal('session'),
-    ...head,
-    epk: z.string().refine(
-      (t) => typeof readX25519PublicKey(t) !== 'string',
-      'epk must be canonical base64url of an X25519 public key below 2^255 - 19, not of small order',
-    ),
-  }),
 } satisfies Record<PendingOp, z.ZodType>;
 
 export type PendingRequestOf<O extends PendingOp> = z.infer<(typeof pendingRequestSchemas)[O]>;

@@ -8,7 +8,8 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import fc from 'fast-check';
 import {
-  decodeJson, decodeMsgpack, OPS, privateKeyObject, requestHead, requestSchemas, signBytes, signedBytes,
+  decodeJson, decodeMsgpack, generateSessionKeyPair, OPS, privateKeyObject, requestHead, requestSchemas, signBytes, signedBytes,
+  toBase64url,
   type Encoding, type Op,
 } from '@secret-svc/protocol';
 import type { TestCaller, TestIssuer } from '../helpers/identities.js';
@@ -85,6 +86,7 @@ function validRequestArb(op: Op, audience: string): fc.Arbitrary<Record<string, 
     update: fc.record({ key, value: fc.string({ maxLength: 30 }) }),
     versions: fc.record({ key }),
     delete: fc.record({ key }),
+    session: fc.constant(null).map(() => ({ epk: toBase64url(generateSessionKeyPair().publicKey) })),
   }[op];
   return fields.map((f) => ({ ...requestHead(op, audience), ...f }));
 }
