@@ -75,7 +75,7 @@ describe('$SRV discovery and stats', () => {
     const byName = new Map((after.endpoints as EndpointStats[]).map((e) => [e.name, e]));
     expect([...byName.keys()].sort()).toEqual([...OPS].sort());
     const counts = Object.fromEntries(OPS.map((op) => [op, [byName.get(op)!.num_requests, byName.get(op)!.num_errors]]));
-    expect(counts).toEqual({ whoami: [3, 0], create: [2, 1], read: [5, 3], list: [0, 0], update: [0, 0], delete: [0, 0], versions: [0, 0] });
+    expect(counts).toEqual({ whoami: [3, 0], session: [0, 0], create: [2, 1], read: [5, 3], list: [0, 0], update: [0, 0], delete: [0, 0], versions: [0, 0] });
     // The endpoint's data (the public statsHandler): replies by status, and nothing left in flight.
     expect((after.endpoints as { name: string; data: unknown }[]).find((e) => e.name === 'read')!.data)
       .toEqual({ replies_by_status: { 200: 2, 400: 1, 401: 1, 404: 1 }, in_flight: 0 });
