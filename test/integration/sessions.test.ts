@@ -4,7 +4,7 @@
  * client's SessionManager over a raw `nc.request`.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +15,7 @@ import {
   generateJwk, generateSessionKeyPair, openSessionReplyObject, privateKeyObject, publicKeyObject, SessionReplyError,
   toBase64url, verifyHandshake, type Encoding, type SessionHandle, type SessionReply,
 } from '@secret-svc/protocol';
+import { runCli } from '../cli/in-process.js';
 import { assemblePipeline } from '../fault/assemble.js';
 import type { TestCaller } from '../helpers/identities.js';
 import { startStack, type Stack, type TestWorker } from '../helpers/stack.js';
@@ -25,7 +26,7 @@ import {
 import { SESSION_INVALID_MESSAGE } from '../../src/session/index.js';
 
 let stack: Stack;
-/** Same deployment, with a service key, on the subjects `svk.*`. */
+/** Same deployment, with a service key made by `secret-svc keygen`, on the subjects `svk.*`. */
 let signing: TestWorker;
 let servicePublicKey: string;
 /** Same deployment (Redis, keyring), no service key, on the subjects `w2.*`. */
@@ -34,9 +35,9 @@ let second: TestWorker;
 beforeAll(async () => {
   stack = await startStack();
   const dir = mkdtempSync(join(tmpdir(), 'svk-'));
-  const jwk = generateJwk();
-  servicePublicKey = jwk.x;
-  writeFileSync(join(dir, 'service.jwk'), JSON.stringify(jwk), { mode: 0o600 });
+  const keygen = await runCli(['keygen', '--out', join(dir, 'service.jwk')]);
+  expect(keygen.code, keygen.stderr).toBe(0);
+  servicePublicKey = keygen.stdout.trim();
   [signing, second] = await Promise.all([
     startTestWorker({ ...stack.env, SECRET_SVC_SERVICE_KEY: join(dir, 'service.jwk'), SECRET_SVC_SUBJECT_PREFIX: 'svk' }),
     startTestWorker({ ...stack.env, SECRET_SVC_SUBJECT_PREFIX: 'w2' }),
@@ -306,5 +307,13 @@ describe.each(ENCODINGS)('sessions (%s)', (encoding) => {
     // A session opened by the second worker serves on the first too.
     const fromSecond = await openRaw(me, encoding, 'w2');
     expect(opened(fromSecond.handle, await sendSession(fromSecond.handle, request('read', { key }), encoding), encoding)).toMatchObject({ value: 'v5' });
+  });
+});
+
+describe('secret-svc keygen', () => {
+  it('says in its help that it makes the service key', async () => {
+    const help = await runCli(['keygen', '--help']);
+    expect(help.stdout).toMatch(/SECRET_SVC_SERVICE_KEY/);
+    expect(help.stdout).toMatch(/SECRET_SVC_SERVICE_PUBLIC_KEY/);
   });
 });
