@@ -17,7 +17,8 @@ import type { Config } from './config.js';
 import { InFlightLimits, type Admission } from './limits.js';
 import type { Logger } from './log.js';
 import type { RunOp } from './ops/context.js';
-import { sealSuccessReply, type TicketBox } from './session/index.js';
+import { sealSuccessReply } from './session/reply.js';
+import type { TicketBox } from './session/tickets.js';
 
 /** What was asked for, as far as the request object was read (audit: key / keys / prefix). */
 export interface Asked {

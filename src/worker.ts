@@ -7,7 +7,7 @@ import { RequestPipeline } from './pipeline.js';
 import { createOperations } from './ops/index.js';
 import { KeyedQueue } from './ops/keyed-queue.js';
 import { SecretService } from './service.js';
-import { TicketBox } from './session/index.js';
+import { TicketBox } from './session/tickets.js';
 import { checkCanary } from './store/canary.js';
 import { checkEviction } from './store/eviction.js';
 import { checkPersistence } from './store/persistence.js';

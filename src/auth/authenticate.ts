@@ -16,7 +16,8 @@ import {
   decodePayload, parseRequestEnvelope, signedBytes, TooLargeError, UndecodableBodyError, UnauthenticatedError, verifyBytes,
   WRITE_OPS, type AnyRequest, type Encoding, type Envelope, type Op, type RequestEnvelope, type RequestOf, type SessionEnvelope,
 } from '@secret-svc/protocol';
-import { SessionGate, type SessionReplyKeys, type TicketBox } from '../session/index.js';
+import { SessionGate, type SessionReplyKeys } from '../session/request.js';
+import type { TicketBox } from '../session/tickets.js';
 import type { Caller, NonceClaim } from './caller.js';
 import { CredentialVerifier } from './credentials.js';
 import { checkFreshness, checkRequest } from './request-object.js';

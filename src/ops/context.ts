@@ -1,7 +1,7 @@
 /** The contract between the authenticate step (src/auth) and the operations. */
 import type { Op, RequestOf } from '@secret-svc/protocol';
 import type { Caller, NonceClaim } from '../auth/caller.js';
-import type { HandshakeDeps } from '../session/index.js';
+import type { HandshakeDeps } from '../session/handshake.js';
 import type { SecretStore } from '../store/secret-store.js';
 import type { KeyedQueue } from './keyed-queue.js';
 

@@ -5,7 +5,7 @@
  * reply key yet). A `session` request inside a session envelope never gets here (400 first).
  */
 import type { RequestOf, SessionReply } from '@secret-svc/protocol';
-import { openSession } from '../session/index.js';
+import { openSession } from '../session/handshake.js';
 import type { OpDeps, RequestContext } from './context.js';
 
 export async function session(deps: OpDeps, ctx: RequestContext, req: RequestOf<'session'>): Promise<SessionReply> {
