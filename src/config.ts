@@ -6,6 +6,7 @@ import {
   DEFAULT_AUDIENCE, DEFAULT_MAX_CLOCK_SKEW_SECONDS, DEFAULT_MAX_ENVELOPE_BYTES, DEFAULT_MAX_VALUE_BYTES,
   DEFAULT_NATS_URL, DEFAULT_QUEUE, DEFAULT_SUBJECT_PREFIX, isPublicKeyText, publicKeyProblem,
 } from '@secret-svc/protocol';
+import { auditEnvSchema, auditSettings, type AuditSettings } from './audit/settings.js';
 import { KEYRING_ENV, KeyringError, loadKeyring } from './keyring-source.js';
 import { NATS_AUTH_ENV, NatsAuthError, natsAuthOptions } from './nats-auth.js';
 import { DEFAULT_SESSION_TTL_SECONDS } from './session/handshake.js';
@@ -51,6 +52,7 @@ export const envSchema = z.object({
   SECRET_SVC_MAX_VERSIONS: positiveInt(10),
   SECRET_SVC_SESSION_TTL: positiveInt(DEFAULT_SESSION_TTL_SECONDS),
   SECRET_SVC_SERVICE_KEY: z.string().optional(),
+  ...auditEnvSchema,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -84,6 +86,8 @@ export interface Config {
   sessionTtlMs: number;
   /** SECRET_SVC_SERVICE_KEY: signs handshake replies when set (§12). */
   serviceKey: KeyObject | undefined;
+  /** The audit trail (PROTOCOL.md §11; src/audit/settings.ts). */
+  audit: AuditSettings;
   logLevel: string;
 }
 
@@ -113,6 +117,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxVersions: e.SECRET_SVC_MAX_VERSIONS,
     sessionTtlMs: e.SECRET_SVC_SESSION_TTL * 1000,
     serviceKey: parseServiceKey(e.SECRET_SVC_SERVICE_KEY),
+    audit: auditSettings(e),
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -1,9 +1,11 @@
 /** SecretClient: typed calls to secret-svc over NATS with signed envelopes. */
-import { connect, ErrorCode, headers as natsHeaders, type ConnectionOptions, type Msg, type NatsConnection, type NatsError } from 'nats';
+import { ErrorCode, type ConnectionOptions } from 'nats';
 import { loadIdentity, type Identity, type IdentityOptions } from './identity.js';
+import { connectNats, unavailable, type NatsRequester, type ReplyMsg } from './connection.js';
+import { optionsFromEnv, type Env } from './env.js';
 import {
-  buildEnvelope, decodeBody, DEFAULT_AUDIENCE, DEFAULT_NATS_URL, DEFAULT_SUBJECT_PREFIX, ERROR_CODE_HEADER, errorFromBody, errorFromStatus,
-  InternalError, requestHead, SecretSvcError, sniffEncoding, subjectFor, UnavailableError, WRITE_OPS,
+  buildEnvelope, decodeBody, DEFAULT_AUDIENCE, DEFAULT_SUBJECT_PREFIX, ERROR_CODE_HEADER, errorFromBody, errorFromStatus,
+  InternalError, requestHead, SecretSvcError, sniffEncoding, subjectFor, WRITE_OPS,
   type DeleteReply, type Encoding, type ListReply, type Op, type ParamsOf, type ReadManyReply, type Secret,
   type SecretMetadata, type SessionReply, type WhoamiReply, type VersionsReply,
 } from '@secret-svc/protocol';
@@ -11,8 +13,8 @@ import {
 export interface ClientOptions extends IdentityOptions {
   /** An identity already loaded with loadIdentity (instead of credential/key options). */
   identity?: Identity;
-  /** An existing connection (the client will not close it). */
-  nc?: NatsConnection;
+  /** An existing connection (`nats` v2 or `@nats-io/transport-node` 3.x); the client will not close it. */
+  nc?: NatsRequester;
   /** Servers to connect to when no `nc` is given (default nats://127.0.0.1:4222). */
   servers?: string | string[];
   /** Extra connection options when the client connects itself. */
@@ -21,12 +23,20 @@ export interface ClientOptions extends IdentityOptions {
   encoding?: Encoding;
   subjectPrefix?: string;
   audience?: string;
-  /** Per-attempt timeout in milliseconds (default 5000). */
+  /** The whole time one call may take, retries included, in milliseconds (default 5000). */
   timeoutMs?: number;
-  /** Extra attempts after a timeout, a 503 or no responders (default 2). */
+  /** At most this long per attempt (default: an equal share of the time left, the last attempt all of it). */
+  attemptTimeoutMs?: number;
+  /** Extra attempts after a timeout, a 503 or no responders, within the deadline (default 2). */
   retries?: number;
   /** Delay before the first retry, doubled each time (default 100 ms). */
   retryDelayMs?: number;
+}
+
+/** Per call: a deadline replacing the client's `timeoutMs`, and a signal to give up early. */
+export interface CallOptions {
+  timeout?: number;
+  signal?: AbortSignal;
 }
 
 export type Lists = Pick<SecretMetadata, 'readers' | 'writers' | 'deleters'>;
@@ -45,33 +55,27 @@ interface Replies {
   session: SessionReply;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+type Settings = Required<Pick<ClientOptions, 'encoding' | 'subjectPrefix' | 'audience' | 'timeoutMs' | 'retries' | 'retryDelayMs'>>
+  & Pick<ClientOptions, 'attemptTimeoutMs'>;
 
-function isRetryable(err: unknown): boolean {
-  if (err instanceof SecretSvcError) return err.status === 503;
-  const code = (err as NatsError | undefined)?.code;
-  return code === ErrorCode.Timeout || code === ErrorCode.NoResponders;
-}
+/** nats v2 errors carry `code`; transport-node 3.x throws classes named by the failure. */
+const isTimeout = (err: unknown) => (err as { code?: unknown })?.code === ErrorCode.Timeout || (err as Error)?.name === 'TimeoutError';
+const isNoResponders = (err: unknown) => (err as { code?: unknown })?.code === ErrorCode.NoResponders || (err as Error)?.name === 'NoRespondersError';
 
 export class SecretClient {
   readonly slug: string;
   private constructor(
-    private readonly nc: NatsConnection,
+    private readonly nc: NatsRequester,
     private readonly ownsConnection: boolean,
     private readonly identity: Identity,
-    private readonly o: Required<Pick<ClientOptions, 'encoding' | 'subjectPrefix' | 'audience' | 'timeoutMs' | 'retries' | 'retryDelayMs'>>,
+    private readonly o: Settings,
   ) {
     this.slug = identity.slug;
   }
 
   static async connect(options: ClientOptions): Promise<SecretClient> {
     const identity = options.identity ?? loadIdentity(options);
-    const nc = options.nc ?? (await connect({
-      servers: options.servers ?? DEFAULT_NATS_URL,
-      noAsyncTraces: true,
-      maxReconnectAttempts: -1,
-      ...options.natsOptions,
-    }));
+    const nc = options.nc ?? (await connectNats(options.servers, options.natsOptions));
     return new SecretClient(nc, !options.nc, identity, {
       encoding: options.encoding ?? 'msgpack',
       subjectPrefix: options.subjectPrefix ?? DEFAULT_SUBJECT_PREFIX,
@@ -79,77 +83,100 @@ export class SecretClient {
       timeoutMs: options.timeoutMs ?? 5000,
       retries: options.retries ?? 2,
       retryDelayMs: options.retryDelayMs ?? 100,
+      attemptTimeoutMs: options.attemptTimeoutMs,
     });
   }
 
-  whoami(): Promise<WhoamiReply> {
-    return this.call('whoami', {});
+  /** Connects with the CLI's variables (see optionsFromEnv); `options` win over the environment. */
+  static async fromEnv(env: Env = process.env, options: ClientOptions = {}): Promise<SecretClient> {
+    const fromEnv = optionsFromEnv(env);
+    return SecretClient.connect({
+      ...fromEnv,
+      ...options,
+      natsOptions: { ...fromEnv.natsOptions, ...options.natsOptions },
+    });
+  }
+
+  whoami(options: CallOptions = {}): Promise<WhoamiReply> {
+    return this.call('whoami', {}, options);
   }
 
   /** The secret, or with `version` the secret as of that kept version (PROTOCOL.md §9). */
-  read(key: string, options: { version?: number } = {}): Promise<Secret> {
-    return this.call('read', { key, ...options }) as Promise<Secret>;
+  read(key: string, options: CallOptions & { version?: number } = {}): Promise<Secret> {
+    const { version, ...call } = options;
+    return this.call('read', version === undefined ? { key } : { key, version }, call) as Promise<Secret>;
   }
 
   /** The kept versions of a secret, newest first. */
-  versions(key: string): Promise<VersionsReply> {
-    return this.call('versions', { key });
+  versions(key: string, options: CallOptions = {}): Promise<VersionsReply> {
+    return this.call('versions', { key }, options);
   }
 
-  readMany(keys: string[]): Promise<ReadManyReply> {
-    return this.call('read', { keys }) as Promise<ReadManyReply>;
+  readMany(keys: string[], options: CallOptions = {}): Promise<ReadManyReply> {
+    return this.call('read', { keys }, options) as Promise<ReadManyReply>;
   }
 
-  list(options: ListOptions = {}): Promise<ListReply> {
-    return this.call('list', options);
+  list(params: ListOptions = {}, options: CallOptions = {}): Promise<ListReply> {
+    return this.call('list', params, options);
   }
 
-  /** Every visible secret's metadata, page after page. */
-  async *listAll(options: Omit<ListOptions, 'cursor'> = {}): AsyncGenerator<SecretMetadata> {
+  /** Every visible secret's metadata, page after page (each page its own call). */
+  async *listAll(params: Omit<ListOptions, 'cursor'> = {}, options: CallOptions = {}): AsyncGenerator<SecretMetadata> {
     let cursor: string | undefined;
     do {
-      const page = await this.list({ ...options, ...(cursor ? { cursor } : {}) });
+      const page = await this.list({ ...params, ...(cursor ? { cursor } : {}) }, options);
       yield* page.secrets;
       cursor = page.cursor ?? undefined;
     } while (cursor);
   }
 
-  create(key: string, value: string, lists: CreateOptions = {}): Promise<SecretMetadata> {
-    return this.call('create', { key, value, ...lists });
+  create(key: string, value: string, lists: CreateOptions = {}, options: CallOptions = {}): Promise<SecretMetadata> {
+    return this.call('create', { key, value, ...lists }, options);
   }
 
-  update(key: string, changes: UpdateChanges): Promise<SecretMetadata> {
-    return this.call('update', { key, ...changes });
+  update(key: string, changes: UpdateChanges, options: CallOptions = {}): Promise<SecretMetadata> {
+    return this.call('update', { key, ...changes }, options);
   }
 
-  delete(key: string, options: { ifVersion?: number } = {}): Promise<DeleteReply> {
-    return this.call('delete', { key, ...options });
+  delete(key: string, params: { ifVersion?: number } = {}, options: CallOptions = {}): Promise<DeleteReply> {
+    return this.call('delete', { key, ...params }, options);
   }
 
   async close(): Promise<void> {
-    if (this.ownsConnection) await this.nc.close();
+    if (this.ownsConnection && !this.nc.isClosed()) await this.nc.close();
   }
 
   /**
-   * One operation with retries. A read is re-signed for each attempt (a nonce is
-   * accepted once). A write is resent as the identical envelope: the worker answers
-   * a resend with the first attempt's outcome, so it is applied at most once.
+   * One operation within one deadline, retries included. A read is re-signed for each attempt
+   * (a nonce is accepted once). A write is resent as the identical envelope: the worker answers
+   * a resend with the first attempt's outcome, so it is applied at most once. Each attempt gets
+   * an equal share of the time left, the last one all of it; the error says how long it waited.
    */
-  async call<O extends Op>(op: O, params: ParamsOf<O>): Promise<Replies[O]> {
+  async call<O extends Op>(op: O, params: ParamsOf<O>, options: CallOptions = {}): Promise<Replies[O]> {
     const subject = subjectFor(this.o.subjectPrefix, op);
+    const deadlineMs = options.timeout ?? this.o.timeoutMs;
+    const started = Date.now();
     const isWrite = WRITE_OPS.has(op);
     let body = this.envelope(op, params);
     let delay = this.o.retryDelayMs;
     let resent = false;
     for (let attempt = 0; ; attempt++) {
+      options.signal?.throwIfAborted();
+      const left = deadlineMs - (Date.now() - started);
+      const share = attempt >= this.o.retries ? left : left / (this.o.retries - attempt + 1);
+      const attemptMs = Math.max(1, Math.floor(Math.min(share, this.o.attemptTimeoutMs ?? share)));
       try {
-        return (await this.send(subject, body)) as Replies[O];
+        return (await this.send(subject, body, attemptMs, options.signal)) as Replies[O];
       } catch (err) {
+        if (options.signal?.aborted) throw options.signal.reason;
         // A resend may race the first attempt still in flight: that answers 401; try again.
         const racing = isWrite && resent && err instanceof SecretSvcError && err.status === 401;
-        if (attempt >= this.o.retries || !(isRetryable(err) || racing)) throw toClientError(err, subject, this.o.timeoutMs);
+        const retryable = (err instanceof SecretSvcError && err.status === 503) || isTimeout(err) || isNoResponders(err) || racing;
+        const waited = Date.now() - started;
+        if (attempt >= this.o.retries || !retryable || waited >= deadlineMs) throw toClientError(err, subject, waited, attempt + 1);
       }
-      await sleep(delay);
+      // The back-off never eats the whole rest of the deadline: the last attempt gets what is left.
+      await sleep(Math.min(delay, (deadlineMs - (Date.now() - started)) / 2), options.signal);
       delay *= 2;
       if (isWrite) resent = true;
       else body = this.envelope(op, params);
@@ -161,13 +188,30 @@ export class SecretClient {
     return buildEnvelope(this.identity.credential, this.identity.key, request, this.o.encoding);
   }
 
-  private async send(subject: string, body: Uint8Array): Promise<unknown> {
-    const msg = await this.nc.request(subject, body, { timeout: this.o.timeoutMs, headers: natsHeaders() });
-    return decodeReply(msg);
+  /** The one place a request goes out on the connection. */
+  private async send(subject: string, body: Uint8Array, timeout: number, signal: AbortSignal | undefined): Promise<unknown> {
+    const request = this.nc.request(subject, body, { timeout });
+    return decodeReply(signal ? await abortable(request, signal) : await request);
   }
 }
 
-function decodeReply(msg: Msg): unknown {
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return abortable(new Promise<void>((r) => setTimeout(r, ms)), signal);
+}
+
+/** Settles with `p`, or rejects with the signal's reason as soon as it aborts. */
+function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return p;
+  p.catch(() => {}); // still settles later; nobody waits for it then
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+function decodeReply(msg: ReplyMsg): unknown {
   let body: unknown;
   try {
     // Replies come in the request's encoding, except errors about undecodable bodies (JSON):
@@ -177,16 +221,17 @@ function decodeReply(msg: Msg): unknown {
     body = undefined;
   }
   const status = msg.headers?.get(ERROR_CODE_HEADER);
-  const err = errorFromBody(body) ?? (status ? errorFromStatus(Number(status), msg.headers?.get('Nats-Service-Error') ?? 'error') : undefined);
+  const err = errorFromBody(body) ?? (status ? errorFromStatus(Number(status), msg.headers?.get('Nats-Service-Error') || 'error') : undefined);
   if (err) throw err;
   if (body === undefined) throw new InternalError('reply is not decodable');
   return body;
 }
 
-function toClientError(err: unknown, subject: string, timeoutMs: number): Error {
+function toClientError(err: unknown, subject: string, waitedMs: number, attempts: number): Error {
   if (err instanceof SecretSvcError) return err;
-  const code = (err as NatsError | undefined)?.code;
-  if (code === ErrorCode.Timeout) return new UnavailableError(`no reply on ${subject} within ${timeoutMs} ms`);
-  if (code === ErrorCode.NoResponders) return new UnavailableError(`no worker is serving ${subject}`);
+  const tries = `${attempts} attempt${attempts === 1 ? '' : 's'}`;
+  if (isTimeout(err)) return unavailable(`no reply on ${subject} after ${waitedMs} ms (${tries})`, err);
+  if (isNoResponders(err)) return unavailable(`no worker is serving ${subject} (waited ${waitedMs} ms, ${tries})`, err);
+  if ((err as { code?: unknown })?.code === ErrorCode.ConnectionClosed) return unavailable(`the NATS connection is closed`, err);
   return err instanceof Error ? err : new Error(String(err));
 }

@@ -1,10 +1,14 @@
 /**
- * The client package's public API: the client, identity loading, the protocol's error
- * classes (to catch by type) and reply types. Protocol internals (envelopes, schemas,
- * credential issuing) live in @secret-svc/protocol.
+ * The client package's public API: the client, identity loading, options from the environment,
+ * the protocol's error classes (to catch by type) and reply types. Protocol internals (envelopes,
+ * schemas, credential issuing) live in @secret-svc/protocol.
  */
-export { SecretClient, type ClientOptions, type CreateOptions, type ListOptions, type UpdateChanges } from './client.js';
+export { SecretClient, type CallOptions, type ClientOptions, type CreateOptions, type ListOptions, type UpdateChanges } from './client.js';
+export { type NatsRequester, type ReplyMsg } from './connection.js';
+export { optionsFromEnv, type Env, type EnvOptions } from './env.js';
+export { IdentityError, type IdentityProblem } from './errors.js';
 export { loadIdentity, type Identity, type IdentityOptions } from './identity.js';
+export { NATS_AUTH_ENV, NatsAuthError, natsAuthOptions } from './nats-auth.js';
 export {
   SecretSvcError, BadRequestError, UnauthenticatedError, ForbiddenError, NotFoundError, ConflictError,
   TooLargeError, InternalError, UnavailableError,

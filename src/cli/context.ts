@@ -1,13 +1,14 @@
 /**
- * The CLI's configuration: flags first, then the environment (NATS_URL, SECRET_SVC_CREDENTIAL or
- * SECRET_SVC_CREDENTIAL_FILE, SECRET_SVC_KEY_FILE, SECRET_SVC_SUBJECT_PREFIX, SECRET_SVC_AUDIENCE).
+ * The CLI's configuration: flags first, then the environment — the same variables
+ * SecretClient.fromEnv reads (NATS_URL, SECRET_SVC_CREDENTIAL or SECRET_SVC_CREDENTIAL_FILE,
+ * SECRET_SVC_KEY_FILE, SECRET_SVC_SUBJECT_PREFIX, SECRET_SVC_AUDIENCE, NATS login settings).
  */
 import type { Command } from 'commander';
 import type { ConnectionOptions } from 'nats';
-import { natsAuthOptions } from '../nats-auth.js';
-import { loadIdentity, SecretClient, type Identity } from '@secret-svc/client';
-import { DEFAULT_AUDIENCE, DEFAULT_NATS_URL, DEFAULT_SUBJECT_PREFIX } from '@secret-svc/protocol';
+import { IdentityError, loadIdentity, optionsFromEnv, SecretClient, type EnvOptions, type Identity } from '@secret-svc/client';
+import { DEFAULT_AUDIENCE, DEFAULT_SUBJECT_PREFIX } from '@secret-svc/protocol';
 import { UsageError } from './exit.js';
+import { streams } from './runtime.js';
 
 export interface GlobalOptions {
   natsUrl?: string;
@@ -27,46 +28,55 @@ export interface CliConfig {
   natsAuth: Partial<ConnectionOptions>;
 }
 
-const env = (name: string): string | undefined => {
-  const v = process.env[name];
-  return v === undefined || v === '' ? undefined : v;
-};
-
-export function cliConfig(cmd: Command): CliConfig {
-  const o = cmd.optsWithGlobals<GlobalOptions>();
-  const timeoutMs = Number(o.timeout ?? 5000);
-  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new UsageError(`--timeout must be a positive number of milliseconds`);
-  return {
-    servers: (o.natsUrl ?? env('NATS_URL') ?? DEFAULT_NATS_URL).split(',').map((s) => s.trim()).filter(Boolean),
-    subjectPrefix: o.subjectPrefix ?? env('SECRET_SVC_SUBJECT_PREFIX') ?? DEFAULT_SUBJECT_PREFIX,
-    audience: o.audience ?? env('SECRET_SVC_AUDIENCE') ?? DEFAULT_AUDIENCE,
-    timeoutMs,
-    natsAuth: cliNatsAuth(),
-  };
-}
-
-function cliNatsAuth(): Partial<ConnectionOptions> {
+function fromEnv(): EnvOptions {
   try {
-    return natsAuthOptions(process.env);
+    return optionsFromEnv(streams().env);
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
 }
 
-/** The caller's credential and key; any problem with them is a usage error (exit 2). */
+export function cliConfig(cmd: Command): CliConfig {
+  const o = cmd.optsWithGlobals<GlobalOptions>();
+  const e = fromEnv();
+  const timeoutMs = Number(o.timeout ?? 5000);
+  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new UsageError(`--timeout must be a positive number of milliseconds`);
+  return {
+    servers: o.natsUrl ? o.natsUrl.split(',').map((s) => s.trim()).filter(Boolean) : e.servers,
+    subjectPrefix: o.subjectPrefix ?? e.subjectPrefix ?? DEFAULT_SUBJECT_PREFIX,
+    audience: o.audience ?? e.audience ?? DEFAULT_AUDIENCE,
+    timeoutMs,
+    natsAuth: e.natsOptions,
+  };
+}
+
+/** Whether a credential is configured at all (completion lists keys only then). */
+export function hasIdentity(cmd: Command): boolean {
+  const o = cmd.optsWithGlobals<GlobalOptions>();
+  const e = fromEnv();
+  return Boolean((o.credentialFile ?? e.credential ?? e.credentialFile) && (o.keyFile ?? e.keyFile));
+}
+
+/** The caller's credential and key; any problem with them is a usage error (exit 2) naming the setting. */
 export function cliIdentity(cmd: Command): Identity {
   const o = cmd.optsWithGlobals<GlobalOptions>();
-  const credentialFile = o.credentialFile ?? env('SECRET_SVC_CREDENTIAL_FILE');
-  const credential = o.credentialFile ? undefined : env('SECRET_SVC_CREDENTIAL');
-  const keyFile = o.keyFile ?? env('SECRET_SVC_KEY_FILE');
+  const e = fromEnv();
+  const credentialFile = o.credentialFile ?? e.credentialFile;
+  const credential = o.credentialFile ? undefined : e.credential;
+  const keyFile = o.keyFile ?? e.keyFile;
   if (!credential && !credentialFile) {
     throw new UsageError('no credential: set SECRET_SVC_CREDENTIAL_FILE (or SECRET_SVC_CREDENTIAL) or pass --credential-file');
   }
   if (!keyFile) throw new UsageError('no private key: set SECRET_SVC_KEY_FILE or pass --key-file');
+  const sources = {
+    credentialFile: o.credentialFile ? '--credential-file' : 'SECRET_SVC_CREDENTIAL_FILE',
+    keyFile: o.keyFile ? '--key-file' : 'SECRET_SVC_KEY_FILE',
+  };
   try {
-    return loadIdentity(credential ? { credential, keyFile } : { credentialFile, keyFile });
+    return loadIdentity(credential ? { credential, keyFile, sources } : { credentialFile, keyFile, sources });
   } catch (err) {
-    throw new UsageError((err as Error).message);
+    if (err instanceof IdentityError) throw new UsageError(err.message);
+    throw err;
   }
 }
 

@@ -1,18 +1,50 @@
 /**
- * dotenv text for import/export. Export quotes so that the file is also safe to `source` from a
- * shell: plain words bare, otherwise single quotes, and double quotes (with \n, \", \\, \$ and \`
- * escaped) only for values holding a newline or a single quote.
+ * dotenv text for import/export, and the other export formats.
+ *
+ * - dotenv: `NAME=value`; plain words bare, otherwise single quotes, and double quotes (with
+ *   \\, ", $ and ` escaped and newlines kept as they are) for values holding a single quote.
+ *   `set -a; . file` in sh/bash gives the exact bytes back, multi-line values included.
+ * - shell: `export NAME='value'` (a ' written as '\''): exact in any POSIX shell, multi-line too.
+ * - env-file: `NAME=value` with the value raw, as `docker run --env-file` reads it (no quoting
+ *   there, so one line per value: a value with a newline is refused, naming its key).
+ * Names must be valid variable names in all three; an invalid one is an error naming the key.
  */
 import { UsageError } from './exit.js';
 
 const NAME_RE = /^[A-Za-z0-9_.\-/]+$/;
 const BARE_RE = /^[A-Za-z0-9_.\-/:@+,%]*$/;
+const VAR_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export const EXPORT_FORMATS = ['json', 'dotenv', 'shell', 'env-file'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 export function formatDotenvLine(name: string, value: string): string {
   if (BARE_RE.test(value)) return `${name}=${value}`;
-  if (!/['\n\r]/.test(value)) return `${name}='${value}'`;
-  const escaped = value.replace(/[\\"$`]/g, (c) => `\\${c}`).replace(/\n/g, '\\n').replace(/\r/g, '\\r');
-  return `${name}="${escaped}"`;
+  if (!value.includes("'")) return `${name}='${value}'`;
+  return `${name}="${value.replace(/[\\"$`]/g, (c) => `\\${c}`)}"`;
+}
+
+export function formatShellLine(name: string, value: string): string {
+  return `export ${name}='${value.replace(/'/g, `'\\''`)}'`;
+}
+
+export function formatEnvFileLine(name: string, value: string, key: string): string {
+  if (/[\n\r]/.test(value)) throw new UsageError(`${key}: the value has a line break, which --format env-file cannot hold (use dotenv, shell or json)`);
+  if (value.includes('\0')) throw new UsageError(`${key}: the value has a NUL byte, which no environment can hold`);
+  return `${name}=${value}`;
+}
+
+/** The lines of one variable-style format; `name` must already be a valid variable name. */
+export function formatVariables(format: Exclude<ExportFormat, 'json'>, entries: Array<{ key: string; name: string; value: string }>): string {
+  const lines = entries.map(({ key, name, value }) => {
+    if (!VAR_RE.test(name)) {
+      throw new UsageError(`${key}: "${name}" is not a valid variable name (letters, digits, _; not starting with a digit); ` +
+        'use --strip-prefix with a prefix, or --format json');
+    }
+    if (format === 'env-file') return formatEnvFileLine(name, value, key);
+    return format === 'shell' ? formatShellLine(name, value) : formatDotenvLine(name, value);
+  });
+  return lines.length ? `${lines.join('\n')}\n` : '';
 }
 
 const UNESCAPE: Record<string, string> = { n: '\n', r: '\r', t: '\t' };
@@ -40,7 +72,8 @@ export function parseDotenv(text: string): Array<{ name: string; value: string }
     let value = '';
     if (q === "'") {
       const close = text.indexOf("'", j + 1);
-      if (close === -1 || close > end) fail('unterminated single quote');
+      if (close === -1) fail('unterminated single quote');
+      for (let k = j; k < close; k++) if (text[k] === '\n') line++;
       value = text.slice(j + 1, close);
       j = close + 1;
     } else if (q === '"') {

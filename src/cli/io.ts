@@ -1,12 +1,30 @@
-/** Small I/O helpers: stdin, files written 0600, stdout writes that finish before exit. */
+/** Small I/O helpers: stdin, strict UTF-8, files written 0600, confirmation, stdout/stderr writes. */
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { UsageError } from './exit.js';
+import { streams } from './runtime.js';
+
+export async function readStdinBytes(): Promise<Buffer> {
+  const { stdin, stderr } = streams();
+  if (stdin.isTTY) stderr.write('enter the value, then press Ctrl-D:\n');
+  const chunks: Buffer[] = [];
+  for await (const chunk of stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  return Buffer.concat(chunks);
+}
 
 export async function readStdin(): Promise<string> {
-  if (process.stdin.isTTY) process.stderr.write('enter the value, then press Ctrl-D:\n');
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  return strictUtf8(await readStdinBytes(), 'stdin');
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** Bytes as text, refusing anything that is not valid UTF-8 (it would be changed silently). */
+export function strictUtf8(bytes: Uint8Array, what: string): string {
+  try {
+    return decoder.decode(bytes);
+  } catch {
+    throw new UsageError(`${what} is not valid UTF-8 text; to store binary data use --base64 (stores the base64 text; \`get --base64-decode\` gives the bytes back)`);
+  }
 }
 
 /** `echo value | …` adds one newline that is not part of the value. */
@@ -16,14 +34,18 @@ export function stripOneNewline(text: string): string {
   return text;
 }
 
-/** Reads a file, or stdin for "-"; a missing file is a usage error. */
-export async function readInput(file: string): Promise<string> {
-  if (file === '-') return readStdin();
+export function readFileBytes(file: string): Buffer {
   try {
-    return readFileSync(file, 'utf8');
+    return readFileSync(file);
   } catch (err) {
     throw new UsageError(`cannot read ${file}: ${(err as Error).message}`);
   }
+}
+
+/** Reads a file, or stdin for "-", as UTF-8 text; a missing file is a usage error. */
+export async function readInput(file: string): Promise<string> {
+  if (file === '-') return readStdin();
+  return strictUtf8(readFileBytes(file), file);
 }
 
 /** Writes a private file (mode 0600); refuses to replace one unless `force`. */
@@ -38,6 +60,24 @@ export function writePrivateFile(file: string, text: string, force = false): voi
   }
 }
 
-export function out(text: string): void {
-  process.stdout.write(text);
+export function out(text: string | Uint8Array): void {
+  streams().stdout.write(text);
+}
+
+export function warn(text: string): void {
+  streams().stderr.write(text);
+}
+
+/**
+ * Asks `question` on a terminal; without one (a script, a pipe) it refuses, since nobody can
+ * answer: the caller passes --yes.
+ */
+export async function confirm(question: string, yes: boolean | undefined): Promise<void> {
+  if (yes) return;
+  const { stdin, stderr } = streams();
+  if (!stdin.isTTY) throw new UsageError(`${question} — not confirmed: stdin is not a terminal; pass --yes`);
+  const rl = createInterface({ input: stdin as NodeJS.ReadableStream, output: stderr as NodeJS.WritableStream });
+  const answer = await new Promise<string>((resolve) => rl.question(`${question} [y/N] `, resolve));
+  rl.close();
+  if (!/^y(es)?$/i.test(answer.trim())) throw new UsageError('not confirmed; nothing was changed');
 }

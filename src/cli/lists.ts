@@ -1,8 +1,10 @@
-/** Repeatable --reader/--writer/--deleter options shared by create, update and import. */
+/** Repeatable --reader/--writer/--deleter options (create, update, import) and --add-/--remove- ones (update). */
 import { InvalidArgumentError, type Command } from 'commander';
+import type { SecretMetadata } from '@secret-svc/protocol';
 import { UsageError } from './exit.js';
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+const LISTS = [['reader', 'readers'], ['writer', 'writers'], ['deleter', 'deleters']] as const;
 
 export function addListOptions(cmd: Command): Command {
   return cmd
@@ -12,6 +14,14 @@ export function addListOptions(cmd: Command): Command {
     .option('--no-readers', 'an empty readers list (only administrators may read)')
     .option('--no-writers', 'an empty writers list')
     .option('--no-deleters', 'an empty deleters list');
+}
+
+export function addListEditOptions(cmd: Command): Command {
+  for (const [one] of LISTS) {
+    cmd.option(`--add-${one} <slug>`, `add a slug to the current ${one}s (repeatable)`, collect);
+    cmd.option(`--remove-${one} <slug>`, `remove a slug from the current ${one}s (repeatable)`, collect);
+  }
+  return cmd;
 }
 
 export interface ListFlags {
@@ -24,8 +34,19 @@ export interface ListFlags {
   deleters?: boolean;
 }
 
+export interface ListEditFlags {
+  addReader?: string[];
+  removeReader?: string[];
+  addWriter?: string[];
+  removeWriter?: string[];
+  addDeleter?: string[];
+  removeDeleter?: string[];
+}
+
+export type ListChanges = { readers?: string[]; writers?: string[]; deleters?: string[] };
+
 /** Only the lists given on the command line (an omitted list keeps its default or current value). */
-export function listsFrom(o: ListFlags): { readers?: string[]; writers?: string[]; deleters?: string[] } {
+export function listsFrom(o: ListFlags): ListChanges {
   const one = (name: 'reader' | 'writer' | 'deleter', given: string[] | undefined, empty: boolean | undefined) => {
     if (empty === false && given) throw new UsageError(`--${name} and --no-${name}s contradict each other`);
     return empty === false ? [] : given;
@@ -34,6 +55,27 @@ export function listsFrom(o: ListFlags): { readers?: string[]; writers?: string[
   const writers = one('writer', o.writer, o.writers);
   const deleters = one('deleter', o.deleter, o.deleters);
   return { ...(readers ? { readers } : {}), ...(writers ? { writers } : {}), ...(deleters ? { deleters } : {}) };
+}
+
+const cap = (s: string) => s[0]!.toUpperCase() + s.slice(1);
+
+export function hasListEdits(o: ListEditFlags): boolean {
+  return LISTS.some(([one]) => (o[`add${cap(one)}` as keyof ListEditFlags]?.length ?? 0) + (o[`remove${cap(one)}` as keyof ListEditFlags]?.length ?? 0) > 0);
+}
+
+/** The new lists after the --add-… and --remove-… flags on `current`; a list also replaced outright is a usage error. */
+export function editLists(current: SecretMetadata, o: ListEditFlags, replaced: ListChanges): ListChanges {
+  const result: ListChanges = {};
+  for (const [one, many] of LISTS) {
+    const add = o[`add${cap(one)}` as keyof ListEditFlags] ?? [];
+    const remove = o[`remove${cap(one)}` as keyof ListEditFlags] ?? [];
+    if (!add.length && !remove.length) continue;
+    if (replaced[many]) throw new UsageError(`--${one} (or --no-${many}) and --add-/--remove-${one} contradict each other`);
+    const both = add.filter((s) => remove.includes(s));
+    if (both.length) throw new UsageError(`${both.join(', ')}: both added to and removed from ${many}`);
+    result[many] = [...new Set([...current[many].filter((s) => !remove.includes(s)), ...add])];
+  }
+  return result;
 }
 
 export function parseVersion(text: string): number {

@@ -1,5 +1,6 @@
 /** Builds the `secret-svc` command tree and runs it, mapping every failure to an exit code. */
 import { Command, CommanderError } from 'commander';
+import { register as registerAudit } from './commands/audit.js';
 import { register as registerDev } from './commands/dev.js';
 import { register as registerExport } from './commands/export.js';
 import { register as registerGet } from './commands/get.js';
@@ -14,7 +15,10 @@ import { register as registerSet } from './commands/set.js';
 import { register as registerSign } from './commands/sign.js';
 import { register as registerWhoami } from './commands/whoami.js';
 import { register as registerWrite } from './commands/write.js';
+import { register as registerRun } from './commands/run.js';
+import { register as registerCompletion } from './commands/completion.js';
 import { VERSION } from '../version.js';
+import { streams, withStreams, type CliStreams } from './runtime.js';
 import { errorLine, EXIT, EXIT_CODES_HELP, exitCodeFor } from './exit.js';
 
 const ENV_HELP = `Environment (flags win):
@@ -23,7 +27,7 @@ const ENV_HELP = `Environment (flags win):
   SECRET_SVC_KEY_FILE          your private key (JWK file, from \`secret-svc keygen\`)
   SECRET_SVC_SUBJECT_PREFIX    subject prefix (default secret)
   SECRET_SVC_AUDIENCE          audience (default secret-svc)
-  NATS_CREDS | NATS_USER + NATS_PASSWORD | NATS_TOKEN, NATS_TLS_CA/CERT/KEY   NATS login and TLS`;
+  NATS_CREDS | NATS_USER + NATS_PASSWORD | NATS_TOKEN, NATS_TLS_CA/CERT/KEY, NATS_INBOX_PREFIX   NATS login, TLS, inbox`;
 
 
 export function buildProgram(): Command {
@@ -37,12 +41,14 @@ export function buildProgram(): Command {
     .option('--audience <aud>', 'audience (env SECRET_SVC_AUDIENCE, default secret-svc)')
     .option('--timeout <ms>', 'per-request timeout in milliseconds', '5000')
     .exitOverride()
+    .configureOutput({ writeOut: (t) => streams().stdout.write(t), writeErr: (t) => streams().stderr.write(t) })
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText('after', `\n${ENV_HELP}\n\n${EXIT_CODES_HELP}\n`);
   program.configureHelp({ sortSubcommands: false });
   for (const register of [
     registerServe, registerDev, registerKeygen, registerKeys, registerIssue, registerSign, registerWhoami, registerGet,
-    registerSet, registerWrite, registerRm, registerLs, registerImport, registerExport,
+    registerSet, registerWrite, registerRm, registerLs, registerImport, registerExport, registerRun, registerCompletion,
+    registerAudit,
   ]) {
     register(program);
   }
@@ -51,18 +57,22 @@ export function buildProgram(): Command {
   return program;
 }
 
-/** Runs the CLI; resolves with the exit code (errors already printed). */
-export async function run(argv: string[]): Promise<number> {
+/**
+ * Runs the CLI (argv as in process.argv: node, script, args…); resolves with the exit code
+ * (errors already printed). `io` replaces the process's environment and streams (tests).
+ */
+export async function run(argv: string[], io?: CliStreams): Promise<number> {
+  if (io) return withStreams(io, () => run(argv));
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
-    return EXIT.ok;
+    return streams().exitCode ?? EXIT.ok;
   } catch (err) {
     if (err instanceof CommanderError) {
       // Commander has printed its message (or the help) already.
       return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
-    process.stderr.write(`${errorLine(err)}\n`);
+    streams().stderr.write(`${errorLine(err)}\n`);
     return exitCodeFor(err);
   }
 }

@@ -1,5 +1,6 @@
 /** A progress bar on stderr, only on a terminal and only for many items. */
 import cliProgress from 'cli-progress';
+import { streams } from './runtime.js';
 
 export const PROGRESS_THRESHOLD = 20;
 
@@ -9,9 +10,9 @@ export interface Progress {
 }
 
 export function progress(label: string, total: number, enabled = true): Progress {
-  if (!enabled || !process.stderr.isTTY || total < PROGRESS_THRESHOLD) return { tick() {}, stop() {} };
+  if (!enabled || !streams().stderr.isTTY || total < PROGRESS_THRESHOLD) return { tick() {}, stop() {} };
   const bar = new cliProgress.SingleBar(
-    { format: `${label} [{bar}] {value}/{total}`, stream: process.stderr, clearOnComplete: false, hideCursor: true },
+    { format: `${label} [{bar}] {value}/{total}`, stream: streams().stderr as NodeJS.WritableStream, clearOnComplete: false, hideCursor: true },
     cliProgress.Presets.shades_classic,
   );
   bar.start(total, 0);

@@ -138,7 +138,7 @@ describe('secret-svc dev', () => {
     const r = await cli(['dev', '--dir', join(dir, 'nothing'), '--start-servers'], { env: { PATH: '/nonexistent' } });
     expect(r.code).toBe(7);
     expect(r.stderr).toMatch(/nats-server and redis-server not found on PATH/);
-    expect(r.stderr).toContain('docker compose up -d nats redis');
+    expect(r.stderr).toContain('docker run -d --rm -p 127.0.0.1:4222:4222 nats:2.11-alpine -js');
     expect(r.stderr).toMatch(/apt-get install nats-server redis-server/);
   });
 });

@@ -1,11 +1,36 @@
-/** Runs the real CLI (`src/cli/main.ts` through tsx) as a child process. */
+/**
+ * The CLI two ways: in this process through its entry function `run(argv)` (cheap: most tests),
+ * and as a real child process (`src/cli/main.ts` through tsx) for what needs one.
+ */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { run } from '../../src/cli/program.js';
 import { ROOT } from '../helpers/process.js';
 
 export interface CliResult {
   code: number | null;
   stdout: string;
   stderr: string;
+}
+
+/** Runs `secret-svc ARGS` in this process with its own environment and streams. */
+export async function cliIn(
+  args: string[], opts: { env?: Record<string, string>; input?: string | Uint8Array } = {},
+): Promise<CliResult & { stdoutBytes: Buffer }> {
+  const chunks: Buffer[] = [];
+  let stderr = '';
+  const input = opts.input ?? '';
+  const stdin = {
+    isTTY: false,
+    async *[Symbol.asyncIterator]() { if (input.length) yield Buffer.from(input); },
+  };
+  const code = await run(['node', 'secret-svc', ...args], {
+    env: baseEnv(opts.env),
+    stdin,
+    stdout: { write: (c: string | Uint8Array) => chunks.push(Buffer.from(c)) },
+    stderr: { write: (c: string | Uint8Array) => { stderr += Buffer.from(c).toString(); } },
+  });
+  const stdoutBytes = Buffer.concat(chunks);
+  return { code, stdout: stdoutBytes.toString(), stdoutBytes, stderr };
 }
 
 /** A clean environment: nothing from the test runner's NATS_URL or SECRET_SVC_* leaks in. */
@@ -18,12 +43,17 @@ export function cliArgs(args: string[]): string[] {
 }
 
 export function cli(args: string[], opts: { env?: Record<string, string>; input?: string; cwd?: string } = {}): Promise<CliResult> {
+  return run_(process.execPath, cliArgs(args), { cwd: opts.cwd ?? ROOT, env: baseEnv(opts.env), input: opts.input });
+}
+
+/** Runs any program to its end (asynchronously: an in-process worker must keep answering meanwhile). */
+export function runProgram(file: string, args: string[], opts: { cwd?: string; env: Record<string, string>; input?: string }): Promise<CliResult> {
+  return run_(file, args, { cwd: opts.cwd ?? ROOT, env: opts.env, input: opts.input });
+}
+
+function run_(file: string, args: string[], opts: { cwd: string; env: Record<string, string>; input?: string }): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, cliArgs(args), {
-      cwd: opts.cwd ?? ROOT,
-      env: baseEnv(opts.env),
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    const proc = spawn(file, args, { cwd: opts.cwd, env: opts.env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     proc.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });

@@ -22,7 +22,9 @@ authorization {
       user: secret-svc-worker
       password: worker-pass
       permissions: {
-        subscribe: { allow: ["secret.>", "$SRV.>"] }
+        publish: { allow: ["secret.audit.>", "$JS.API.INFO", "$JS.API.STREAM.INFO.SECRET_SVC_AUDIT",
+                           "$JS.API.STREAM.CREATE.SECRET_SVC_AUDIT", "$JS.API.STREAM.UPDATE.SECRET_SVC_AUDIT"] }
+        subscribe: { allow: ["secret.>", "$SRV.>", "_INBOX.>"] }
         allow_responses: true
       }
     }
@@ -30,7 +32,7 @@ authorization {
       user: deploy-svc
       password: deploy-pass
       permissions: {
-        publish: { allow: ["secret.>"] }
+        publish: { allow: ["secret.>"], deny: ["secret.audit.>"] }
         subscribe: { allow: ["_INBOX_deploy-svc.>"] }
       }
     }

@@ -40,7 +40,7 @@ describe('nats-server restarted under load', { timeout: 60_000 }, () => {
       clientConnections.push(nc);
       clients.push(await SecretClient.connect({
         nc, credential: caller.credential, key: caller.key, encoding: i % 2 ? 'json' : 'msgpack',
-        timeoutMs: 1000, retries: 8, retryDelayMs: 100,
+        timeoutMs: 30_000, attemptTimeoutMs: 1000, retries: 8, retryDelayMs: 100,
       }));
     }
     clientReconnects = clientConnections.map(countReconnects);

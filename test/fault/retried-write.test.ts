@@ -152,7 +152,7 @@ describe('a retried write applies once', { timeout: 60_000 }, () => {
     const key = 'retry-svc/SLOW';
     await ownerClient.create(key, 'v1');
     const hasty = await SecretClient.connect({
-      nc, credential: owner.credential, key: owner.key, encoding: 'msgpack', timeoutMs: 150, retries: 10, retryDelayMs: 100,
+      nc, credential: owner.credential, key: owner.key, encoding: 'msgpack', timeoutMs: 30_000, attemptTimeoutMs: 150, retries: 10, retryDelayMs: 100,
     });
     // Every update delivery, seen by a plain subscriber: resends must be the same bytes.
     const bodies: string[] = [];

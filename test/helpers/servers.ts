@@ -1,6 +1,6 @@
 /** Real nats-server and redis-server processes on free ports, owned by the test that starts them. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,8 +35,13 @@ export class ServerProcess {
   private proc: ChildProcess | undefined;
   constructor(readonly name: string, readonly port: number, private readonly command: string, private readonly args: string[]) {}
 
+  /** The command line of the next start (a subclass may vary it between restarts). */
+  protected argv(): string[] {
+    return this.args;
+  }
+
   async start(): Promise<this> {
-    this.proc = spawn(this.command, this.args, { stdio: 'ignore' });
+    this.proc = spawn(this.command, this.argv(), { stdio: 'ignore' });
     this.proc.on('error', () => {});
     await waitForPort(this.port);
     return this;
@@ -79,14 +84,51 @@ export class RedisServer extends ServerProcess {
   }
 }
 
+/** JetStream store directories of this test process, removed at exit should a test not stop its server. */
+const natsStores = new Set<string>();
+process.once('exit', () => {
+  for (const dir of natsStores) rmSync(dir, { recursive: true, force: true });
+});
+
+/**
+ * nats-server with JetStream (`-js`) and its store in a temporary directory (`-sd`), as every
+ * worker needs it (the audit trail, PROTOCOL.md §11). restart() keeps the store, stop()
+ * removes it. Set `jetstream = false` before a (re)start to run without JetStream.
+ */
 export class NatsServer extends ServerProcess {
-  constructor(port: number, extra: string[] = []) {
-    super('nats-server', port, 'nats-server', ['-a', '127.0.0.1', '-p', String(port), ...extra]);
+  readonly storeDir: string;
+  jetstream = true;
+  constructor(port: number, private readonly extra: string[] = []) {
+    super('nats-server', port, 'nats-server', []);
+    this.storeDir = mkdtempSync(join(tmpdir(), 'secret-svc-nats-js-'));
+    natsStores.add(this.storeDir);
+  }
+  protected override argv(): string[] {
+    const js = this.jetstream ? ['-js', '-sd', this.storeDir] : [];
+    // A JetStream cluster needs a name per server.
+    return ['-a', '127.0.0.1', '-p', String(this.port), '-n', `nats-${this.port}`, ...js, ...this.extra];
   }
   get url(): string {
     return `nats://127.0.0.1:${this.port}`;
   }
   static async start(extra: string[] = []): Promise<NatsServer> {
     return new NatsServer(await freePort(), extra).start();
+  }
+  override async start(): Promise<this> {
+    mkdirSync(this.storeDir, { recursive: true });
+    natsStores.add(this.storeDir);
+    return super.start();
+  }
+  /** Stops the server and removes its store; `keepStore` for a stop that a start follows. */
+  override async stop(signal: NodeJS.Signals = 'SIGTERM', keepStore = false): Promise<void> {
+    await super.stop(signal);
+    if (!keepStore) {
+      rmSync(this.storeDir, { recursive: true, force: true });
+      natsStores.delete(this.storeDir);
+    }
+  }
+  override async restart(): Promise<void> {
+    await this.stop('SIGTERM', true);
+    await this.start();
   }
 }

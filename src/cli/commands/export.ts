@@ -1,11 +1,11 @@
-/** `secret-svc export [PREFIX]`: the readable secrets with their values, as JSON or dotenv. */
+/** `secret-svc export [PREFIX]`: the readable secrets with their values, as JSON or variables. */
 import type { Command } from 'commander';
-import { MAX_READ_KEYS, type Secret } from '@secret-svc/protocol';
+import type { Secret } from '@secret-svc/protocol';
+import { readAllUnder } from '../batch.js';
 import { withClient } from '../context.js';
-import { formatDotenvLine } from '../dotenv.js';
+import { EXPORT_FORMATS, formatVariables, type ExportFormat } from '../dotenv.js';
 import { UsageError } from '../exit.js';
-import { out, writePrivateFile } from '../io.js';
-import { progress } from '../progress.js';
+import { out, warn, writePrivateFile } from '../io.js';
 
 interface ExportFlags {
   format: string;
@@ -18,39 +18,27 @@ interface ExportFlags {
 export function register(program: Command): void {
   program
     .command('export')
-    .summary('print readable secrets as JSON or dotenv')
-    .description('print every secret you can read whose key starts with PREFIX, values included: JSON (an array of ' +
-      'secrets, which `import` reads back) or dotenv; secrets you can see but not read are skipped with a warning')
+    .summary('print readable secrets as JSON, dotenv, shell or env-file')
+    .description('print every secret you can read whose key starts with PREFIX, values included; secrets you can see ' +
+      'but not read are skipped with a warning. Formats: json (an array of secrets, which `import` reads back; any ' +
+      'value), dotenv (NAME=value, for `set -a; . FILE` and `import`; multi-line values kept), shell (export ' +
+      "NAME='value', for `. FILE`; multi-line values kept), env-file (NAME=value unquoted, for `docker run " +
+      '--env-file`; a multi-line value is refused). dotenv, shell and env-file need keys that are valid variable ' +
+      'names (after --strip-prefix): otherwise they fail naming the key.')
     .argument('[prefix]', 'only keys starting with this', '')
-    .option('--format <format>', 'json or dotenv', 'json')
-    .option('--strip-prefix', 'dotenv: write names without PREFIX (deploy-svc/DB_URL -> DB_URL)')
+    .option('--format <format>', EXPORT_FORMATS.join(', '), 'json')
+    .option('--strip-prefix', 'write names without PREFIX (deploy-svc/DB_URL -> DB_URL)')
     .option('-o, --out <file>', 'write to this file (mode 0600) instead of stdout')
     .option('-f, --force', 'replace an existing --out file')
     .option('--no-progress', 'never show a progress bar')
     .action(async (prefix: string, o: ExportFlags, cmd: Command) => {
-      if (o.format !== 'json' && o.format !== 'dotenv') throw new UsageError('--format must be json or dotenv');
-      const { secrets, denied } = await withClient(cmd, async (client) => {
-        const keys: string[] = [];
-        for await (const m of client.listAll({ prefix, limit: 1000 })) keys.push(m.key);
-        const found: Secret[] = [];
-        const skipped: string[] = [];
-        const bar = progress('export', keys.length, o.progress);
-        try {
-          for (let i = 0; i < keys.length; i += MAX_READ_KEYS) {
-            const reply = await client.readMany(keys.slice(i, i + MAX_READ_KEYS));
-            found.push(...reply.secrets);
-            skipped.push(...reply.denied);
-            for (let n = 0; n < reply.secrets.length + reply.denied.length + reply.missing.length; n++) bar.tick();
-          }
-        } finally {
-          bar.stop();
-        }
-        return { secrets: found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)), denied: skipped };
-      });
-      for (const key of denied) process.stderr.write(`warning: skipped ${key}: you may see it but not read it\n`);
-      const text = o.format === 'json'
-        ? `${JSON.stringify(secrets, null, 2)}\n`
-        : secrets.map((s) => formatDotenvLine(o.stripPrefix ? s.key.slice(prefix.length) : s.key, s.value)).join('\n') + (secrets.length ? '\n' : '');
+      const format = o.format as ExportFormat;
+      if (!EXPORT_FORMATS.includes(format)) throw new UsageError(`--format must be one of ${EXPORT_FORMATS.join(', ')}`);
+      const { secrets, denied } = await withClient(cmd, (client) => readAllUnder(client, prefix, o.progress));
+      for (const key of denied) warn(`warning: skipped ${key}: you may see it but not read it\n`);
+      const text = format === 'json' ? `${JSON.stringify(secrets, null, 2)}\n` : formatVariables(format, secrets.map((s: Secret) => ({
+        key: s.key, name: o.stripPrefix ? s.key.slice(prefix.length) : s.key, value: s.value,
+      })));
       if (o.out) writePrivateFile(o.out, text, o.force);
       else out(text);
     });

@@ -1,7 +1,10 @@
 /** `secret-svc get KEY`: the value alone (for `$(…)`), or the whole secret with --json. */
 import type { Command } from 'commander';
 import { withClient } from '../context.js';
+import { UsageError } from '../exit.js';
 import { out } from '../io.js';
+
+const BASE64_RE = /^[A-Za-z0-9+/]*={0,2}$/;
 
 export function register(program: Command): void {
   program
@@ -11,9 +14,14 @@ export function register(program: Command): void {
     .argument('<key>', 'the secret key')
     .option('--json', 'print the whole secret (value, lists, version, times) as JSON')
     .option('-n, --no-newline', 'print the value without the trailing newline')
-    .action(async (key: string, o: { json?: boolean; newline: boolean }, cmd: Command) => {
+    .option('--base64-decode', 'the value is base64 (set --base64): print the decoded bytes, no newline added')
+    .action(async (key: string, o: { json?: boolean; newline: boolean; base64Decode?: boolean }, cmd: Command) => {
+      if (o.json && o.base64Decode) throw new UsageError('--json and --base64-decode exclude each other');
       const secret = await withClient(cmd, (c) => c.read(key));
       if (o.json) out(`${JSON.stringify(secret, null, 2)}\n`);
-      else out(o.newline ? `${secret.value}\n` : secret.value);
+      else if (o.base64Decode) {
+        if (secret.value.length % 4 !== 0 || !BASE64_RE.test(secret.value)) throw new UsageError(`${key}: the value is not base64`);
+        out(Buffer.from(secret.value, 'base64'));
+      } else out(o.newline ? `${secret.value}\n` : secret.value);
     });
 }

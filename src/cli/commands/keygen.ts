@@ -1,7 +1,7 @@
 /** `secret-svc keygen`: a new Ed25519 key as a JWK. */
 import type { Command } from 'commander';
 import { generateJwk } from '@secret-svc/protocol';
-import { out, writePrivateFile } from '../io.js';
+import { out, warn, writePrivateFile } from '../io.js';
 
 export function register(program: Command): void {
   program
@@ -21,7 +21,7 @@ export function register(program: Command): void {
         out(`${jwk.x}\n`);
       } else {
         out(text);
-        process.stderr.write(`public key: ${jwk.x}\n`);
+        warn(`public key: ${jwk.x}\n`);
       }
     });
 }

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { SecretMetadata } from '@secret-svc/protocol';
 import { withClient } from '../context.js';
-import { out } from '../io.js';
+import { out, warn } from '../io.js';
 
 export function register(program: Command): void {
   program
@@ -18,7 +18,7 @@ export function register(program: Command): void {
         return all;
       });
       if (o.json) out(`${JSON.stringify(secrets, null, 2)}\n`);
-      else if (secrets.length === 0) process.stderr.write('no secrets\n');
+      else if (secrets.length === 0) warn('no secrets\n');
       else out(table(secrets));
     });
 }

@@ -1,18 +1,50 @@
-/** `secret-svc rm KEY`: delete a secret. */
+/** `secret-svc rm KEY…` / `rm --prefix P`: delete secrets (several only after confirmation or --yes). */
 import type { Command } from 'commander';
+import { listKeys } from '../batch.js';
 import { withClient } from '../context.js';
-import { out } from '../io.js';
+import { UsageError } from '../exit.js';
+import { confirm, out, warn } from '../io.js';
 import { parseVersion } from '../lists.js';
+
+interface RmFlags {
+  ifVersion?: number;
+  prefix?: string;
+  yes?: boolean;
+}
 
 export function register(program: Command): void {
   program
     .command('rm')
-    .summary('delete a secret')
-    .description('delete KEY')
-    .argument('<key>', 'the secret key')
-    .option('--if-version <n>', 'only if the current version is n (else 409, exit 6)', parseVersion)
-    .action(async (key: string, o: { ifVersion?: number }, cmd: Command) => {
-      await withClient(cmd, (c) => c.delete(key, o.ifVersion !== undefined ? { ifVersion: o.ifVersion } : {}));
-      out(`deleted ${key}\n`);
+    .summary('delete secrets (KEY…, or --prefix)')
+    .description('delete each KEY, or every secret you can see under --prefix; more than one only after confirmation ' +
+      '(on a terminal) or with --yes; prints what was deleted, also when a deletion fails part way')
+    .argument('[keys...]', 'the secret keys')
+    .option('--prefix <prefix>', 'every secret you can see whose key starts with this')
+    .option('--if-version <n>', 'only if the current version is n (one KEY only; else 409, exit 6)', parseVersion)
+    .option('-y, --yes', 'do not ask before deleting several secrets')
+    .action(async (given: string[], o: RmFlags, cmd: Command) => {
+      if (!given.length && o.prefix === undefined) throw new UsageError('give KEY… or --prefix');
+      if (o.prefix === '') throw new UsageError('--prefix must not be empty (that would be every secret)');
+      if (o.ifVersion !== undefined && (given.length !== 1 || o.prefix !== undefined)) throw new UsageError('--if-version needs exactly one KEY');
+      await withClient(cmd, async (c) => {
+        const keys = [...new Set([...given, ...(o.prefix === undefined ? [] : await listKeys(c, o.prefix))])];
+        if (!keys.length) {
+          warn(`no secrets under ${o.prefix}\n`);
+          return;
+        }
+        if (keys.length > 1) await confirm(`delete ${keys.length} secrets (${keys.slice(0, 3).join(', ')}${keys.length > 3 ? ', …' : ''})?`, o.yes);
+        let deleted = 0;
+        try {
+          for (const key of keys) {
+            await c.delete(key, o.ifVersion !== undefined ? { ifVersion: o.ifVersion } : {});
+            deleted++;
+            out(`deleted ${key}\n`);
+          }
+        } catch (err) {
+          if (keys.length > 1) warn(`deleted ${deleted} of ${keys.length} secrets before the error (at ${keys[deleted]})\n`);
+          throw err;
+        }
+        if (keys.length > 1) out(`deleted ${deleted} secrets\n`);
+      });
     });
 }

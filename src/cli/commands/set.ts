@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import { type SecretClient } from '@secret-svc/client';
 import { ConflictError, type SecretMetadata } from '@secret-svc/protocol';
 import { withClient } from '../context.js';
-import { out, readStdin, stripOneNewline } from '../io.js';
+import { UsageError } from '../exit.js';
+import { out, readFileBytes, readStdinBytes, strictUtf8, stripOneNewline } from '../io.js';
 
 /** Creates the secret, or on 409 updates it (the value, and the lists when given). */
 export async function upsert(
@@ -17,21 +18,42 @@ export async function upsert(
   }
 }
 
-export async function valueArgOrStdin(value: string | undefined): Promise<string> {
-  return value ?? stripOneNewline(await readStdin());
+export interface ValueFlags {
+  file?: string;
+  base64?: boolean;
+}
+
+/**
+ * The value from the argument, --file (as is) or stdin (one trailing newline removed). Bytes must
+ * be UTF-8 text; with --base64 any bytes are stored as their base64 text.
+ */
+export async function valueFrom(value: string | undefined, o: ValueFlags = {}): Promise<string> {
+  if (value !== undefined && o.file !== undefined) throw new UsageError('give the value or --file, not both');
+  if (value !== undefined) return o.base64 ? Buffer.from(value, 'utf8').toString('base64') : value;
+  const bytes = o.file !== undefined ? readFileBytes(o.file) : await readStdinBytes();
+  if (o.base64) return Buffer.from(bytes).toString('base64');
+  const text = strictUtf8(bytes, o.file ?? 'the value on stdin');
+  return o.file !== undefined ? text : stripOneNewline(text);
+}
+
+export function addValueOptions(cmd: Command): Command {
+  return cmd
+    .option('--file <path>', 'read the value from this file, byte for byte (no newline removed)')
+    .option('--base64', 'store the base64 text of the bytes (for binary data; `get --base64-decode` restores them)');
 }
 
 export function register(program: Command): void {
-  program
+  addValueOptions(program
     .command('set')
-    .summary('create or update a secret (value from stdin when omitted)')
+    .summary('create or update a secret (value from stdin or --file when omitted)')
     .description('store VALUE under KEY: create it, or update its value if it exists; without VALUE, read it from ' +
-      'stdin (one trailing newline removed) so it stays out of your shell history')
+      '--file or stdin (one trailing newline removed) so it stays out of your shell history. The value must be ' +
+      'UTF-8 text (else exit 2); store binary data with --base64')
     .argument('<key>', 'the secret key')
-    .argument('[value]', 'the value (prefer stdin)')
+    .argument('[value]', 'the value (prefer stdin or --file)'))
     .option('--json', 'print the resulting metadata as JSON')
-    .action(async (key: string, value: string | undefined, o: { json?: boolean }, cmd: Command) => {
-      const text = await valueArgOrStdin(value);
+    .action(async (key: string, value: string | undefined, o: ValueFlags & { json?: boolean }, cmd: Command) => {
+      const text = await valueFrom(value, o);
       const { created, meta } = await withClient(cmd, (c) => upsert(c, key, text));
       out(o.json ? `${JSON.stringify(meta, null, 2)}\n` : `${created ? 'created' : 'updated'} ${meta.key} (version ${meta.version})\n`);
     });

@@ -1,50 +1,75 @@
 /** `secret-svc create` and `secret-svc update`: writes with explicit lists and --if-version. */
 import type { Command } from 'commander';
+import type { SecretClient } from '@secret-svc/client';
+import { NotFoundError, type SecretMetadata } from '@secret-svc/protocol';
 import { withClient } from '../context.js';
 import { UsageError } from '../exit.js';
 import { out } from '../io.js';
-import { addListOptions, listsFrom, parseVersion, type ListFlags } from '../lists.js';
-import { valueArgOrStdin } from './set.js';
+import { addListEditOptions, addListOptions, editLists, hasListEdits, listsFrom, parseVersion, type ListEditFlags, type ListFlags } from '../lists.js';
+import { addValueOptions, valueFrom, type ValueFlags } from './set.js';
 
-interface WriteFlags extends ListFlags {
+interface WriteFlags extends ListFlags, ListEditFlags, ValueFlags {
   ifVersion?: number;
   json?: boolean;
 }
 
+async function metadataOf(client: SecretClient, key: string): Promise<SecretMetadata> {
+  for await (const m of client.listAll({ prefix: key, limit: 1000 })) if (m.key === key) return m;
+  throw new NotFoundError(`no such secret (or not visible to you): ${key}`);
+}
+
 export function register(program: Command): void {
-  addListOptions(program
+  addValueOptions(addListOptions(program
     .command('create')
     .summary('create a secret, with lists')
-    .description('create KEY (409, exit 6, if it exists); without VALUE, read it from stdin (one trailing newline removed); ' +
-      'lists not given default to [you] (administrators: [])')
+    .description('create KEY (409, exit 6, if it exists); without VALUE, read it from --file or stdin (one trailing ' +
+      'newline removed); lists not given default to [you] (administrators: [])')
     .argument('<key>', 'the secret key')
-    .argument('[value]', 'the value (prefer stdin)'))
+    .argument('[value]', 'the value (prefer stdin or --file)')))
     .option('--json', 'print the metadata as JSON')
     .action(async (key: string, value: string | undefined, o: WriteFlags, cmd: Command) => {
-      const text = await valueArgOrStdin(value);
+      const text = await valueFrom(value, o);
       const meta = await withClient(cmd, (c) => c.create(key, text, listsFrom(o)));
       out(o.json ? `${JSON.stringify(meta, null, 2)}\n` : `created ${meta.key} (version ${meta.version})\n`);
     });
 
-  addListOptions(program
+  addValueOptions(addListEditOptions(addListOptions(program
     .command('update')
     .summary('update a value and/or lists, with --if-version')
-    .description('update KEY: the value and/or the lists given (each list replaces the current one); without VALUE and ' +
-      'without any list option, the value is read from stdin')
+    .description('update KEY: the value and/or the lists given (--reader etc. replace a list; --add-reader/' +
+      '--remove-reader etc. change the current one, guarded by its version); without VALUE, --file and any list ' +
+      'option, the value is read from stdin')
     .argument('<key>', 'the secret key')
-    .argument('[value]', 'the new value (prefer stdin)'))
+    .argument('[value]', 'the new value (prefer stdin or --file)'))))
     .option('--if-version <n>', 'only if the current version is n (else 409, exit 6)', parseVersion)
     .option('--json', 'print the metadata as JSON')
     .action(async (key: string, value: string | undefined, o: WriteFlags, cmd: Command) => {
       const lists = listsFrom(o);
-      const listsOnly = value === undefined && Object.keys(lists).length > 0;
-      const changes = {
-        ...(listsOnly ? {} : { value: await valueArgOrStdin(value) }),
-        ...lists,
-        ...(o.ifVersion !== undefined ? { ifVersion: o.ifVersion } : {}),
-      };
-      if (!('value' in changes) && Object.keys(lists).length === 0) throw new UsageError('nothing to update');
-      const meta = await withClient(cmd, (c) => c.update(key, changes));
+      const edits = hasListEdits(o);
+      const listsOnly = value === undefined && o.file === undefined && (Object.keys(lists).length > 0 || edits);
+      const newValue = listsOnly ? undefined : await valueFrom(value, o);
+      const meta = await withClient(cmd, async (c) => {
+        let ifVersion = o.ifVersion;
+        let edited = {};
+        if (edits) {
+          const current = await metadataOf(c, key);
+          if (ifVersion !== undefined && ifVersion !== current.version) {
+            throw new UsageError(`--if-version ${ifVersion}: ${key} is at version ${current.version}`);
+          }
+          edited = editLists(current, o, lists);
+          ifVersion = current.version; // nobody changed the lists in between
+        }
+        const changes = {
+          ...(newValue !== undefined ? { value: newValue } : {}),
+          ...lists,
+          ...edited,
+          ...(ifVersion !== undefined ? { ifVersion } : {}),
+        };
+        if (!('value' in changes) && !('readers' in changes) && !('writers' in changes) && !('deleters' in changes)) {
+          throw new UsageError('nothing to update');
+        }
+        return c.update(key, changes);
+      });
       out(o.json ? `${JSON.stringify(meta, null, 2)}\n` : `updated ${meta.key} (version ${meta.version})\n`);
     });
 }

@@ -7,7 +7,7 @@ import { WrongKeyError } from '../../store/canary.js';
 import { startWorker, type Worker } from '../../worker.js';
 import type { DevFlags } from '../commands/dev.js';
 import { CliError, EXIT } from '../exit.js';
-import { ChildServer, natsAnswers, pickPort, redisAnswers, serviceAnswers, which } from './servers.js';
+import { ChildServer, natsAnswers, pickPort, redisAnswers, serviceAnswers, startDevNats, which } from './servers.js';
 import { DEV_CREDENTIAL_RENEW_BELOW_SECONDS, devState, readPorts, writePorts, type DevState } from './state.js';
 
 const DEFAULT_REDIS = 'redis://127.0.0.1:6379';
@@ -100,7 +100,7 @@ async function resolveNats(flag: string | undefined, startServers: boolean | und
   if (!bin) return undefined;
   const p = await pickPort(port);
   const url = `nats://127.0.0.1:${p}`;
-  const own = await ChildServer.start('nats-server', bin, ['-a', '127.0.0.1', '-p', String(p)], p, url, join(state.dir, 'nats.log'));
+  const own = await startDevNats(bin, p, state.dir);
   started.push(own);
   return { url, own };
 }
@@ -132,8 +132,9 @@ function installHelp(missing: string[], startServers: boolean | undefined): stri
     '  Debian/Ubuntu:  sudo apt-get install nats-server redis-server',
     '  macOS:          brew install nats-server redis',
     '  or see https://docs.nats.io/running-a-nats-service/introduction/installation and https://redis.io/docs/latest/operate/oss_and_stack/install/',
-    'or start them with Docker (from this directory):',
-    '  docker compose up -d nats redis',
+    'or start throwaway ones with Docker (docker-compose.yml is for deployments: its NATS requires logins):',
+    '  docker run -d --rm -p 127.0.0.1:4222:4222 nats:2.11-alpine -js',
+    '  docker run -d --rm -p 127.0.0.1:6379:6379 redis:7.4-alpine --appendonly yes',
     'then run this command again.',
   ].join('\n');
 }

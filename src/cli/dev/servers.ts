@@ -1,6 +1,6 @@
 /** NATS and Redis for `secret-svc dev`: probe the given URLs, or start our own from PATH. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, openSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, openSync } from 'node:fs';
 import { createServer, connect as tcpConnect } from 'node:net';
 import { delimiter, join } from 'node:path';
 import { connect } from 'nats';
@@ -126,4 +126,15 @@ function portOpen(port: number): Promise<boolean> {
     s.once('connect', () => { s.destroy(); resolve(true); });
     s.once('error', () => resolve(false));
   });
+}
+
+/**
+ * The dev nats-server: JetStream on (the audit trail needs it, PROTOCOL.md §11), its store in
+ * `<stateDir>/jetstream` so the trail survives a restart of `dev`.
+ */
+export async function startDevNats(bin: string, port: number, stateDir: string): Promise<ChildServer> {
+  const storeDir = join(stateDir, 'jetstream');
+  mkdirSync(storeDir, { recursive: true, mode: 0o700 });
+  const args = ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir];
+  return ChildServer.start('nats-server', bin, args, port, `nats://127.0.0.1:${port}`, join(stateDir, 'nats.log'));
 }

@@ -1,0 +1,37 @@
+/**
+ * What the client needs from a NATS connection, typed by shape so that a connection from the
+ * `nats` v2 package and one from `@nats-io/transport-node` 3.x both fit; and connecting one itself.
+ */
+import { connect, type ConnectionOptions } from 'nats';
+import { UnavailableError } from '@secret-svc/protocol';
+
+export interface ReplyMsg {
+  data: Uint8Array;
+  headers?: { get(key: string): string } | undefined;
+}
+
+/** The parts of a NatsConnection the client calls. */
+export interface NatsRequester {
+  request(subject: string, payload: Uint8Array, opts: { timeout: number }): Promise<ReplyMsg>;
+  flush(): Promise<void>;
+  close(): Promise<void>;
+  closed(): Promise<void | Error>;
+  isClosed(): boolean;
+}
+
+export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
+
+/** Connects, turning "nobody there" into the protocol's UnavailableError (the NATS error as `cause`). */
+export async function connectNats(servers: string | string[] | undefined, options: ConnectionOptions = {}): Promise<NatsRequester> {
+  const target = servers ?? DEFAULT_NATS_URL;
+  try {
+    return await connect({ servers: target, noAsyncTraces: true, maxReconnectAttempts: -1, ...options });
+  } catch (err) {
+    const names = Array.isArray(target) ? target.join(',') : target;
+    throw unavailable(`cannot connect to NATS at ${names}: ${(err as Error).message}`, err);
+  }
+}
+
+export function unavailable(message: string, cause: unknown): UnavailableError {
+  return Object.assign(new UnavailableError(message), { cause });
+}

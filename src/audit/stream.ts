@@ -1,0 +1,101 @@
+/**
+ * The audit stream (PROTOCOL.md §11): file storage, subjects `<prefix>.audit.>`, limits
+ * retention discarding the oldest, bounded by age and bytes. Created at start and again
+ * whenever a publish finds none.
+ */
+import {
+  DiscardPolicy, nanos, RetentionPolicy, StorageType,
+  type JetStreamManager, type NatsError, type StreamConfig,
+} from 'nats';
+import type { AuditSettings } from './settings.js';
+
+/** Retries of one event within this window are stored once (Nats-Msg-Id). */
+const DUPLICATE_WINDOW_SECONDS = 120;
+
+/** Why a worker with audit on cannot start. */
+export class AuditStartError extends Error {}
+
+/**
+ * `replicas`: 3 when NATS is a cluster of three or more servers (so the trail survives losing
+ * one), else 1; see replicasFor.
+ */
+export function streamConfig(settings: AuditSettings, subjectPrefix: string, replicas = 1): Partial<StreamConfig> & { name: string } {
+  return {
+    name: settings.stream,
+    num_replicas: replicas,
+    description: 'secret-svc audit trail (one event per answered request)',
+    subjects: [`${subjectPrefix}.audit.>`],
+    storage: StorageType.File,
+    retention: RetentionPolicy.Limits,
+    discard: DiscardPolicy.Old,
+    max_age: nanos(settings.maxAgeSeconds * 1000),
+    max_bytes: settings.maxBytes,
+    duplicate_window: nanos(Math.min(DUPLICATE_WINDOW_SECONDS, settings.maxAgeSeconds) * 1000),
+  };
+}
+
+/** 3 on a NATS cluster of at least three servers (as the server announces them), else 1. */
+export function replicasFor(info: { cluster?: string; connect_urls?: string[] } | undefined): number {
+  return info?.cluster && (info.connect_urls?.length ?? 0) >= 3 ? 3 : 1;
+}
+
+export function isStreamNotFound(err: unknown): boolean {
+  const e = err as NatsError | undefined;
+  return e?.api_error?.err_code === 10059 || e?.message === 'stream not found';
+}
+
+/** No JetStream answered: the server (or the account) has it off, or it is not back yet. */
+export function isNoJetStream(err: unknown): boolean {
+  return (err as NatsError | undefined)?.code === '503';
+}
+
+export type EnsureResult = 'created' | 'updated' | 'exists';
+
+/**
+ * Makes sure the stream exists. With `reconcile` (at start) an existing stream whose
+ * subjects or limits differ from the settings is updated to them; replicas and other
+ * settings an operator changed are kept.
+ */
+export async function ensureStream(jsm: JetStreamManager, config: ReturnType<typeof streamConfig>, reconcile: boolean): Promise<EnsureResult> {
+  let existing: StreamConfig;
+  try {
+    existing = (await jsm.streams.info(config.name)).config;
+  } catch (err) {
+    if (!isStreamNotFound(err)) throw err;
+    try {
+      await jsm.streams.add(config);
+      return 'created';
+    } catch (addErr) {
+      // Another worker created it between our info and add.
+      if (/already in use/i.test((addErr as Error).message)) return 'exists';
+      // Not enough JetStream servers for the replicas: one copy is better than no trail.
+      if ((config.num_replicas ?? 1) > 1 && (addErr as NatsError).api_error) {
+        await jsm.streams.add({ ...config, num_replicas: 1 });
+        return 'created';
+      }
+      throw addErr;
+    }
+  }
+  if (!reconcile || !differs(existing, config)) return 'exists';
+  // Storage and retention cannot change on an existing stream; replicas stay as an operator set them.
+  const { name, storage: _storage, retention: _retention, num_replicas: _replicas, ...limits } = config;
+  await jsm.streams.update(name, limits);
+  return 'updated';
+}
+
+function differs(existing: StreamConfig, wanted: ReturnType<typeof streamConfig>): boolean {
+  return existing.max_age !== wanted.max_age
+    || existing.storage !== wanted.storage
+    || existing.max_bytes !== wanted.max_bytes
+    || existing.discard !== wanted.discard
+    || existing.retention !== wanted.retention
+    || existing.duplicate_window !== wanted.duplicate_window
+    || JSON.stringify(existing.subjects) !== JSON.stringify(wanted.subjects);
+}
+
+/** The start-up message when NATS has no JetStream: names the setting and how to turn it on. */
+export function noJetStreamMessage(url: string): string {
+  return `SECRET_SVC_AUDIT=jetstream (the default) needs JetStream, and the NATS server at ${url} has none: `
+    + 'start nats-server with -js (and -sd <dir> for its store), or add `jetstream { store_dir: "/data/jetstream" }` '
+    + 'to its configuration (for an account: `jetstream: enabled`); or set SECRET_SVC_AUDIT=off to run without an audit trail';
+}

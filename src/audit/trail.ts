@@ -1,0 +1,342 @@
+/**
+ * The audit trail of one worker (PROTOCOL.md §11). Two ways to record an answered request:
+ *
+ * - `recordAndWait(facts)` for replies that carry a value or confirm a change: resolves once
+ *   JetStream acknowledged the event, or throws UnavailableError (→ 503) after 2 s.
+ * - `record(facts)` for every other reply: queued and published with many acknowledgements
+ *   in flight, retried until stored (never dropped while the worker runs). `isFull()` says
+ *   the queue reached its bound: the pipeline then refuses new requests with 503.
+ *   Requests refused before their credential verified (no `slug`) are folded into one event
+ *   per second per (op, status, code) with a `count`.
+ *
+ * A publish that finds no stream (NATS answers "no responders") creates it again, so a
+ * deleted stream or a JetStream outage heals without a restart.
+ */
+import { nuid, type JetStreamClient, type JetStreamManager, type NatsConnection, type NatsError } from 'nats';
+import { UnavailableError } from '@secret-svc/protocol';
+import type { Logger } from '../log.js';
+import { auditSubject, buildEvent, isUnverified, type AuditEvent, type AuditFacts } from './event.js';
+import { Folder } from './fold.js';
+import { publishOnce, type Outgoing } from './publish.js';
+import type { AuditMode, AuditSettings } from './settings.js';
+import { AuditStartError, ensureStream, isNoJetStream, noJetStreamMessage, replicasFor, streamConfig } from './stream.js';
+
+export interface AuditTrail {
+  readonly mode: AuditMode;
+  /** Checks JetStream and creates (or adjusts) the stream; throws AuditStartError when it cannot. */
+  start(): Promise<void>;
+  /** The worker id events carry: the micro service instance id, known once the service started. */
+  setWorker(id: string): void;
+  /** Resolves once the event is stored; UnavailableError when that does not happen within 2 s. */
+  recordAndWait(facts: AuditFacts): Promise<void>;
+  /** Queues the event (or folds it, without a slug); never throws for a full queue. */
+  record(facts: AuditFacts): void;
+  /** The queue is at its bound: answer new requests 503 (and record that with `record`, which folds it). */
+  isFull(): boolean;
+  /** Events recorded but not yet stored (queued, in flight, folded). */
+  pending(): number;
+  /** Stores what is queued (waiting at most `stopWaitMs`); call before the connection closes. */
+  stop(): Promise<void>;
+}
+
+export interface AuditTrailOptions {
+  subjectPrefix: string;
+  log: Logger;
+  /** How long recordAndWait waits for the acknowledgement (§11: 2 s). */
+  waitMs?: number;
+  /** Queued events beyond which isFull() is true. */
+  capacity?: number;
+  /** Publishes of queued events awaiting their acknowledgement at once. */
+  maxInFlight?: number;
+  /** Folding window. */
+  foldMs?: number;
+  /** How long stop() waits for the queue to be stored. */
+  stopWaitMs?: number;
+  /** How long start() waits for a JetStream that does not answer yet (a cluster electing its leader). */
+  startWaitMs?: number;
+}
+
+export function createAuditTrail(nc: NatsConnection, settings: AuditSettings, options: AuditTrailOptions): AuditTrail {
+  return settings.mode === 'off' ? new OffAuditTrail() : new JetStreamAuditTrail(nc, settings, options);
+}
+
+/** SECRET_SVC_AUDIT=off: the same interface, recording nothing. */
+export class OffAuditTrail implements AuditTrail {
+  readonly mode = 'off' as const;
+  async start(): Promise<void> {}
+  setWorker(): void {}
+  async recordAndWait(): Promise<void> {}
+  record(): void {}
+  isFull(): boolean { return false; }
+  pending(): number { return 0; }
+  async stop(): Promise<void> {}
+}
+
+const MIN_RETRY_MS = 50;
+const MAX_RETRY_MS = 2000;
+/** At most this many unstored events are written to the log at stop (the count always). */
+const LOGGED_AT_STOP = 1000;
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)));
+
+export class JetStreamAuditTrail implements AuditTrail {
+  readonly mode = 'jetstream' as const;
+  private readonly waitMs: number;
+  private readonly capacity: number;
+  private readonly maxInFlight: number;
+  private readonly foldMs: number;
+  private readonly stopWaitMs: number;
+  private readonly startWaitMs: number;
+  private config: ReturnType<typeof streamConfig>;
+  private readonly log: Logger;
+  private readonly subjectPrefix: string;
+  private jsm: JetStreamManager | undefined;
+  private js: JetStreamClient | undefined;
+  private worker = nuid.next();
+  private readonly idPrefix = nuid.next();
+  private seq = 0;
+  /** Retried events first (taken from the end), then the queue from `head`. */
+  private readonly retries: Outgoing[] = [];
+  private queue: Outgoing[] = [];
+  private head = 0;
+  private inFlight = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryMs = MIN_RETRY_MS;
+  private ensuring: Promise<void> | undefined;
+  private readonly folder = new Folder();
+  private foldTimer: NodeJS.Timeout | undefined;
+  private stopping = false;
+  private closed = false;
+  private failing = false;
+  private idle: (() => void)[] = [];
+
+  constructor(private readonly nc: NatsConnection, private readonly settings: AuditSettings, o: AuditTrailOptions) {
+    this.subjectPrefix = o.subjectPrefix;
+    this.log = o.log;
+    this.waitMs = o.waitMs ?? 2000;
+    this.capacity = o.capacity ?? 10_000;
+    this.maxInFlight = o.maxInFlight ?? 512;
+    this.foldMs = o.foldMs ?? 1000;
+    this.stopWaitMs = o.stopWaitMs ?? 5000;
+    this.startWaitMs = o.startWaitMs ?? 30_000;
+    this.config = streamConfig(settings, o.subjectPrefix);
+  }
+
+  async start(): Promise<void> {
+    // A JetStream cluster answers only once it has elected its leader (seconds after it
+    // starts): retry what looks like that; "no responders" means no JetStream at all.
+    const deadline = Date.now() + this.startWaitMs;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.setUp();
+        break;
+      } catch (err) {
+        if (err instanceof AuditStartError || Date.now() > deadline) throw err instanceof AuditStartError ? err : this.startError(err);
+        if (attempt === 0) this.log.info({ err: (err as Error).message }, 'audit trail: waiting for JetStream');
+        await sleep(250);
+      }
+    }
+    this.foldTimer = setInterval(() => this.flushFolds(), this.foldMs);
+    this.foldTimer.unref();
+    this.pump(); // anything recorded before start
+  }
+
+  /** Throws AuditStartError for what waiting does not cure, anything else for what it may. */
+  private async setUp(): Promise<void> {
+    let jsm: JetStreamManager;
+    try {
+      jsm = await this.nc.jetstreamManager({ timeout: this.waitMs });
+    } catch (err) {
+      const e = err as NatsError;
+      if (isNoJetStream(e) || e.api_error?.err_code === 10039) throw new AuditStartError(noJetStreamMessage(this.nc.getServer()));
+      if (e.isPermissionError?.()) throw this.startError(e);
+      throw e;
+    }
+    this.config = streamConfig(this.settings, this.subjectPrefix, replicasFor(this.nc.info));
+    let setup;
+    try {
+      setup = await ensureStream(jsm, this.config, true);
+    } catch (err) {
+      const e = err as NatsError;
+      // A JetStream API error (subjects overlap another stream, settings it refuses, ...) stays.
+      if (e.api_error && e.api_error.err_code !== 10008) throw this.startError(e);
+      throw e;
+    }
+    this.jsm = jsm;
+    this.js = jsm.jetstream();
+    this.log.info({ stream: this.settings.stream, subjects: this.config.subjects, maxAgeSeconds: this.settings.maxAgeSeconds, maxBytes: this.settings.maxBytes, replicas: this.config.num_replicas, setup }, 'audit trail ready');
+  }
+
+  private startError(err: unknown): AuditStartError {
+    return new AuditStartError(`audit trail: cannot set up the stream ${this.settings.stream} (SECRET_SVC_AUDIT_STREAM) for ${this.config.subjects![0]}: ${(err as Error).message}`);
+  }
+
+  setWorker(id: string): void {
+    this.worker = id;
+  }
+
+  async recordAndWait(facts: AuditFacts): Promise<void> {
+    const item = this.outgoing(buildEvent(facts, this.worker));
+    const deadline = Date.now() + this.waitMs;
+    let backoff = MIN_RETRY_MS;
+    let lastErr: unknown;
+    while (this.js && Date.now() < deadline) {
+      try {
+        await publishOnce(this.js, item, deadline - Date.now());
+        this.stored();
+        return;
+      } catch (err) {
+        lastErr = err;
+        if (isNoJetStream(err)) await Promise.race([this.ensure().catch((e: unknown) => { lastErr = e; }), sleep(deadline - Date.now())]);
+      }
+      await sleep(Math.min(backoff, deadline - Date.now()));
+      backoff = Math.min(backoff * 2, 500);
+    }
+    this.failed(lastErr);
+    throw new UnavailableError(`audit trail unavailable: the event could not be stored within ${this.waitMs / 1000} s`);
+  }
+
+  record(facts: AuditFacts): void {
+    const event = buildEvent(facts, this.worker);
+    if (isUnverified(facts)) this.folder.add(event);
+    else this.enqueue(event);
+  }
+
+  isFull(): boolean {
+    return this.queued() + this.inFlight >= this.capacity;
+  }
+
+  pending(): number {
+    return this.queued() + this.inFlight + this.folder.size;
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    clearInterval(this.foldTimer);
+    this.flushFolds();
+    this.retryNow();
+    if (this.queued() + this.inFlight > 0) {
+      await Promise.race([new Promise<void>((r) => this.idle.push(r)), sleep(this.stopWaitMs)]);
+    }
+    this.closed = true;
+    clearTimeout(this.retryTimer);
+    const unstored = [...this.retries, ...this.queue.slice(this.head)];
+    if (unstored.length > 0 || this.inFlight > 0) {
+      // Events hold no secret (see event.ts): the log keeps what the trail could not.
+      this.log.error({
+        unstored: unstored.length, inFlight: this.inFlight,
+        events: unstored.slice(0, LOGGED_AT_STOP).map((o) => JSON.parse(Buffer.from(o.data).toString('utf8')) as AuditEvent),
+      }, 'audit trail: events not stored before stop');
+    }
+  }
+
+  private outgoing(event: AuditEvent): Outgoing {
+    return { subject: auditSubject(this.subjectPrefix, event.op), data: Buffer.from(JSON.stringify(event)), id: `${this.idPrefix}-${++this.seq}` };
+  }
+
+  private enqueue(event: AuditEvent): void {
+    if (this.closed) {
+      this.log.error({ event }, 'audit trail: event recorded after stop');
+      return;
+    }
+    this.queue.push(this.outgoing(event));
+    this.pump();
+  }
+
+  private flushFolds(): void {
+    for (const event of this.folder.take()) this.enqueue(event);
+  }
+
+  private queued(): number {
+    return this.retries.length + this.queue.length - this.head;
+  }
+
+  private next(): Outgoing | undefined {
+    if (this.retries.length > 0) return this.retries.pop();
+    if (this.head >= this.queue.length) return undefined;
+    const item = this.queue[this.head++];
+    // Compact now and then instead of shift() (O(n) per call on a long queue).
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+    return item;
+  }
+
+  private pump(): void {
+    const js = this.js;
+    if (!js || this.closed || this.retryTimer) return;
+    while (this.inFlight < this.maxInFlight) {
+      const item = this.next();
+      if (!item) break;
+      this.inFlight++;
+      publishOnce(js, item, this.waitMs).then(
+        () => {
+          this.inFlight--;
+          this.stored();
+          this.pump();
+          this.notifyIdle();
+        },
+        (err: unknown) => {
+          this.inFlight--;
+          this.retries.push(item);
+          this.failed(err);
+          if (isNoJetStream(err)) this.ensure().catch(() => {});
+          this.scheduleRetry();
+        },
+      );
+    }
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryTimer || this.closed) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.pump();
+    }, this.retryMs);
+    this.retryMs = Math.min(this.retryMs * 2, MAX_RETRY_MS);
+  }
+
+  private retryNow(): void {
+    if (this.retryTimer) {
+      clearTimeout(this.retryTimer);
+      this.retryTimer = undefined;
+    }
+    this.pump();
+  }
+
+  private notifyIdle(): void {
+    if (this.idle.length === 0 || this.queued() + this.inFlight > 0) return;
+    for (const resolve of this.idle.splice(0)) resolve();
+  }
+
+  /** A stored event: the trail works; resume queued events at once if they were waiting to retry. */
+  private stored(): void {
+    this.retryMs = MIN_RETRY_MS;
+    if (this.failing) {
+      this.failing = false;
+      this.log.info({ stream: this.settings.stream }, 'audit trail: storing events again');
+      this.retryNow();
+    }
+  }
+
+  private failed(err: unknown): void {
+    if (this.failing) return;
+    this.failing = true;
+    this.log.warn({ stream: this.settings.stream, err: (err as Error | undefined)?.message },
+      'audit trail: JetStream is not storing events; replies that carry a value or confirm a change get 503 until it does');
+  }
+
+  /** Creates the stream when it is missing; one attempt at a time. */
+  private ensure(): Promise<void> {
+    const jsm = this.jsm;
+    if (!jsm) return Promise.resolve();
+    this.ensuring ??= ensureStream(jsm, this.config, false)
+      .then((result) => {
+        if (result === 'created') this.log.warn({ stream: this.settings.stream }, 'audit trail: the stream was missing; created it again');
+      })
+      .finally(() => { this.ensuring = undefined; });
+    return this.ensuring;
+  }
+}

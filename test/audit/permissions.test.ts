@@ -1,0 +1,128 @@
+/**
+ * The audit part of SECURITY.md's NATS permissions on a real nats-server with JetStream: the
+ * worker user sets up the stream and stores events; a caller cannot publish on
+ * secret.audit.>; an auditor reads the trail through its own inbox prefix and can write nothing.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect, type NatsConnection } from 'nats';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AuditEvent, AuditTrail } from '../../src/audit/index.js';
+import { run } from '../../src/cli/program.js';
+import { freePort, NatsServer } from '../helpers/servers.js';
+import { storedEvents, trailOn } from './support.js';
+
+/** The users of SECURITY.md ("NATS permissions"), with test passwords. */
+const CONFIG = `
+authorization {
+  users = [
+    {
+      user: secret-svc-worker
+      password: worker-pass
+      permissions: {
+        publish: { allow: ["secret.audit.>", "$JS.API.INFO", "$JS.API.STREAM.INFO.SECRET_SVC_AUDIT",
+                           "$JS.API.STREAM.CREATE.SECRET_SVC_AUDIT", "$JS.API.STREAM.UPDATE.SECRET_SVC_AUDIT"] }
+        subscribe: { allow: ["secret.>", "$SRV.>", "_INBOX.>"] }
+        allow_responses: true
+      }
+    }
+    {
+      user: deploy-svc
+      password: deploy-pass
+      permissions: {
+        publish: { allow: ["secret.>"], deny: ["secret.audit.>"] }
+        subscribe: { allow: ["_INBOX_deploy-svc.>"] }
+      }
+    }
+    {
+      user: auditor
+      password: auditor-pass
+      permissions: {
+        publish: { allow: ["$JS.API.INFO", "$JS.API.STREAM.INFO.SECRET_SVC_AUDIT",
+                           "$JS.API.STREAM.MSG.GET.SECRET_SVC_AUDIT",
+                           "$JS.API.CONSUMER.CREATE.SECRET_SVC_AUDIT", "$JS.API.CONSUMER.CREATE.SECRET_SVC_AUDIT.>",
+                           "$JS.API.CONSUMER.INFO.SECRET_SVC_AUDIT.>", "$JS.API.CONSUMER.DELETE.SECRET_SVC_AUDIT.>",
+                           "$JS.API.CONSUMER.MSG.NEXT.SECRET_SVC_AUDIT.>"] }
+        subscribe: { allow: ["_INBOX_auditor.>"] }
+      }
+    }
+  ]
+}
+`;
+
+describe('NATS permissions for the audit trail (SECURITY.md)', { timeout: 60_000 }, () => {
+  let dir: string;
+  let nats: NatsServer;
+  let worker: NatsConnection;
+  let trail: AuditTrail;
+  const opened: NatsConnection[] = [];
+  const login = async (user: string, pass: string, inboxPrefix?: string) => {
+    const nc = await connect({ servers: nats.url, user, pass, noAsyncTraces: true, ...(inboxPrefix ? { inboxPrefix } : {}) });
+    opened.push(nc);
+    return nc;
+  };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'secret-svc-audit-perm-'));
+    writeFileSync(join(dir, 'nats.conf'), CONFIG);
+    nats = await new NatsServer(await freePort(), ['-c', join(dir, 'nats.conf')]).start();
+    worker = await login('secret-svc-worker', 'worker-pass');
+    trail = trailOn(worker);
+    await trail.start();
+    await trail.recordAndWait({ op: 'read', status: 200, slug: 'deploy-svc', admin: false, keyId: 'x', key: 'deploy-svc/A', version: 1 });
+  });
+  afterAll(async () => {
+    await trail?.stop();
+    await Promise.allSettled(opened.map((nc) => nc.close()));
+    await nats?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('lets a worker create the stream and store events', async () => {
+    const admin = await login('secret-svc-worker', 'worker-pass');
+    const jsm = await admin.jetstreamManager();
+    expect((await jsm.streams.info('SECRET_SVC_AUDIT')).state.messages).toBe(1);
+  });
+
+  it('refuses a caller that publishes an audit event', async () => {
+    const caller = await login('deploy-svc', 'deploy-pass', '_INBOX_deploy-svc');
+    // A publish the stream would acknowledge, were it let through.
+    const forged = JSON.stringify({ v: 1, op: 'read', status: 200, slug: 'forged' });
+    await expect(caller.jetstream().publish('secret.audit.read', forged, { timeout: 1000 })).rejects.toThrow();
+    // Only the worker's event is stored (read as the auditor: workers may not read the trail).
+    const auditor = await login('auditor', 'auditor-pass', '_INBOX_auditor');
+    const events = (await storedEvents(await auditor.jetstreamManager())).map((s) => s.event);
+    expect(events.map((e) => e.slug)).toEqual(['deploy-svc']);
+  });
+
+  it('lets an auditor read the trail with secret-svc audit, on its own inbox prefix', async () => {
+    let stdout = '';
+    let stderr = '';
+    const write = { out: process.stdout.write, err: process.stderr.write };
+    const env = { user: process.env.NATS_USER, pass: process.env.NATS_PASSWORD };
+    process.env.NATS_USER = 'auditor';
+    process.env.NATS_PASSWORD = 'auditor-pass';
+    process.stdout.write = ((c: string | Uint8Array) => { stdout += String(c); return true; }) as typeof process.stdout.write;
+    process.stderr.write = ((c: string | Uint8Array) => { stderr += String(c); return true; }) as typeof process.stderr.write;
+    let code: number;
+    try {
+      code = await run(['node', 'secret-svc', '--nats-url', nats.url, 'audit', '--inbox-prefix', '_INBOX_auditor']);
+    } finally {
+      process.stdout.write = write.out;
+      process.stderr.write = write.err;
+      if (env.user === undefined) delete process.env.NATS_USER; else process.env.NATS_USER = env.user;
+      if (env.pass === undefined) delete process.env.NATS_PASSWORD; else process.env.NATS_PASSWORD = env.pass;
+    }
+    expect(code, stderr).toBe(0);
+    const events = stdout.trim().split('\n').map((l) => JSON.parse(l) as AuditEvent);
+    expect(events).toEqual([expect.objectContaining({ op: 'read', slug: 'deploy-svc', key: 'deploy-svc/A' })]);
+  });
+
+  it('refuses an auditor that publishes an audit event', async () => {
+    const auditor = await login('auditor', 'auditor-pass', '_INBOX_auditor');
+    await expect(auditor.jetstream().publish('secret.audit.read', '{}', { timeout: 1000 })).rejects.toThrow();
+    const jsm = await worker.jetstreamManager();
+    expect((await jsm.streams.info('SECRET_SVC_AUDIT')).state.messages).toBe(1);
+  });
+});
