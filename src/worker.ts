@@ -8,6 +8,7 @@ import { refuseRevoked, revocationHintSubject, RevocationWatcher } from './revoc
 import { createOperations } from './ops/index.js';
 import { KeyedQueue } from './ops/keyed-queue.js';
 import { SecretService } from './service.js';
+import { TicketBox } from './session/tickets.js';
 import { checkCanary } from './store/canary.js';
 import { checkEviction } from './store/eviction.js';
 import { checkPersistence } from './store/persistence.js';
@@ -71,6 +72,8 @@ export async function startWorker(config: Config, log: Logger, opts: WorkerOptio
   let nc: NatsConnection | undefined;
   try {
     const maxReplyBytes = () => nc?.info?.max_payload ?? DEFAULT_MAX_PAYLOAD;
+    const tickets = new TicketBox(config.encryptionKeys);
+    const sessions = { tickets, ttlMs: config.sessionTtlMs, serviceKey: config.serviceKey };
     nc = await connect({
       ...config.natsAuth,
       servers: config.natsServers,
@@ -91,8 +94,12 @@ export async function startWorker(config: Config, log: Logger, opts: WorkerOptio
       await revocations.refresh().catch(() => {});
       revocations.notify();
     };
-    const runOp = createOperations({ store, maxValueBytes: config.maxValueBytes, maxReplyBytes, writes: new KeyedQueue(), revocationsChanged });
-    const pipeline = new RequestPipeline({ config, log, now: opts.now, runOp, maxReplyBytes, checkCaller: refuseRevoked(revocations.set) });
+    const runOp = createOperations({
+      store, maxValueBytes: config.maxValueBytes, maxReplyBytes, writes: new KeyedQueue(), revocationsChanged, sessions,
+    });
+    const pipeline = new RequestPipeline({
+      config, log, now: opts.now, runOp, maxReplyBytes, tickets, checkCaller: refuseRevoked(revocations.set),
+    });
     let service: SecretService;
     try {
       service = await SecretService.start(nc, pipeline, config, log);

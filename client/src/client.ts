@@ -7,7 +7,7 @@ import {
   buildEnvelope, decodeBody, DEFAULT_AUDIENCE, DEFAULT_SUBJECT_PREFIX, ERROR_CODE_HEADER, errorFromBody, errorFromStatus,
   InternalError, requestHead, SecretSvcError, sniffEncoding, subjectFor, WRITE_OPS,
   type DeleteReply, type Encoding, type ListReply, type Op, type ParamsOf, type ReadManyReply, type Secret,
-  type SecretMetadata, type WhoamiReply, type VersionsReply,
+  type SecretMetadata, type SessionReply, type WhoamiReply, type VersionsReply,
   type RevocationSelector, type RevokeReply, type UnrevokeReply, type RevocationsReply,
 } from '@secret-svc/protocol';
 
@@ -56,6 +56,7 @@ interface Replies {
   revoke: RevokeReply;
   unrevoke: UnrevokeReply;
   revocations: RevocationsReply;
+  session: SessionReply;
 }
 
 type Settings = Required<Pick<ClientOptions, 'encoding' | 'subjectPrefix' | 'audience' | 'timeoutMs' | 'retries' | 'retryDelayMs'>>

@@ -60,12 +60,6 @@ export {
   type RevocationSelector, type RevocationEntry, type RevokeReply, type UnrevokeReply, type RevocationsReply,
 } from './revocation.js';
 
-// 1.1 operation not yet in OPS (session)
-export {
-  OPS_1_1_PENDING, PENDING_WRITE_OPS, isPendingOp, pendingRequestSchemas,
-  type PendingOp, type PendingRequestOf,
-} from './pending-ops.js';
-
 // Sessions (PROTOCOL.md §12)
 export {
   generateSessionKeyPair, sessionKeyPairFromPrivate, agree, x25519PublicKeyProblem, readX25519PublicKey,

@@ -1,19 +1,16 @@
-/** The revocation request schemas (PROTOCOL.md §10): selectors and their checks; session still pending. */
+/** The 1.1 request schemas (PROTOCOL.md §10, §12): revocation selectors and their checks; the session op. */
 import { describe, expect, it } from 'vitest';
 import {
-  describeIssue, generateJwk, isOp, isPendingOp, OPS, OPS_1_1_PENDING, requestSchemas, selectorOf, WRITE_OPS,
+  describeIssue, generateJwk, isOp, requestSchemas, selectorOf, WRITE_OPS,
 } from '@secret-svc/protocol';
 
 const head = { aud: 'secret-svc', ts: 1764000000000, nonce: 'AAAAAAAAAAAAAAAAAAAAAA' };
 const KEY = generateJwk().x;
 
-describe('pending ops', () => {
-  it('are kept apart from OPS until the worker serves them', () => {
-    for (const op of OPS_1_1_PENDING) {
-      expect(isPendingOp(op)).toBe(true);
-      expect(isOp(op)).toBe(false);
-      expect((OPS as readonly string[]).includes(op)).toBe(false);
-    }
+describe('1.1 ops', () => {
+  it('session is served and is not resent like a write', () => {
+    expect(isOp('session')).toBe(true);
+    expect(WRITE_OPS.has('session')).toBe(false);
   });
 
   it('revocation is served: revoke and unrevoke are resent like writes, revocations is not', () => {
