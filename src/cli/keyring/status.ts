@@ -29,11 +29,16 @@ export function statusText(rows: KeyStatus[]): string {
   const widths = table[0]!.map((_, c) => Math.max(...table.map((row) => row[c]!.length)));
   const lines = table.map((row) => row.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd());
   const droppable = rows.slice(1).filter((r) => r.inRing && r.values === 0).map((r) => r.id);
-  const pending = rows.slice(1).filter((r) => r.values > 0).reduce((n, r) => n + r.values, 0);
+  const strangers = rows.filter((r) => !r.inRing && r.values > 0);
+  const pending = rows.slice(1).filter((r) => r.inRing && r.values > 0).reduce((n, r) => n + r.values, 0);
+  if (strangers.length > 0) {
+    lines.push(`${strangers.reduce((n, r) => n + r.values, 0)} values are sealed by keys not in this ring (${strangers.map((r) => r.id).join(', ')}): ` +
+      'this ring cannot open them; add those keys to the ring (or check SECRET_SVC_REDIS_PREFIX).');
+  }
   if (pending > 0) lines.push(`${pending} values are not under the first key ${rows[0]!.id}: run \`secret-svc keys rewrap\`.`);
-  else if (droppable.length > 0) {
+  else if (strangers.length === 0 && droppable.length > 0) {
     lines.push(`Every value is under the first key ${rows[0]!.id}: ${droppable.join(', ')} can be dropped from the ring ` +
       'once every worker seals with the first key.');
-  } else lines.push(`Every value is under the first key ${rows[0]!.id}.`);
+  } else if (strangers.length === 0) lines.push(`Every value is under the first key ${rows[0]!.id}.`);
   return `${lines.join('\n')}\n`;
 }
