@@ -138,6 +138,12 @@ describe('keys status / keys rewrap: a key change with real workers', { timeout:
   });
 
   it('a worker whose ring opens neither the canary nor any record refuses to start, naming the variable', async () => {
+    // keys rewrap with that ring moves nothing it cannot open and does not claim success.
+    const stuck = await cli(['keys', 'rewrap'], { env: operatorEnv(OTHER) });
+    expect(stuck.code).toBe(1);
+    expect(stuck.stdout).toMatch(/: 0 moved, 0 already current, 0 skipped because they changed, \d+ failed/);
+    expect(stuck.stderr).toContain(`failed: rot-svc/K0: stored record was sealed by key ${id(NEW)}, which is not in the keyring`);
+    expect(stuck.stderr).toMatch(new RegExp(`error: not done: \\d+ under ${id(NEW)}`));
     const refused = await spawnWorker(ring(OTHER), { timeoutMs: 60_000 });
     expect(await refused.exited).toBe(1);
     expect(refused.output()).toMatch(/cannot open the data in Redis.*check SECRET_SVC_ENCRYPTION_KEYS and SECRET_SVC_REDIS_PREFIX/);
