@@ -1,7 +1,7 @@
 /** Assembles a worker: Redis (with the canary check), NATS, the request pipeline and the service. */
 import { connect, type NatsConnection } from 'nats';
 import { OPS } from '@secret-svc/protocol';
-import type { Config } from './config.js';
+import type { Config, StoreConfig } from './config.js';
 import type { Logger } from './log.js';
 import { RequestPipeline } from './pipeline.js';
 import { refuseRevoked, revocationHintSubject, RevocationWatcher } from './revocation/index.js';
@@ -39,7 +39,7 @@ export interface OpenStore {
 }
 
 /** Connects Redis (waiting for it), refuses a wrong keyring or an evicting Redis, warns when nothing is persisted. */
-export async function openStore(config: Config, log: Logger, signal?: AbortSignal): Promise<OpenStore> {
+export async function openStore(config: StoreConfig, log: Logger, signal?: AbortSignal): Promise<OpenStore> {
   const sealer = new Sealer(config.encryptionKeys);
   const keys = new RedisKeys(config.redisPrefix);
   const redis = createRedis(config.redis);
@@ -49,7 +49,7 @@ export async function openStore(config: Config, log: Logger, signal?: AbortSigna
     const eviction = await checkEviction(redis);
     if (eviction) log.warn({ redis: describeRedisTarget(config.redis) }, eviction);
     const store = new SecretStore(redis, keys, sealer, { maxVersions: config.maxVersions });
-    const canary = await checkCanary(store);
+    const canary = await checkCanary(store, config.keyringVariable);
     const persistence = await checkPersistence(redis);
     if (persistence) log.warn({ redis: describeRedisTarget(config.redis) }, persistence);
     return { redis, store, canary };
