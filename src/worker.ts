@@ -2,12 +2,14 @@
 import { connect, type NatsConnection } from 'nats';
 import { OPS } from '@secret-svc/protocol';
 import { AuditedReplies, createAuditTrail, type AuditTrail } from './audit/index.js';
-import type { Config } from './config.js';
+import type { Config, StoreConfig } from './config.js';
 import type { Logger } from './log.js';
 import { RequestPipeline } from './pipeline.js';
+import { refuseRevoked, revocationHintSubject, RevocationWatcher } from './revocation/index.js';
 import { createOperations } from './ops/index.js';
 import { KeyedQueue } from './ops/keyed-queue.js';
 import { SecretService } from './service.js';
+import { TicketBox } from './session/tickets.js';
 import { checkCanary } from './store/canary.js';
 import { checkEviction } from './store/eviction.js';
 import { checkPersistence } from './store/persistence.js';
@@ -24,6 +26,8 @@ export interface Worker {
   nc: NatsConnection;
   redis: RedisHandle;
   service: SecretService;
+  /** Keeps this worker's revocation set equal to the store's. */
+  revocations: RevocationWatcher;
   /** The audit trail (PROTOCOL.md §11); an OffAuditTrail with SECRET_SVC_AUDIT=off. */
   audit: AuditTrail;
   /** Drains (every accepted request answered), then closes NATS and Redis. */
@@ -38,7 +42,7 @@ export interface OpenStore {
 }
 
 /** Connects Redis (waiting for it), refuses a wrong keyring or an evicting Redis, warns when nothing is persisted. */
-export async function openStore(config: Config, log: Logger, signal?: AbortSignal): Promise<OpenStore> {
+export async function openStore(config: StoreConfig, log: Logger, signal?: AbortSignal): Promise<OpenStore> {
   const sealer = new Sealer(config.encryptionKeys);
   const keys = new RedisKeys(config.redisPrefix);
   const redis = createRedis(config.redis);
@@ -48,7 +52,7 @@ export async function openStore(config: Config, log: Logger, signal?: AbortSigna
     const eviction = await checkEviction(redis);
     if (eviction) log.warn({ redis: describeRedisTarget(config.redis) }, eviction);
     const store = new SecretStore(redis, keys, sealer, { maxVersions: config.maxVersions });
-    const canary = await checkCanary(store);
+    const canary = await checkCanary(store, config.keyringVariable);
     const persistence = await checkPersistence(redis);
     if (persistence) log.warn({ redis: describeRedisTarget(config.redis) }, persistence);
     return { redis, store, canary };
@@ -71,6 +75,8 @@ export async function startWorker(config: Config, log: Logger, opts: WorkerOptio
   let nc: NatsConnection | undefined;
   try {
     const maxReplyBytes = () => nc?.info?.max_payload ?? DEFAULT_MAX_PAYLOAD;
+    const tickets = new TicketBox(config.encryptionKeys);
+    const sessions = { tickets, ttlMs: config.sessionTtlMs, serviceKey: config.serviceKey };
     nc = await connect({
       ...config.natsAuth,
       servers: config.natsServers,
@@ -86,12 +92,27 @@ export async function startWorker(config: Config, log: Logger, opts: WorkerOptio
     const audit = createAuditTrail(nc, config.audit, { subjectPrefix: config.subjectPrefix, log });
     await audit.start();
     const replies = new AuditedReplies(audit, log, opts.now);
-    const runOp = createOperations({ store, maxValueBytes: config.maxValueBytes, maxReplyBytes, writes: new KeyedQueue() });
-    const pipeline = new RequestPipeline({ config, log, now: opts.now, runOp, maxReplyBytes, intake: replies.intake });
+    // Loaded before serving: a worker that cannot read the revocations does not start.
+    const revocations = new RevocationWatcher({
+      source: store.revocations, bus: nc, subject: revocationHintSubject(config.subjectPrefix), log,
+    });
     let service: SecretService;
     try {
+      await revocations.start();
+      const revocationsChanged = async () => {
+        // The change is stored; a failed re-read here is retried by the watcher's poll.
+        await revocations.refresh().catch(() => {});
+        revocations.notify();
+      };
+      const runOp = createOperations({
+        store, maxValueBytes: config.maxValueBytes, maxReplyBytes, writes: new KeyedQueue(), revocationsChanged, sessions,
+      });
+      const pipeline = new RequestPipeline({
+        config, log, now: opts.now, runOp, maxReplyBytes, tickets, checkCaller: refuseRevoked(revocations.set), intake: replies.intake,
+      });
       service = await SecretService.start(nc, pipeline, replies, config, log);
     } catch (err) {
+      await revocations.stop();
       await audit.stop();
       throw err;
     }
@@ -106,13 +127,15 @@ export async function startWorker(config: Config, log: Logger, opts: WorkerOptio
       issuers: config.issuers.length,
       encryptionKeyId: store.keyIdText,
       canary,
+      revocations: revocations.set.size,
       audit: config.audit.mode === 'off' ? 'off' : config.audit.stream,
     }, 'secret-svc worker serving');
     const connection = nc;
     return {
-      nc: connection, redis, service, audit,
+      nc: connection, redis, service, revocations, audit,
       async stop() {
         await service.stop();
+        await revocations.stop();
         // Every answered request's event stored (or logged) before the connection goes.
         await audit.stop();
         await connection.drain();

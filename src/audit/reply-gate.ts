@@ -10,14 +10,14 @@
  * - Every other reply is recorded without waiting; while the trail's queue is full, new
  *   requests are refused 503 at intake (`intake`, run first by the pipeline).
  */
-import { encodeBody, UnavailableError } from '@secret-svc/protocol';
+import { encodeBody, UnavailableError, type Op } from '@secret-svc/protocol';
 import type { Logger } from '../log.js';
 import type { Outcome } from '../pipeline.js';
 import type { AuditFacts } from './event.js';
 import type { AuditTrail } from './trail.js';
 
-/** Ops whose success reply carries a value or confirms a change (strings: revoke/unrevoke may not be in Op yet). */
-const WAITED_OPS: ReadonlySet<string> = new Set(['read', 'create', 'update', 'delete', 'revoke', 'unrevoke']);
+/** Ops whose success reply carries a value or confirms a change. */
+const WAITED_OPS: ReadonlySet<Op> = new Set<Op>(['read', 'create', 'update', 'delete', 'revoke', 'unrevoke']);
 
 /** This reply may leave only once its event is stored. */
 export function mustWait(outcome: Pick<Outcome, 'op' | 'status'>): boolean {
@@ -35,7 +35,7 @@ export function factsOf(outcome: Outcome): AuditFacts {
     facts.keyId = caller.keyId;
     if (caller.jti !== null) facts.jti = caller.jti;
   }
-  if ((outcome as { session?: boolean }).session === true) facts.session = true;
+  if (outcome.session) facts.session = true;
   if (asked) {
     if (asked.key !== undefined) facts.key = asked.key;
     if (asked.keys !== undefined) facts.keys = asked.keys;

@@ -37,7 +37,7 @@ describe('NATS cluster (3 nodes)', () => {
     const d = { natsServers: nats!.urls, issuer };
     const caller = issuer.caller('nats-app');
     // Interest crosses the routes asynchronously: "no responders" is retried like a timeout.
-    const writer = await clientFor(d, caller, { retries: 8 });
+    const writer = await clientFor(d, caller, { retries: 8, timeoutMs: 30_000 });
     // Reads are re-signed on each retry; the retries bridge the worker's reconnect.
     const reader = await clientFor(d, caller, { retries: 30, timeoutMs: 30_000, attemptTimeoutMs: 3000, retryDelayMs: 100 });
     try {

@@ -6,7 +6,10 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JetStreamManager } from 'nats';
-import { generateJwk, issueCredential, privateKeyObject, type Encoding } from '@secret-svc/protocol';
+import {
+  errorFromBody, errorFromStatus, generateJwk, issueCredential, privateKeyObject, type Encoding,
+} from '@secret-svc/protocol';
+import { SessionManager } from '../../client/src/session.js';
 import type { AuditEvent } from '../../src/audit/index.js';
 import { eventually, storedEvents, type StoredEvent } from '../audit/support.js';
 import type { TestCaller } from '../helpers/identities.js';
@@ -129,6 +132,54 @@ describe.each(ENCODINGS)('one event per answered request (%s)', (encoding: Encod
   });
 });
 
+describe.each(ENCODINGS)('revocation and sessions (%s)', (encoding: Encoding) => {
+  it('revoke, unrevoke and revocations carry the selector; a revoked credential\'s 401 says who', async () => {
+    const admin = callerWithJti(`aud-admin-${encoding}`, true);
+    const victim = callerWithJti(`aud-victim-${encoding}`);
+    credentials.push(admin.credential, victim.credential);
+    const selector = { jti: victim.jti };
+    expectOk(await call(stack.nc, admin, request('revoke', selector), encoding), encoding);
+    expectError(await call(stack.nc, victim, request('whoami'), encoding), 401, encoding);
+    expectOk(await call(stack.nc, admin, request('revocations'), encoding), encoding);
+    expectOk(await call(stack.nc, admin, request('unrevoke', selector), encoding), encoding);
+    expectError(await call(stack.nc, admin, request('unrevoke', selector), encoding), 404, encoding);
+
+    const who = { v: 1, slug: admin.slug, admin: true, keyId: admin.key.x, jti: admin.jti };
+    const stamp = { time: new Date().toISOString(), worker: 'w' };
+    expect(comparable(await eventsOf(admin.slug, 4))).toEqual(comparable([
+      { ...who, op: 'revoke', status: 200, selector },
+      { ...who, op: 'revocations', status: 200 },
+      { ...who, op: 'unrevoke', status: 200, selector },
+      { ...who, op: 'unrevoke', status: 404, code: 'not_found', selector },
+    ].map((e) => ({ ...e, ...stamp })) as AuditEvent[]));
+    expect(comparable(await eventsOf(victim.slug, 1))).toEqual(comparable([
+      { v: 1, slug: victim.slug, admin: false, keyId: victim.key.x, jti: victim.jti, op: 'whoami', status: 401, code: 'unauthenticated', ...stamp },
+    ] as AuditEvent[]));
+  });
+
+  it('requests through a session are marked `session`; the handshake itself is a signed request', async () => {
+    const c = callerWithJti(`aud-sess-${encoding}`);
+    credentials.push(c.credential);
+    const m = new SessionManager({
+      identity: { credential: c.credential, key: privateKeyObject(c.key) }, encoding, env: {},
+      request: async (subject, body, timeoutMs) => {
+        const r = await send(stack.nc, subject, body, timeoutMs);
+        if (r.code !== undefined) throw errorFromBody(r.body) ?? errorFromStatus(Number(r.code), r.message ?? '');
+        return r.body;
+      },
+    });
+    const key = `${c.slug}/TOKEN`;
+    expect(await m.call('create', { key, value: `${MARKER}-session` }, 5000)).toMatchObject({ version: 1 });
+    expect(await m.call('read', { key }, 5000)).toMatchObject({ value: `${MARKER}-session` });
+    const who = { v: 1, slug: c.slug, admin: false, keyId: c.key.x, jti: c.jti, time: new Date().toISOString(), worker: 'w' };
+    expect(comparable(await eventsOf(c.slug, 3))).toEqual(comparable([
+      { ...who, op: 'session', status: 200 },
+      { ...who, op: 'create', status: 200, session: true, key, version: 1 },
+      { ...who, op: 'read', status: 200, session: true, key, version: 1 },
+    ] as AuditEvent[]));
+  });
+});
+
 it('requests refused before the credential verified are folded into counted events without who', async () => {
   const stranger = callerWithJti('aud-stranger');
   const forged = { ...stranger, credential: `${stranger.credential.slice(0, -4)}AAAA` };
@@ -152,6 +203,8 @@ it('no event anywhere in the stream holds a value, a signature or a credential t
     expect(raw).not.toContain('"value"');
     expect(raw).not.toContain('"sig"');
     expect(raw).not.toContain('"cred"');
+    expect(raw).not.toContain('"ticket"');
+    expect(raw).not.toContain('"mac"');
     for (const credential of credentials) {
       for (const part of credential.split('.')) expect(raw).not.toContain(part);
     }

@@ -30,7 +30,7 @@ function success(op: string, extra: Partial<Outcome> = {}, encoding: Encoding = 
   return {
     op: op as Outcome['op'], encoding, body: encodeBody({ value: 'VALUE-NEVER-LOGGED', version: 3 }, encoding), status: 200, error: undefined,
     caller, asked: { key: 'deploy-svc/DB' }, version: op === 'read' || op === 'update' || op === 'create' ? 3 : undefined, count: undefined,
-    decidedAtMs: DECIDED, ...extra,
+    decidedAtMs: DECIDED, session: false, ...extra,
   };
 }
 
