@@ -53,8 +53,8 @@ export type EnsureResult = 'created' | 'updated' | 'exists';
 
 /**
  * Makes sure the stream exists. With `reconcile` (at start) an existing stream whose
- * subjects or limits differ from the settings is updated to them; replicas and other
- * settings an operator changed are kept.
+ * limits differ from the settings is updated to them (replicas and other settings an
+ * operator changed are kept); one holding other subjects is refused (AuditStartError).
  */
 export async function ensureStream(jsm: JetStreamManager, config: ReturnType<typeof streamConfig>, reconcile: boolean): Promise<EnsureResult> {
   let existing: StreamConfig;
@@ -77,6 +77,12 @@ export async function ensureStream(jsm: JetStreamManager, config: ReturnType<typ
     }
   }
   if (!reconcile || !differs(existing, config)) return 'exists';
+  // Another deployment's trail (other subject prefix, same stream name): taking it over would
+  // make that deployment's workers fail closed, so refuse and name the setting instead.
+  if (JSON.stringify(existing.subjects) !== JSON.stringify(config.subjects)) {
+    throw new AuditStartError(`audit trail: the stream ${config.name} (SECRET_SVC_AUDIT_STREAM) holds ${(existing.subjects ?? []).join(', ')}, `
+      + `not ${config.subjects!.join(', ')}: another deployment (another SECRET_SVC_SUBJECT_PREFIX) uses it; give this one its own SECRET_SVC_AUDIT_STREAM`);
+  }
   // Storage and retention cannot change on an existing stream; replicas stay as an operator set them.
   const { name, storage: _storage, retention: _retention, num_replicas: _replicas, ...limits } = config;
   await jsm.streams.update(name, limits);

@@ -38,7 +38,7 @@ describe('the CLI in-process', () => {
     expect(mode(file('admin.cred'))).toBe(0o600);
     // A worker trusting this issuer (on its own subject prefix) accepts both credentials.
     const worker = await startTestWorker(testEnv({
-      natsUrl: stack.nats.url, redisUrl: stack.redis.url, issuers: [issuerPub], extra: { SECRET_SVC_SUBJECT_PREFIX: 'keys', SECRET_SVC_REDIS_PREFIX: 'keys:' },
+      natsUrl: stack.nats.url, redisUrl: stack.redis.url, issuers: [issuerPub], extra: { SECRET_SVC_SUBJECT_PREFIX: 'keys', SECRET_SVC_REDIS_PREFIX: 'keys:', SECRET_SVC_AUDIT_STREAM: 'KEYS_AUDIT' },
     }));
     try {
       const env = { NATS_URL: stack.nats.url, SECRET_SVC_SUBJECT_PREFIX: 'keys', SECRET_SVC_KEY_FILE: file('user.jwk') };

@@ -30,6 +30,16 @@ describe('fail closed while serving', { timeout: 120_000 }, () => {
   });
   afterAll(async () => { await stack?.stop(); });
 
+  it('a worker of another deployment (other subject prefix) refuses to take over the stream, naming SECRET_SVC_AUDIT_STREAM', async () => {
+    const err = await startTestWorker({ ...stack.env, SECRET_SVC_SUBJECT_PREFIX: 'other' }).then(
+      async (w) => { await w.stop(); return undefined; }, (e: unknown) => e as Error);
+    expect(err?.message).toMatch(/SECRET_SVC_AUDIT_STREAM/);
+    expect((await jsm.streams.info('SECRET_SVC_AUDIT')).config.subjects).toEqual(['secret.audit.>']);
+    // With its own stream it starts.
+    const own = await startTestWorker({ ...stack.env, SECRET_SVC_SUBJECT_PREFIX: 'other', SECRET_SVC_AUDIT_STREAM: 'OTHER_AUDIT' });
+    await own.stop();
+  });
+
   it('the stream deleted: no value or change leaves unaudited, and the stream is back without a restart', async () => {
     const owner = stack.issuer.caller('gone-svc');
     const key = 'gone-svc/K';

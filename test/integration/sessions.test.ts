@@ -39,8 +39,8 @@ beforeAll(async () => {
   expect(keygen.code, keygen.stderr).toBe(0);
   servicePublicKey = keygen.stdout.trim();
   [signing, second] = await Promise.all([
-    startTestWorker({ ...stack.env, SECRET_SVC_SERVICE_KEY: join(dir, 'service.jwk'), SECRET_SVC_SUBJECT_PREFIX: 'svk' }),
-    startTestWorker({ ...stack.env, SECRET_SVC_SUBJECT_PREFIX: 'w2' }),
+    startTestWorker({ ...stack.env, SECRET_SVC_SERVICE_KEY: join(dir, 'service.jwk'), SECRET_SVC_SUBJECT_PREFIX: 'svk', SECRET_SVC_AUDIT_STREAM: 'SVK_AUDIT' }),
+    startTestWorker({ ...stack.env, SECRET_SVC_SUBJECT_PREFIX: 'w2', SECRET_SVC_AUDIT_STREAM: 'W2_AUDIT' }),
   ]);
 });
 afterAll(async () => {
