@@ -142,6 +142,9 @@ async function bench(cleanup: (() => Promise<void>)[]): Promise<void> {
     NATS_URL: natsUrl, REDIS_URL: redisUrl, SECRET_SVC_ISSUERS: issuer.publicKey,
     SECRET_SVC_ENCRYPTION_KEY: encryptionKey.toString('base64'), SECRET_SVC_REDIS_PREFIX: redisPrefix,
     SECRET_SVC_SUBJECT_PREFIX: subjectPrefix, LOG_LEVEL: 'info',
+    // On a NATS of its own the default stream; on a given one, a stream of the bench's own
+    // (a worker refuses a stream that holds another prefix's subjects).
+    ...(o.natsUrl ? { SECRET_SVC_AUDIT_STREAM: `BENCH_${tag}_AUDIT` } : {}),
   };
   const profDir = o.cpuProf ? resolve(ROOT, typeof o.cpuProf === 'string' ? o.cpuProf : 'bench/results/profiles') : undefined;
   if (profDir) mkdirSync(profDir, { recursive: true });
