@@ -5,7 +5,7 @@
  * and signal while a handshake is pending, and one handshake for many concurrent calls.
  */
 import { ErrorCode } from 'nats';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   encodeBody, generateJwk, privateKeyObject, SecretSvcError, sniffEncoding, type Encoding,
 } from '@secret-svc/protocol';
@@ -16,6 +16,19 @@ import { TicketBox } from '../../src/session/index.js';
 import { FakeWorker, ringKey } from './session-fixtures.js';
 
 const service = generateJwk();
+
+/** Counts signed envelopes the client builds (each one an Ed25519 signature). */
+const signatures = vi.hoisted(() => ({ count: 0 }));
+vi.mock('@secret-svc/protocol', async (importOriginal) => {
+  const real = await importOriginal<typeof import('@secret-svc/protocol')>();
+  return {
+    ...real,
+    buildEnvelope: (...args: Parameters<typeof real.buildEnvelope>) => {
+      signatures.count++;
+      return real.buildEnvelope(...args);
+    },
+  };
+});
 
 interface Echo { over: 'session' | 'signed'; echo: { op: string; key?: string; value?: string } }
 
@@ -98,6 +111,19 @@ describe('SecretClient over sessions', () => {
     expect(replies.every((r) => r.over === 'session')).toBe(true);
     expect(worker.handshakes).toBe(1);
     expect(new Set(worker.seen.filter((s) => s.op === 'read').map((s) => s.ticket)).size).toBe(1);
+  });
+
+  it('signs only the handshake: a request over the session costs no Ed25519 signature', async () => {
+    const { connect } = setup();
+    const client = await connect();
+    const before = signatures.count;
+    await Promise.all(Array.from({ length: 20 }, (_, i) => client.read(`app-1/K${i}`)));
+    await client.create('app-1/NEW', 'v');
+    expect(signatures.count - before).toBe(1);
+    const signed = await connect({ sessions: false });
+    const ref = signatures.count;
+    await signed.read('app-1/A');
+    expect(signatures.count - ref).toBe(1); // the counter sees signed requests
   });
 
   it('replaces a session the worker no longer accepts, once, within the same call', async () => {
