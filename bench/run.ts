@@ -12,8 +12,10 @@ import { Command, Option } from 'commander';
 import { Redis } from 'ioredis';
 import { SecretClient } from '@secret-svc/client';
 import { buildEnvelope, encodeBody, privateKeyObject, requestHead, type Encoding } from '@secret-svc/protocol';
+import { rewrapAll } from '../src/cli/keyring/rewrap.js';
 import { RedisKeys } from '../src/store/keys.js';
 import { Sealer } from '../src/store/seal.js';
+import { SecretStore } from '../src/store/secret-store.js';
 import { TestIssuer } from '../test/helpers/identities.js';
 import { NatsServer, RedisServer } from '../test/helpers/servers.js';
 import { fill } from './lib/fill.js';
@@ -32,7 +34,7 @@ const program = new Command('bench')
   .option('--value-bytes <n>', 'value size of filled, created and updated secrets', '32')
   .option('--read-keys <n>', 'keys per multi-key read', '20')
   .addOption(new Option('--encoding <enc>', 'request encoding').choices(['msgpack', 'json']).default('msgpack'))
-  .option('--only <list>', 'scenarios to run: echo,whoami,read,readmany,list,update,create,flood')
+  .option('--only <list>', 'scenarios to run: echo,whoami,read,readmany,list,update,create,flood,oldversion,rewrap')
   .option('--nats-url <url>', 'use this NATS instead of starting one')
   .option('--redis-url <url>', 'use this Redis instead of starting one (the bench writes under its own key prefix)')
   .option('--redis-args <args>', 'extra redis-server arguments for the Redis we start, e.g. "--hash-max-listpack-value 128"')
@@ -243,6 +245,26 @@ async function bench(cleanup: (() => Promise<void>)[]): Promise<void> {
   const measuredSeconds = (Date.now() - started) / 1000;
 
   const rss = workers.map((w) => peakRss(w.proc.pid!) ?? null);
+
+  // Redis memory of one old version of a small secret: keys the update scenario did not touch, updated once.
+  let oldVersion: Awaited<ReturnType<typeof measureOldVersion>> | undefined;
+  if (wants('oldversion') && owners > 1) {
+    const owner = issuer.caller(filled.slug(1));
+    const c = await SecretClient.connect({ servers: natsUrl, credential: owner.credential, key: owner.key, encoding: o.encoding, subjectPrefix });
+    try {
+      oldVersion = await measureOldVersion(redis, keys, c, filled.keysOf(1).slice(0, 200), valueBytes);
+    } finally {
+      await c.close();
+    }
+    log(`old version of a ${valueBytes}-byte secret: ${oldVersion.bytesPerOldVersion.toFixed(0)} B of Redis memory (sealed value ${oldVersion.sealedValueBytes} B + ${oldVersion.overheadBytes.toFixed(0)} B)`);
+  }
+
+  // keys rewrap of everything stored (every kept version and the canary) to a new first key, workers still serving.
+  let rewrap: Awaited<ReturnType<typeof measureRewrap>> | undefined;
+  if (wants('rewrap')) {
+    rewrap = await measureRewrap(redis, redisPrefix, encryptionKey);
+    log(`rewrap: ${rewrap.values} values in ${rewrap.records} records moved in ${rewrap.seconds.toFixed(1)} s: ${rewrap.valuesPerSecond.toFixed(0)} values/s`);
+  }
   const memAfterRun = await usedMemory(redis);
   const bytesPerSecret = memory.bytesPerSecret;
   const results = {
@@ -261,6 +283,8 @@ async function bench(cleanup: (() => Promise<void>)[]): Promise<void> {
     sizes: { readEnvelopeBytes: readBody.byteLength, readReplyBytes },
     redisMemory: { ...memory, usedMemoryAfterRun: memAfterRun, note: 'after the run, used nonces (kept ~61 s) add to it' },
     workerPeakRssBytes: rss,
+    oldVersion,
+    rewrap,
     scenarios: rows,
     flood: flood && { goodReadP50: flood.good.p50, goodReadP99: flood.good.p99, goodReadMax: flood.good.max, badRequestsPerSecond: flood.flood.rps },
     targets: targets(rows, bytesPerSecret, readKeys),
@@ -274,6 +298,8 @@ async function bench(cleanup: (() => Promise<void>)[]): Promise<void> {
   process.stdout.write(`${results.machine.note}; load average before ${busy.loadavgBefore.map((x) => x.toFixed(2)).join(' ')}\n\n`);
   process.stdout.write(`${table(rows)}\n\n`);
   process.stdout.write(`Redis memory: ${bytesPerSecret.toFixed(0)} B per secret at ${secrets} secrets (record ${memory.recordBytes.toFixed(0)} B, all-index ${memory.allIndexBytesPerMember.toFixed(0)} B, visibility index ${memory.visibleIndexBytesPerMember.toFixed(0)} B per member, by MEMORY USAGE)\n`);
+  if (oldVersion) process.stdout.write(`old version of a ${valueBytes}-byte secret: ${oldVersion.bytesPerOldVersion.toFixed(0)} B of Redis memory (sealed value ${oldVersion.sealedValueBytes} B + ${oldVersion.overheadBytes.toFixed(0)} B; goal: at most + 80 B)\n`);
+  if (rewrap) process.stdout.write(`keys rewrap: ${rewrap.values} values (${rewrap.records} records) in ${rewrap.seconds.toFixed(1)} s = ${rewrap.valuesPerSecond.toFixed(0)} values/s, ${rewrap.recordsPerSecond.toFixed(0)} records/s\n`);
   process.stdout.write(`worker peak RSS: ${rss.map((b) => (b === null ? '?' : `${(b / 2 ** 20).toFixed(0)} MiB`)).join(', ')}\n\ntargets:\n`);
   for (const t of results.targets) process.stdout.write(`  ${t.met ? 'met   ' : 'MISSED'} ${t.name}: ${t.measured} (goal ${t.goal})\n`);
   const out = resolve(ROOT, o.out);
@@ -300,6 +326,32 @@ async function memoryBreakdown(redis: Redis, keys: RedisKeys, sample: string[], 
     allIndexBytesPerMember: all / total,
     visibleIndexBytesPerMember: vis / sample.length,
   };
+}
+
+/** MEMORY USAGE of records before and after one update each: the update's growth is the old version kept. */
+async function measureOldVersion(redis: Redis, keys: RedisKeys, client: SecretClient, sample: string[], valueBytes: number) {
+  const usage = async (key: string) => Number(await redis.call('MEMORY', 'USAGE', keys.record(key), 'SAMPLES', '0'));
+  let before = 0;
+  let after = 0;
+  for (const k of sample) before += await usage(k);
+  for (const k of sample) await client.update(k, { value: randomBytes(valueBytes).toString('base64').slice(0, valueBytes) });
+  for (const k of sample) after += await usage(k);
+  const bytesPerOldVersion = (after - before) / sample.length;
+  // A sealed value: format byte, key id, nonce and tag (the 45-byte head) and the ciphertext, as long as the value.
+  const sealedValueBytes = 45 + valueBytes;
+  return { sample: sample.length, valueBytes, bytesPerOldVersion, sealedValueBytes, overheadBytes: bytesPerOldVersion - sealedValueBytes };
+}
+
+/** `keys rewrap`'s own loop (rewrapAll) with the ring [new, current]: every stored value moves. */
+async function measureRewrap(redis: Redis, redisPrefix: string, currentKey: Buffer) {
+  const store = new SecretStore(redis, new RedisKeys(redisPrefix), new Sealer([new Uint8Array(randomBytes(32)), new Uint8Array(currentKey)]), { maxVersions: 10 });
+  const values = [...(await store.countByKeyId()).values()].reduce((a, b) => a + b, 0);
+  const started = process.hrtime.bigint();
+  const s = await rewrapAll(store, { progress: () => ({ tick() {}, stop() {} }) });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  if (s.left.size > 0 || s.failed > 0) throw new Error('rewrap left values behind');
+  const records = s.moved + s.current;
+  return { values, records, moved: s.moved, seconds, valuesPerSecond: values / seconds, recordsPerSecond: records / seconds, batch: 100 };
 }
 
 function gitCommit(): string | null {

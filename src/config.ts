@@ -67,6 +67,8 @@ export interface Config {
   issuers: string[];
   /** The keyring (§13), in order: the first key seals, every key opens. Never empty. */
   encryptionKeys: Uint8Array[];
+  /** The variable the keyring came from, for messages (set by loadConfig). */
+  keyringVariable?: string;
   subjectPrefix: string;
   queue: string;
   audience: string;
@@ -104,6 +106,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redis: parseRedis(e),
     issuers: parseIssuers(e.SECRET_SVC_ISSUERS),
     encryptionKeys: parseKeyring(e),
+    keyringVariable: keyringVariableOf(e),
     subjectPrefix: e.SECRET_SVC_SUBJECT_PREFIX,
     queue: e.SECRET_SVC_QUEUE,
     audience: e.SECRET_SVC_AUDIENCE,
@@ -122,6 +125,27 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   };
 }
 
+/** What the store needs, and all `keys status` / `keys rewrap` read: the keyring and the Redis settings. */
+export type StoreConfig = Pick<Config, 'redis' | 'encryptionKeys' | 'keyringVariable' | 'redisPrefix' | 'maxVersions'>;
+
+const STORE_ENV = [
+  'REDIS_URL', 'REDIS_MODE', 'REDIS_SENTINEL_MASTER', 'REDIS_SENTINEL_PASSWORD', 'SECRET_SVC_REDIS_PREFIX', 'SECRET_SVC_MAX_VERSIONS',
+  ...KEYRING_ENV,
+] as const;
+
+/** The store's part of the worker configuration, from the same variables (nothing else is read). */
+export function loadStoreConfig(env: NodeJS.ProcessEnv = process.env): StoreConfig {
+  const schema = envSchema.pick(Object.fromEntries(STORE_ENV.map((name) => [name, true])) as { [K in (typeof STORE_ENV)[number]]: true });
+  const parsed = schema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(`${issue.path.join('.')}: ${issue.message}`);
+  }
+  const e = parsed.data;
+  return {
+    redis: parseRedis(e), encryptionKeys: parseKeyring(e), keyringVariable: keyringVariableOf(e), redisPrefix: e.SECRET_SVC_REDIS_PREFIX, maxVersions: e.SECRET_SVC_MAX_VERSIONS };
+}
+
 function perCallerShare(maxInFlight: number, given: number | undefined): number {
   if (given === undefined) return Math.max(1, Math.floor(maxInFlight / 4));
   if (given > maxInFlight) throw new ConfigError(`SECRET_SVC_MAX_IN_FLIGHT_PER_CALLER (${given}) is above SECRET_SVC_MAX_IN_FLIGHT (${maxInFlight})`);
@@ -137,7 +161,7 @@ function parseNatsAuth(e: z.infer<typeof envSchema>): Partial<ConnectionOptions>
   }
 }
 
-function parseRedis(e: z.infer<typeof envSchema>): RedisTarget {
+function parseRedis(e: Parameters<typeof parseRedisTarget>[0]): RedisTarget {
   try {
     return parseRedisTarget(e);
   } catch (err) {
@@ -156,13 +180,17 @@ function parseIssuers(text: string | undefined): string[] {
   return issuers;
 }
 
-function parseKeyring(e: z.infer<typeof envSchema>): Uint8Array[] {
+function parseKeyring(e: Parameters<typeof loadKeyring>[0]): Uint8Array[] {
   try {
     return loadKeyring(e);
   } catch (err) {
     if (err instanceof KeyringError) throw new ConfigError(err.message, err.exitStatus);
     throw err;
   }
+}
+
+function keyringVariableOf(e: Parameters<typeof loadKeyring>[0]): string | undefined {
+  return KEYRING_ENV.find((name) => e[name] !== undefined);
 }
 
 function parseServiceKey(file: string | undefined): KeyObject | undefined {

@@ -2,6 +2,7 @@
  * One request, start to finish:
  *
  *   admit (in-flight bounds) → authenticate → admit the caller → run the op → encode the reply
+ *   → seal it when the request came through a session (PROTOCOL.md §12)
  *
  * Never throws: every failure becomes an error reply in the request's encoding. The
  * Outcome says what was answered and to whom (the audit event is made from it).
@@ -10,12 +11,14 @@ import {
   encodeBody, InternalError, SecretSvcError, sniffEncoding, TooLargeError,
   type AnyRequest, type Encoding, type Op,
 } from '@secret-svc/protocol';
-import { Authenticator, type Known } from './auth/authenticate.js';
+import { Authenticator, type AuthenticatorOptions, type Known } from './auth/authenticate.js';
 import type { Caller } from './auth/caller.js';
 import type { Config } from './config.js';
 import { InFlightLimits, type Admission } from './limits.js';
 import type { Logger } from './log.js';
 import type { RunOp } from './ops/context.js';
+import { sealSuccessReply } from './session/reply.js';
+import type { TicketBox } from './session/tickets.js';
 
 /** What was asked for, as far as the request object was read (audit: key / keys / prefix). */
 export interface Asked {
@@ -43,6 +46,8 @@ export interface Outcome {
   count: number | undefined;
   /** When the reply was decided (epoch ms, the worker's clock). */
   decidedAtMs: number;
+  /** The request came in a session envelope (a success body is then `{sealed}`). */
+  session: boolean;
 }
 
 export interface PipelineDeps {
@@ -51,8 +56,12 @@ export interface PipelineDeps {
   log: Logger;
   /** The largest reply the bus takes (the server's max_payload). */
   maxReplyBytes: () => number;
+  /** The worker's TicketBox (shared with the `session` op): opens session requests' tickets. */
+  tickets: TicketBox;
   /** The worker's clock (epoch ms); injectable for tests. */
   now?: () => number;
+  /** Refuses a verified caller (revocation), before its signature and the resend cache. */
+  checkCaller?: AuthenticatorOptions['checkCaller'];
 }
 
 export class RequestPipeline {
@@ -62,7 +71,7 @@ export class RequestPipeline {
 
   constructor(private readonly deps: PipelineDeps) {
     const { config } = deps;
-    this.auth = new Authenticator(config);
+    this.auth = new Authenticator({ ...config, tickets: deps.tickets, checkCaller: deps.checkCaller });
     this.limits = new InFlightLimits(config);
     this.now = deps.now ?? Date.now;
   }
@@ -78,10 +87,12 @@ export class RequestPipeline {
     try {
       admission = this.limits.admit(body.byteLength);
       const nowMs = this.now();
-      const { caller, request, encoding, nonce } = this.auth.authenticate(op, body, nowMs, known);
+      const { caller, request, encoding, nonce, session } = this.auth.authenticate(op, body, nowMs, known);
       admission.admitCaller(caller.keyId);
       const result = await this.deps.runOp(op, { caller, nonce, nowMs }, request);
-      const reply = encodeBody(result, encoding);
+      // A resent session write gets its stored reply sealed afresh here, like any other.
+      const encoded = encodeBody(result, encoding);
+      const reply = session ? sealSuccessReply(session, encoded, encoding) : encoded;
       // NATS refuses a message over its max_payload; say so instead of leaving the caller to time out.
       const max = this.deps.maxReplyBytes();
       if (reply.byteLength > max) throw new TooLargeError(`reply would be ${reply.byteLength} bytes, over the bus limit of ${max}: ask for fewer keys`);
@@ -101,7 +112,7 @@ export class RequestPipeline {
     return {
       op, encoding: known.encoding, body, status: error ? error.status : 200, error,
       caller: known.caller, asked: known.request && askedFor(known.request), version: undefined, count: undefined,
-      decidedAtMs: this.now(),
+      decidedAtMs: this.now(), session: known.session === true,
     };
   }
 

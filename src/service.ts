@@ -38,9 +38,9 @@ export class SecretService {
     const service = await nc.services.add({
       name: SERVICE_NAME,
       version: SERVICE_VERSION,
-      description: 'Secret store: signed requests, sealed values (protocol v1)',
+      description: 'Secret store: signed requests and sessions, sealed values (protocol v1.1)',
       queue: o.queue,
-      metadata: { protocol: 'secret-svc/v1' },
+      metadata: { protocol: 'secret-svc/v1.1' },
       // The public hook for an endpoint's `data`.
       statsHandler: (endpoint) => Promise.resolve(bySubject.get(endpoint.subject)?.data() ?? null),
     });

@@ -1,12 +1,14 @@
 /** Assembles a worker: Redis (with the canary check), NATS, the request pipeline and the service. */
 import { connect, type NatsConnection } from 'nats';
 import { OPS } from '@secret-svc/protocol';
-import type { Config } from './config.js';
+import type { Config, StoreConfig } from './config.js';
 import type { Logger } from './log.js';
 import { RequestPipeline } from './pipeline.js';
+import { refuseRevoked, revocationHintSubject, RevocationWatcher } from './revocation/index.js';
 import { createOperations } from './ops/index.js';
 import { KeyedQueue } from './ops/keyed-queue.js';
 import { SecretService } from './service.js';
+import { TicketBox } from './session/tickets.js';
 import { checkCanary } from './store/canary.js';
 import { checkEviction } from './store/eviction.js';
 import { checkPersistence } from './store/persistence.js';
@@ -23,6 +25,8 @@ export interface Worker {
   nc: NatsConnection;
   redis: RedisHandle;
   service: SecretService;
+  /** Keeps this worker's revocation set equal to the store's. */
+  revocations: RevocationWatcher;
   /** Drains (every accepted request answered), then closes NATS and Redis. */
   stop(): Promise<void>;
 }
@@ -35,7 +39,7 @@ export interface OpenStore {
 }
 
 /** Connects Redis (waiting for it), refuses a wrong keyring or an evicting Redis, warns when nothing is persisted. */
-export async function openStore(config: Config, log: Logger, signal?: AbortSignal): Promise<OpenStore> {
+export async function openStore(config: StoreConfig, log: Logger, signal?: AbortSignal): Promise<OpenStore> {
   const sealer = new Sealer(config.encryptionKeys);
   const keys = new RedisKeys(config.redisPrefix);
   const redis = createRedis(config.redis);
@@ -45,7 +49,7 @@ export async function openStore(config: Config, log: Logger, signal?: AbortSigna
     const eviction = await checkEviction(redis);
     if (eviction) log.warn({ redis: describeRedisTarget(config.redis) }, eviction);
     const store = new SecretStore(redis, keys, sealer, { maxVersions: config.maxVersions });
-    const canary = await checkCanary(store);
+    const canary = await checkCanary(store, config.keyringVariable);
     const persistence = await checkPersistence(redis);
     if (persistence) log.warn({ redis: describeRedisTarget(config.redis) }, persistence);
     return { redis, store, canary };
@@ -65,11 +69,11 @@ export interface WorkerOptions {
 export async function startWorker(config: Config, log: Logger, opts: WorkerOptions = {}): Promise<Worker> {
   const { redis, store, canary } = await openStore(config, log, opts.signal);
   const unwatchRedis = watchRedis(redis, log);
+  let nc: NatsConnection | undefined;
   try {
-    let nc: NatsConnection | undefined;
     const maxReplyBytes = () => nc?.info?.max_payload ?? DEFAULT_MAX_PAYLOAD;
-    const runOp = createOperations({ store, maxValueBytes: config.maxValueBytes, maxReplyBytes, writes: new KeyedQueue() });
-    const pipeline = new RequestPipeline({ config, log, now: opts.now, runOp, maxReplyBytes });
+    const tickets = new TicketBox(config.encryptionKeys);
+    const sessions = { tickets, ttlMs: config.sessionTtlMs, serviceKey: config.serviceKey };
     nc = await connect({
       ...config.natsAuth,
       servers: config.natsServers,
@@ -80,7 +84,29 @@ export async function startWorker(config: Config, log: Logger, opts: WorkerOptio
       noAsyncTraces: true,
     });
     watchNats(nc, log);
-    const service = await SecretService.start(nc, pipeline, config, log);
+    // Loaded before serving: a worker that cannot read the revocations does not start.
+    const revocations = new RevocationWatcher({
+      source: store.revocations, bus: nc, subject: revocationHintSubject(config.subjectPrefix), log,
+    });
+    await revocations.start();
+    const revocationsChanged = async () => {
+      // The change is stored; a failed re-read here is retried by the watcher's poll.
+      await revocations.refresh().catch(() => {});
+      revocations.notify();
+    };
+    const runOp = createOperations({
+      store, maxValueBytes: config.maxValueBytes, maxReplyBytes, writes: new KeyedQueue(), revocationsChanged, sessions,
+    });
+    const pipeline = new RequestPipeline({
+      config, log, now: opts.now, runOp, maxReplyBytes, tickets, checkCaller: refuseRevoked(revocations.set),
+    });
+    let service: SecretService;
+    try {
+      service = await SecretService.start(nc, pipeline, config, log);
+    } catch (err) {
+      await revocations.stop();
+      throw err;
+    }
     log.info({
       nats: nc.getServer(),
       redis: describeRedisTarget(config.redis),
@@ -92,17 +118,21 @@ export async function startWorker(config: Config, log: Logger, opts: WorkerOptio
       issuers: config.issuers.length,
       encryptionKeyId: store.keyIdText,
       canary,
+      revocations: revocations.set.size,
     }, 'secret-svc worker serving');
+    const connection = nc;
     return {
-      nc, redis, service,
+      nc: connection, redis, service, revocations,
       async stop() {
         await service.stop();
-        await nc.drain();
+        await revocations.stop();
+        await connection.drain();
         unwatchRedis(); // closing it ourselves is not an outage
         redis.disconnect();
       },
     };
   } catch (err) {
+    await nc?.close().catch(() => {});
     unwatchRedis();
     redis.disconnect();
     throw err;

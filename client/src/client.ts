@@ -11,7 +11,8 @@ import {
   decodeBody, DEFAULT_AUDIENCE, DEFAULT_SUBJECT_PREFIX, ERROR_CODE_HEADER, errorFromBody, errorFromStatus,
   InternalError, SecretSvcError, sniffEncoding,
   type DeleteReply, type Encoding, type ListReply, type Op, type ParamsOf, type ReadManyReply, type Secret,
-  type SecretMetadata, type WhoamiReply, type VersionsReply,
+  type SecretMetadata, type SessionReply, type WhoamiReply, type VersionsReply,
+  type RevocationSelector, type RevokeReply, type UnrevokeReply, type RevocationsReply,
 } from '@secret-svc/protocol';
 
 export interface ClientOptions extends IdentityOptions {
@@ -68,6 +69,10 @@ interface Replies {
   update: SecretMetadata;
   delete: DeleteReply;
   versions: VersionsReply;
+  revoke: RevokeReply;
+  unrevoke: UnrevokeReply;
+  revocations: RevocationsReply;
+  session: SessionReply;
 }
 
 type Settings = Required<Pick<ClientOptions, 'subjectPrefix' | 'timeoutMs' | 'retries' | 'retryDelayMs'>>
@@ -181,6 +186,21 @@ export class SecretClient {
 
   delete(key: string, params: { ifVersion?: number } = {}, options: CallOptions = {}): Promise<DeleteReply> {
     return this.call('delete', { key, ...params }, options);
+  }
+
+  /** Revokes every credential the selector matches (administrators only; PROTOCOL.md §10). */
+  revoke(selector: RevocationSelector): Promise<RevokeReply> {
+    return this.call('revoke', selector);
+  }
+
+  /** Removes exactly the revocation with this selector (404 when there is none). */
+  unrevoke(selector: RevocationSelector): Promise<UnrevokeReply> {
+    return this.call('unrevoke', selector);
+  }
+
+  /** Every revocation, in the order made. */
+  revocations(): Promise<RevocationsReply> {
+    return this.call('revocations', {});
   }
 
   async close(): Promise<void> {

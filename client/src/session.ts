@@ -19,7 +19,7 @@
 import type { KeyObject } from 'node:crypto';
 import {
   buildEnvelope, buildSessionEnvelope, DEFAULT_AUDIENCE, DEFAULT_SUBJECT_PREFIX, newNonce, openSessionReplyObject,
-  PENDING_WRITE_OPS, SecretSvcError, WRITE_OPS, type Encoding,
+  SecretSvcError, WRITE_OPS, type Encoding,
 } from '@secret-svc/protocol';
 import {
   handshake, HandshakeTimeout, pinnedServiceKey, SessionsUnsupported, type OpenedSession, type SessionRequestFn,
@@ -264,5 +264,5 @@ function within<T>(p: Promise<T>, ms: number): Promise<T> {
 }
 
 function isWriteOp(op: string): boolean {
-  return (WRITE_OPS as ReadonlySet<string>).has(op) || (PENDING_WRITE_OPS as ReadonlySet<string>).has(op);
+  return (WRITE_OPS as ReadonlySet<string>).has(op);
 }

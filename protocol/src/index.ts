@@ -54,12 +54,11 @@ export type {
   Secret, SecretMetadata, WhoamiReply, ReadManyReply, ListReply, DeleteReply, VersionsReply, VersionInfo,
 } from './types.js';
 
-// 1.1 operations not yet in OPS (revocation, session)
+// Revocation (PROTOCOL.md §10)
 export {
-  OPS_1_1_PENDING, PENDING_WRITE_OPS, isPendingOp, pendingRequestSchemas, selectorOf,
-  type PendingOp, type PendingRequestOf, type RevocationSelector, type RevocationEntry,
-  type RevokeReply, type UnrevokeReply, type RevocationsReply,
-} from './pending-ops.js';
+  selectorOf, isOneSelector,
+  type RevocationSelector, type RevocationEntry, type RevokeReply, type UnrevokeReply, type RevocationsReply,
+} from './revocation.js';
 
 // Sessions (PROTOCOL.md §12)
 export {

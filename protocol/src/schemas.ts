@@ -4,6 +4,8 @@ import { quoteInput } from './errors.js';
 import {
   isValidKey, MAX_LIST_ENTRIES, MAX_LIST_LIMIT, MAX_READ_KEYS, NONCE_RE, SLUG_RE, type Op,
 } from './constants.js';
+import { isOneSelector, ONE_SELECTOR, selectorFields } from './revocation.js';
+import { readX25519PublicKey } from './session/x25519.js';
 
 export const keySchema = z.string().refine(isValidKey, 'invalid key (1-256 chars, segments of [A-Za-z0-9_.-] joined by "/")');
 export const slugSchema = z.string().regex(SLUG_RE, 'invalid slug');
@@ -50,6 +52,18 @@ export const requestSchemas = {
     ),
   delete: z.strictObject({ op: z.literal('delete'), ...head, key: keySchema, ifVersion: version.optional() }),
   versions: z.strictObject({ op: z.literal('versions'), ...head, key: keySchema }),
+  revoke: z.strictObject({ op: z.literal('revoke'), ...head, ...selectorFields }).refine(isOneSelector, ONE_SELECTOR),
+  unrevoke: z.strictObject({ op: z.literal('unrevoke'), ...head, ...selectorFields }).refine(isOneSelector, ONE_SELECTOR),
+  revocations: z.strictObject({ op: z.literal('revocations'), ...head }),
+  // PROTOCOL.md §12: a signed request only (inside a session envelope it is 400, checked before this).
+  session: z.strictObject({
+    op: z.literal('session'),
+    ...head,
+    epk: z.string().refine(
+      (t) => typeof readX25519PublicKey(t) !== 'string',
+      'epk must be canonical base64url of an X25519 public key below 2^255 - 19, not of small order',
+    ),
+  }),
 } satisfies Record<Op, z.ZodType>;
 
 export type RequestOf<O extends Op> = z.infer<(typeof requestSchemas)[O]>;

@@ -3,21 +3,24 @@
  * by its op, the reply encoding and the nonce claim — or throws the protocol error, in
  * this order:
  *
- *   size cap → envelope → credential (cached verify) → caller check (revocation, later)
- *   → signature over the exact bytes → request object (schema, op = subject)
- *   → aud and ts → nonce claim
+ *   size cap → envelope (signed or session, 400)
+ *   signed:  credential (cached verify) → caller check (revocation) → signature over the exact bytes
+ *   session: the SessionGate (ticket → credential exp and the same caller check → MAC → payload)
+ *   → request object (schema, op = subject) → aud and ts → nonce claim
  *
- * A session envelope (PROTOCOL.md §12) is meant to be a second branch beside `signed()`,
- * yielding the same { caller, payload, digest } from its ticket and MAC.
+ * Both branches yield the same caller and nonce namespace (the caller's key); a session
+ * request also yields the keys its success reply is sealed with (PROTOCOL.md §12).
  */
 import { createHash } from 'node:crypto';
 import {
-  parseEnvelope, signedBytes, TooLargeError, UndecodableBodyError, UnauthenticatedError, verifyBytes, WRITE_OPS,
-  type AnyRequest, type Encoding, type Envelope, type Op, type RequestOf,
+  decodePayload, parseRequestEnvelope, signedBytes, TooLargeError, UndecodableBodyError, UnauthenticatedError, verifyBytes,
+  WRITE_OPS, type AnyRequest, type Encoding, type Envelope, type Op, type RequestEnvelope, type RequestOf, type SessionEnvelope,
 } from '@secret-svc/protocol';
+import { SessionGate, type SessionReplyKeys } from '../session/request.js';
+import type { TicketBox } from '../session/tickets.js';
 import type { Caller, NonceClaim } from './caller.js';
 import { CredentialVerifier } from './credentials.js';
-import { checkFreshness, readRequest } from './request-object.js';
+import { checkFreshness, checkRequest } from './request-object.js';
 
 /**
  * How long past its claim a nonce stays remembered, on top of twice the skew: workers whose
@@ -30,6 +33,16 @@ export interface Authenticated<O extends Op> {
   request: RequestOf<O>;
   encoding: Encoding;
   nonce: NonceClaim;
+  /** Set when the request came in a session envelope: its success reply is sealed with these. */
+  session: SessionReplyKeys | undefined;
+}
+
+/** What a branch learnt: who asks, the decoded request object, the digest of the exact request bytes. */
+interface Verified {
+  caller: Caller;
+  value: unknown;
+  digest: string;
+  session: SessionReplyKeys | undefined;
 }
 
 /**
@@ -41,6 +54,8 @@ export interface Known {
   encoding: Encoding;
   caller?: Caller;
   request?: AnyRequest;
+  /** True once the body parsed as a session envelope (the audit event says so). */
+  session?: boolean;
 }
 
 export interface AuthenticatorOptions {
@@ -48,21 +63,31 @@ export interface AuthenticatorOptions {
   audience: string;
   maxClockSkewMs: number;
   maxEnvelopeBytes: number;
-  /** Runs once the credential verified, before anything else; throws to refuse (revocation plugs in here). */
+  /**
+   * Runs once the credential verified (or a session's ticket named it), before anything
+   * else; throws to refuse (revocation plugs in here, for signed and session requests alike).
+   */
   checkCaller?: (caller: Caller, nowMs: number) => void;
+  /** Opens session tickets (one per worker, built from the keyring). */
+  tickets: TicketBox;
 }
 
 export class Authenticator {
   private readonly credentials: CredentialVerifier;
+  private readonly sessions: SessionGate;
 
   constructor(private readonly o: AuthenticatorOptions) {
     this.credentials = new CredentialVerifier(o.issuers, o.maxClockSkewMs);
+    // The same checkCaller as signed requests: a revoked credential's sessions stop too.
+    this.sessions = new SessionGate({ tickets: o.tickets, maxClockSkewMs: o.maxClockSkewMs, checkCaller: o.checkCaller });
   }
 
   authenticate<O extends Op>(op: O, body: Uint8Array, nowMs: number, known: Known): Authenticated<O> {
-    const envelope = readEnvelope(body, known, this.o.maxEnvelopeBytes);
-    const { caller, payload, digest } = this.signed(envelope, nowMs, known);
-    const request = readRequest(op, payload, known.encoding);
+    const parsed = readEnvelope(body, known, this.o.maxEnvelopeBytes);
+    const { caller, value, digest, session } = parsed.kind === 'signed'
+      ? this.signed(parsed.envelope, nowMs, known)
+      : this.session(op, parsed.envelope, nowMs, known);
+    const request = checkRequest(op, value);
     known.request = request;
     checkFreshness(request, this.o.audience, this.o.maxClockSkewMs, nowMs);
     return {
@@ -77,11 +102,12 @@ export class Authenticator {
         // Only writes keep an outcome to compare a resend against.
         digest: WRITE_OPS.has(op) ? digest : '',
       },
+      session,
     };
   }
 
   /** The signed-request branch: the credential names the caller, its cnf key signed the payload. */
-  private signed(envelope: Envelope, nowMs: number, known: Known): { caller: Caller; payload: Uint8Array; digest: string } {
+  private signed(envelope: Envelope, nowMs: number, known: Known): Verified {
     const cred = this.credentials.verify(envelope.cred, nowMs);
     const { publicKey: _key, notBeforeMs: _nbf, ...caller } = cred;
     known.caller = caller;
@@ -89,15 +115,23 @@ export class Authenticator {
     if (!verifyBytes(cred.publicKey, signedBytes(envelope.cred, envelope.payload), envelope.sig)) {
       throw new UnauthenticatedError('request signature is invalid');
     }
-    return { caller, payload: envelope.payload, digest: requestDigest(envelope.sig) };
+    const value = decodePayload(envelope.payload, known.encoding);
+    return { caller, value, digest: requestDigest(envelope.sig), session: undefined };
+  }
+
+  /** The session branch (PROTOCOL.md §12): the ticket names the caller, its MAC key vouches for the payload. */
+  private session(op: Op, envelope: SessionEnvelope, nowMs: number, known: Known): Verified {
+    known.session = true;
+    const checked = this.sessions.check(op, envelope, known.encoding, nowMs, known);
+    return { caller: checked.caller, value: checked.request, digest: checked.digest, session: checked.reply };
   }
 }
 
 /** The envelope's structure, after the size cap (so an oversized body costs nothing to refuse). */
-export function readEnvelope(body: Uint8Array, known: Known, maxBytes: number): Envelope {
+export function readEnvelope(body: Uint8Array, known: Known, maxBytes: number): RequestEnvelope {
   if (body.byteLength > maxBytes) throw new TooLargeError(`request body is larger than ${maxBytes} bytes`);
   try {
-    return parseEnvelope(body, known.encoding);
+    return parseRequestEnvelope(body, known.encoding);
   } catch (err) {
     if (err instanceof UndecodableBodyError) known.encoding = 'json'; // PROTOCOL.md §3: neither encoding → JSON
     throw err;

@@ -1,5 +1,5 @@
 /**
- * The signed request object, read only after its signature verified: decoded, its `op`
+ * The request object, read only after its signature or session MAC verified: decoded, its `op`
  * bound to the subject, checked against the op's strict schema, then bound to this
  * audience and the clock window.
  */
@@ -14,7 +14,11 @@ const schemas: { [O in Op]: z.ZodType<RequestOf<O>> } = requestSchemas;
 
 /** The request object for `op`, typed by it. Throws BadRequestError. */
 export function readRequest<O extends Op>(op: O, payload: Uint8Array, encoding: Encoding): RequestOf<O> {
-  const value = decodePayload(payload, encoding);
+  return checkRequest(op, decodePayload(payload, encoding));
+}
+
+/** A decoded request object (a signed payload, or a session's opened one) checked for `op`. Throws BadRequestError. */
+export function checkRequest<O extends Op>(op: O, value: unknown): RequestOf<O> {
   const claimed = typeof value === 'object' && value !== null && Object.hasOwn(value, 'op') ? (value as { op: unknown }).op : undefined;
   if (typeof claimed === 'string' && claimed !== op) {
     throw new BadRequestError(`"op" is ${quoteInput(claimed, 32)} but the request came on the ${op} subject`);

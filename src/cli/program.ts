@@ -9,10 +9,15 @@ import { register as registerIssue } from './commands/issue.js';
 import { register as registerKeygen } from './commands/keygen.js';
 import { register as registerKeys } from './commands/keys.js';
 import { register as registerLs } from './commands/ls.js';
+import { register as registerRevocations } from './commands/revocations.js';
+import { register as registerRevoke } from './commands/revoke.js';
 import { register as registerRm } from './commands/rm.js';
+import { register as registerRollback } from './commands/rollback.js';
 import { register as registerServe } from './commands/serve.js';
 import { register as registerSet } from './commands/set.js';
 import { register as registerSign } from './commands/sign.js';
+import { register as registerUnrevoke } from './commands/unrevoke.js';
+import { register as registerVersions } from './commands/versions.js';
 import { register as registerWhoami } from './commands/whoami.js';
 import { register as registerWrite } from './commands/write.js';
 import { register as registerRun } from './commands/run.js';
@@ -31,10 +36,10 @@ const ENV_HELP = `Environment (flags win):
   NATS_CREDS | NATS_USER + NATS_PASSWORD | NATS_TOKEN, NATS_TLS_CA/CERT/KEY, NATS_INBOX_PREFIX   NATS login, TLS, inbox`;
 
 
-export function buildProgram(): Command {
+/** `args`: the command line after the script; `-V, --version` is the CLI's own only before a subcommand. */
+export function buildProgram(args: readonly string[] = []): Command {
   const program = new Command('secret-svc')
     .description('A secret store over NATS: the worker, key and credential tools, and a client.')
-    .version(VERSION, '-V, --version')
     .option('--nats-url <url>', 'NATS server(s), comma-separated (env NATS_URL)')
     .option('--credential-file <file>', 'credential file (env SECRET_SVC_CREDENTIAL_FILE)')
     .option('--key-file <file>', 'private key JWK file (env SECRET_SVC_KEY_FILE)')
@@ -52,14 +57,29 @@ export function buildProgram(): Command {
   program.configureHelp({ sortSubcommands: false });
   for (const register of [
     registerServe, registerDev, registerKeygen, registerKeys, registerIssue, registerSign, registerWhoami, registerGet,
-    registerSet, registerWrite, registerRm, registerLs, registerImport, registerExport, registerRun, registerCompletion,
-    registerAudit,
+    registerSet, registerWrite, registerRm, registerLs, registerImport, registerExport, registerVersions, registerRollback, registerRun, registerCompletion,
+    registerRevoke, registerUnrevoke, registerRevocations, registerAudit,
   ]) {
     register(program);
   }
+  // Commander would take `--version` anywhere on the line, so `get KEY --version N` needs it left out.
+  if (!namesSubcommand(program, args)) program.version(VERSION, '-V, --version', 'print the version of secret-svc');
   // Subcommands created above inherit exitOverride; they also show the exit codes in --help.
   for (const cmd of program.commands) cmd.addHelpText('after', `\n${EXIT_CODES_HELP}\n`);
   return program;
+}
+
+/** Whether a subcommand comes before any `-V` / `--version` (skipping the program's options and their values). */
+function namesSubcommand(program: Command, args: readonly string[]): boolean {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--' || arg === '-V' || arg === '--version') return false;
+    if (!arg.startsWith('-')) return true;
+    const flag = arg.split('=')[0];
+    const option = program.options.find((o) => o.long === flag || o.short === flag);
+    if (option && (option.required || option.optional) && !arg.includes('=')) i++;
+  }
+  return false;
 }
 
 /**
@@ -68,7 +88,7 @@ export function buildProgram(): Command {
  */
 export async function run(argv: string[], io?: CliStreams): Promise<number> {
   if (io) return withStreams(io, () => run(argv));
-  const program = buildProgram();
+  const program = buildProgram(argv.slice(2));
   try {
     await program.parseAsync(argv);
     return streams().exitCode ?? EXIT.ok;

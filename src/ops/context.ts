@@ -1,6 +1,7 @@
 /** The contract between the authenticate step (src/auth) and the operations. */
 import type { Op, RequestOf } from '@secret-svc/protocol';
 import type { Caller, NonceClaim } from '../auth/caller.js';
+import type { HandshakeDeps } from '../session/handshake.js';
 import type { SecretStore } from '../store/secret-store.js';
 import type { KeyedQueue } from './keyed-queue.js';
 
@@ -19,6 +20,13 @@ export interface OpDeps {
   maxReplyBytes: () => number;
   /** This worker's queue of writes per key (see KeyedQueue). */
   writes: KeyedQueue;
+  /**
+   * After a local revoke/unrevoke: refresh this worker's revocation set and hint the others
+   * (the worker wires it to its RevocationWatcher; never rejects).
+   */
+  revocationsChanged?: () => Promise<void>;
+  /** Opening sessions: the worker's TicketBox, SECRET_SVC_SESSION_TTL, SECRET_SVC_SERVICE_KEY. */
+  sessions: HandshakeDeps;
 }
 
 /** One operation: deps, the request's context, its request object. */

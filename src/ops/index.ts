@@ -5,11 +5,17 @@ import { create } from './create.js';
 import { remove } from './delete.js';
 import { list } from './list.js';
 import { read } from './read.js';
+import { revocations } from './revocations.js';
+import { revoke } from './revoke.js';
+import { unrevoke } from './unrevoke.js';
+import { session } from './session.js';
 import { update } from './update.js';
 import { versions } from './versions.js';
 import { whoami } from './whoami.js';
 
-const operations: { [O in Op]: Operation<O> } = { whoami, read, list, create, update, delete: remove, versions };
+const operations: { [O in Op]: Operation<O> } = {
+  whoami, read, list, create, update, delete: remove, versions, revoke, unrevoke, revocations, session,
+};
 
 export function createOperations(deps: OpDeps): RunOp {
   return (op, ctx, request) => {

@@ -4,6 +4,7 @@ export {
   type RevocationSelector, type RevocationEntry, type RevocationSubject,
 } from './selector.js';
 export { RevocationSet } from './set.js';
+export { refuseRevoked } from './check.js';
 export {
   RevocationWatcher, revocationHintSubject, DEFAULT_REVOCATION_POLL_MS,
   type RevocationSource, type HintBus, type WatcherLog, type RevocationWatcherOptions,

@@ -1,6 +1,6 @@
 /**
  * The revocations a worker holds in memory, checked on every request without I/O: three
- * indexes (key bytes, jti, slug → latest cutoff), so a check is a few map lookups.
+ * indexes (key, jti, slug → latest cutoff), so a check is a few map lookups.
  */
 import {
   isJtiSelector, isKeyIdSelector, isSlugSelector, issuedBeforeCutoff, keyBytesId,
@@ -8,6 +8,10 @@ import {
 } from './selector.js';
 
 export class RevocationSet {
+  /**
+   * Key texts that decode to a key. fromBase64url accepts one spelling per byte string, so
+   * equal texts here are equal bytes, and a check needs no decoding.
+   */
   private keyIds = new Set<string>();
   private jtis = new Set<string>();
   /** Per slug the largest issuedBefore: iat below any cutoff is below the largest one. */
@@ -36,8 +40,7 @@ export class RevocationSet {
     const slugCutoffs = new Map<string, number>();
     for (const e of entries) {
       if (isKeyIdSelector(e)) {
-        const id = keyBytesId(e.keyId);
-        if (id !== undefined) keyIds.add(id);
+        if (keyBytesId(e.keyId) !== undefined) keyIds.add(e.keyId);
       } else if (isJtiSelector(e)) {
         jtis.add(e.jti);
       } else if (isSlugSelector(e)) {
@@ -55,8 +58,6 @@ export class RevocationSet {
     const cutoff = this.slugCutoffs.get(subject.slug);
     if (cutoff !== undefined && issuedBeforeCutoff(subject.issuedAtMs, cutoff)) return true;
     if (subject.jti != null && this.jtis.has(subject.jti)) return true;
-    if (this.keyIds.size === 0) return false; // skip decoding the key when nothing can match
-    const id = keyBytesId(subject.keyId);
-    return id !== undefined && this.keyIds.has(id);
+    return this.keyIds.has(subject.keyId);
   }
 }

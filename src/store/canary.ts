@@ -8,7 +8,8 @@ import { IntegrityError } from './seal.js';
 
 export class WrongKeyError extends Error {}
 
-export async function checkCanary(store: SecretStore): Promise<'created' | 'verified'> {
+/** `variable`: where the keyring came from, named in the refusal. */
+export async function checkCanary(store: SecretStore, variable = 'SECRET_SVC_ENCRYPTION_KEY(S)'): Promise<'created' | 'verified'> {
   try {
     if ((await store.readCanary()) === 'verified') return 'verified';
     // No canary yet: if data exists anyway (canary deleted), prove the keyring on one record.
@@ -18,7 +19,7 @@ export async function checkCanary(store: SecretStore): Promise<'created' | 'veri
     if (!(err instanceof IntegrityError)) throw err;
     throw new WrongKeyError(
       `the keyring (key ids ${store.keyIds.join(', ')}) cannot open the data in Redis (${err.message}): refusing to start; ` +
-        'check SECRET_SVC_ENCRYPTION_KEY(S) and SECRET_SVC_REDIS_PREFIX',
+        `check ${variable} and SECRET_SVC_REDIS_PREFIX`,
     );
   }
   await store.createCanary();

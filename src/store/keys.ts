@@ -7,6 +7,9 @@
  *   <prefix>{s}:vis:<slug>       sorted set of the keys a slug can see (its list, without a scan)
  *   <prefix>{s}:n:<caller>:<nonce> used nonce; for writes, the stored outcome
  *   <prefix>{s}:canary           a record (same layout) sealing a known text, checked at startup
+ *   <prefix>{s}:rv:order         sorted set of revocation entries in the order made (score: revision added at)
+ *   <prefix>{s}:rv:entries       hash: revocation entry → the outcome its revoke stored (revocation-store.ts)
+ *   <prefix>{s}:rv:rev           revision counter, bumped by every revocation change (polled by workers)
  */
 export class RedisKeys {
   readonly base: string;
@@ -30,5 +33,14 @@ export class RedisKeys {
   }
   get canary(): string {
     return `${this.base}canary`;
+  }
+  get revocationOrder(): string {
+    return `${this.base}rv:order`;
+  }
+  get revocationEntries(): string {
+    return `${this.base}rv:entries`;
+  }
+  get revocationRevision(): string {
+    return `${this.base}rv:rev`;
   }
 }

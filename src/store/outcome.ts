@@ -21,6 +21,16 @@ export function errorOutcome(err: SecretSvcError): string {
   return JSON.stringify({ s: err.status, m: err.message } satisfies Outcome);
 }
 
+/** The body of a stored success outcome, or undefined when it is not one (revocation entries keep theirs). */
+export function successBody(outcome: string): object | undefined {
+  try {
+    const parsed = JSON.parse(outcome) as Partial<{ s: number; b: unknown }>;
+    return parsed.s === 200 && typeof parsed.b === 'object' && parsed.b !== null ? parsed.b : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The reply to a request whose nonce was already used: the stored one, or 401. Throws errors. */
 export function replayReply(stored: string, digest: string): object {
   const parts = /^w1\|([^|]*)\|(\d+)\|(.*)$/s.exec(stored);

@@ -17,6 +17,7 @@ import {
   type StoredRecord, type StoredVersion,
 } from './record.js';
 import { toStoreError } from './redis.js';
+import { RevocationStore } from './revocation-store.js';
 import { loadScripts, type ScriptName, type ScriptRunner } from './script-loader.js';
 import { IntegrityError, Sealer } from './seal.js';
 import type { ReplyOf, WritePlan } from './write-plan.js';
@@ -38,6 +39,17 @@ export interface ReadResult {
   old: StoredVersion | undefined;
 }
 
+export type RewrapOutcome = 'moved' | 'current' | 'changed' | 'failed' | 'gone';
+
+/** Records (a secret with its kept versions, or the canary) by outcome. */
+export interface RewrapTally extends Record<RewrapOutcome, number> {
+  /** Keys written meanwhile (the compare-and-set refused): try them again. */
+  changedKeys: string[];
+  canaryChanged: boolean;
+  /** Records no ring key opens (or whose MAC fails); `message` never holds a value. */
+  failures: { key: string; message: string }[];
+}
+
 export interface StoreOptions {
   maxVersions: number;
 }
@@ -48,6 +60,8 @@ const CANARY_TEXT = 'secret-svc canary v1';
 
 export class SecretStore {
   private readonly scripts: Record<ScriptName, ScriptRunner>;
+  /** The revocation entries (PROTOCOL.md §10), in the same Redis under the same prefix and hash tag. */
+  readonly revocations: RevocationStore;
 
   constructor(
     readonly redis: Redis | Cluster,
@@ -56,6 +70,13 @@ export class SecretStore {
     private readonly options: StoreOptions,
   ) {
     this.scripts = loadScripts(redis);
+    this.revocations = new RevocationStore(keys, (name, k, args) => this.run(name, k, args), async (key) => {
+      try {
+        return await redis.get(key);
+      } catch (err) {
+        throw toStoreError(err);
+      }
+    });
   }
 
   get keyIdText(): string {
@@ -198,30 +219,59 @@ export class SecretStore {
     return counts;
   }
 
+  /** Up to `count` stored keys after `after` (exclusive; from the start when undefined), in key order. */
+  async keysAfter(after: string | undefined, count: number): Promise<string[]> {
+    try {
+      return await this.redis.zrangebylex(this.keys.all, after === undefined ? '-' : `(${after}`, '+', 'LIMIT', 0, count);
+    } catch (err) {
+      throw toStoreError(err);
+    }
+  }
+
+  /** How many secrets are stored. */
+  async secretCount(): Promise<number> {
+    try {
+      return await this.redis.zcard(this.keys.all);
+    } catch (err) {
+      throw toStoreError(err);
+    }
+  }
+
   /**
    * Moves the records of a batch of keys (and the canary, with `canary`) to the keyring's
    * first key, each only if unchanged since it was read (compare-and-set in rewrap.lua).
+   * The batch runs concurrently (one read and one script per record). A record deleted
+   * meanwhile counts as `gone`; a missing canary is not counted. `changedKeys` (and
+   * `canaryChanged`) are the ones to try again.
    */
-  async rewrap(keys: string[], o: { canary?: boolean } = {}): Promise<{ moved: number; current: number; changed: number; failed: number }> {
-    const tally = { moved: 0, current: 0, changed: 0, failed: 0 };
+  async rewrap(keys: string[], o: { canary?: boolean } = {}): Promise<RewrapTally> {
+    const tally: RewrapTally = { moved: 0, current: 0, changed: 0, failed: 0, gone: 0, changedKeys: [], canaryChanged: false, failures: [] };
     const targets: [string, string][] = keys.map((k) => [k, this.keys.record(k)]);
     if (o.canary) targets.push([CANARY_KEY, this.keys.canary]);
-    for (const [key, hash] of targets) {
+    await Promise.all(targets.map(async ([key, hash]) => {
+      let outcome: RewrapOutcome;
       try {
-        tally[await this.rewrapOne(key, hash)]++;
+        outcome = await this.rewrapOne(key, hash);
       } catch (err) {
         if (!(err instanceof IntegrityError)) throw toStoreError(err);
-        tally.failed++;
+        tally.failures.push({ key, message: err.message });
+        outcome = 'failed';
       }
-    }
+      if (key === CANARY_KEY && outcome === 'gone') return;
+      tally[outcome]++;
+      if (outcome === 'changed') {
+        if (key === CANARY_KEY) tally.canaryChanged = true;
+        else tally.changedKeys.push(key);
+      }
+    }));
     return tally;
   }
 
-  private async rewrapOne(key: string, hash: string): Promise<'moved' | 'current' | 'changed'> {
+  private async rewrapOne(key: string, hash: string): Promise<Exclude<RewrapOutcome, 'failed'>> {
     const fields = await this.redis.hgetallBuffer(hash);
     const get = (name: string) => fields[name];
     const v = get('v');
-    if (!v) return 'changed';
+    if (!v) return 'gone';
     const version = Number(v.toString());
     const [a, c, i, m] = [get('a')?.toString() ?? '', get('c')?.toString() ?? '', get('i')?.toString() ?? '', get('m') ?? Buffer.alloc(0)];
     const stampOf = (n: number) => get(`u${n}`)?.toString() ?? '';

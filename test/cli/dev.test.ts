@@ -8,7 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { issueCredential, parseCredential, privateKeyObject, type CredentialClaims } from '@secret-svc/protocol';
+import {
+  buildEnvelope, generateSessionKeyPair, issueCredential, parseCredential, parsePrivateJwk, privateKeyObject, publicKeyObject, requestHead,
+  toBase64url, verifyHandshake, type CredentialClaims, type SessionReply,
+} from '@secret-svc/protocol';
 import { DEV_CREDENTIAL_TTL_SECONDS, devState } from '../../src/cli/dev/state.js';
 import { NatsServer, RedisServer } from '../helpers/servers.js';
 import { cli, startCli, type LiveCli } from './run-cli.js';
@@ -54,7 +57,7 @@ describe('secret-svc dev', () => {
     await first.waitFor(BANNER_END);
     const banner = first.stdout();
     const env = exportsOf(banner);
-    expect(Object.keys(env).sort()).toEqual(['NATS_URL', 'SECRET_SVC_CREDENTIAL_FILE', 'SECRET_SVC_KEY_FILE']);
+    expect(Object.keys(env).sort()).toEqual(['NATS_URL', 'SECRET_SVC_CREDENTIAL_FILE', 'SECRET_SVC_KEY_FILE', 'SECRET_SVC_SERVICE_PUBLIC_KEY']);
     expect(env.NATS_URL).toMatch(/^nats:\/\/127\.0\.0\.1:\d+$/);
     expect(env.NATS_URL).not.toBe('nats://127.0.0.1:4222');
     expect(banner).toMatch(/nats-server started here/);
@@ -68,7 +71,7 @@ describe('secret-svc dev', () => {
     // Its own Redis keeps data on disk: the worker does not warn.
     expect(first.stderr()).toMatch(/worker serving/);
     expect(first.stderr()).not.toMatch(/NOTHING ON DISK/);
-    for (const f of ['issuer.jwk', 'admin.jwk', 'admin.cred', 'encryption.key']) {
+    for (const f of ['issuer.jwk', 'admin.jwk', 'admin.cred', 'encryption.key', 'service.jwk']) {
       expect(statSync(join(home, f)).mode & 0o777, f).toBe(0o600);
     }
     const issuerLine = /public key (\S+)\)/.exec(banner)?.[1];
@@ -86,6 +89,13 @@ describe('secret-svc dev', () => {
     try {
       const reply = await nc.request('secret.read', new TextEncoder().encode(signed.stdout), { timeout: 5000 });
       expect(JSON.parse(new TextDecoder().decode(reply.data))).toMatchObject({ key: 'demo/GREETING', value: 'hello, world', createdBy: 'admin' });
+      // The worker signs session handshakes with the service key whose public key the banner exports.
+      const own = generateSessionKeyPair();
+      const admin = parsePrivateJwk(JSON.parse(readFileSync(join(home, 'admin.jwk'), 'utf8')));
+      const body = buildEnvelope(readFileSync(join(home, 'admin.cred'), 'utf8').trim(), privateKeyObject(admin),
+        { ...requestHead('session', 'secret-svc'), epk: toBase64url(own.publicKey) }, 'json');
+      const hello = JSON.parse(new TextDecoder().decode((await nc.request('secret.session', body, { timeout: 5000 })).data)) as SessionReply;
+      expect(verifyHandshake(publicKeyObject(env.SECRET_SVC_SERVICE_PUBLIC_KEY!), own.publicKey, hello)).toBe(true);
     } finally {
       await nc.close();
     }

@@ -31,9 +31,9 @@ describe('NATS cluster (3 nodes)', () => {
     const d = { natsServers: nats!.urls, issuer };
     const caller = issuer.caller('nats-app');
     // Interest crosses the routes asynchronously: "no responders" is retried like a timeout.
-    const writer = await clientFor(d, caller, { retries: 8 });
+    const writer = await clientFor(d, caller, { retries: 8, timeoutMs: 30_000 });
     // Reads are re-signed on each retry; the retries bridge the worker's reconnect.
-    const reader = await clientFor(d, caller, { retries: 8, timeoutMs: 2000, retryDelayMs: 100 });
+    const reader = await clientFor(d, caller, { retries: 8, timeoutMs: 30_000, attemptTimeoutMs: 2000, retryDelayMs: 100 });
     try {
       const keys = Array.from({ length: 5 }, (_, i) => `nats-app/K${i}`);
       for (const key of keys) await writer.create(key, `value of ${key}`);

@@ -8,6 +8,7 @@ import { RequestPipeline } from '../../src/pipeline.js';
 import { openStore } from '../../src/worker.js';
 import { createOperations } from '../../src/ops/index.js';
 import { KeyedQueue } from '../../src/ops/keyed-queue.js';
+import { TicketBox } from '../../src/session/index.js';
 
 export interface Pipeline {
   config: Config;
@@ -22,7 +23,9 @@ export async function assemblePipeline(env: Record<string, string>, now?: () => 
   const log = createLogger(config.logLevel);
   const { redis, store } = await openStore(config, log);
   const maxReplyBytes = () => 1024 * 1024;
-  const runOp = createOperations({ store, maxValueBytes: config.maxValueBytes, maxReplyBytes, writes: new KeyedQueue() });
-  const handler = new RequestPipeline({ config, log, runOp, now, maxReplyBytes });
+  const tickets = new TicketBox(config.encryptionKeys);
+  const sessions = { tickets, ttlMs: config.sessionTtlMs, serviceKey: config.serviceKey };
+  const runOp = createOperations({ store, maxValueBytes: config.maxValueBytes, maxReplyBytes, writes: new KeyedQueue(), sessions });
+  const handler = new RequestPipeline({ config, log, runOp, now, maxReplyBytes, tickets });
   return { config, handler, log, close: () => redis.disconnect() };
 }

@@ -22,7 +22,7 @@ authorization {
       user: secret-svc-worker
       password: worker-pass
       permissions: {
-        publish: { allow: ["secret.audit.>", "$JS.API.INFO", "$JS.API.STREAM.INFO.SECRET_SVC_AUDIT",
+        publish: { allow: ["secret.audit.>", "secret.internal.revocations", "$JS.API.INFO", "$JS.API.STREAM.INFO.SECRET_SVC_AUDIT",
                            "$JS.API.STREAM.CREATE.SECRET_SVC_AUDIT", "$JS.API.STREAM.UPDATE.SECRET_SVC_AUDIT"] }
         subscribe: { allow: ["secret.>", "$SRV.>", "_INBOX.>"] }
         allow_responses: true
@@ -32,7 +32,7 @@ authorization {
       user: deploy-svc
       password: deploy-pass
       permissions: {
-        publish: { allow: ["secret.>"], deny: ["secret.audit.>"] }
+        publish: { allow: ["secret.>"], deny: ["secret.audit.>", "secret.internal.>"] }
         subscribe: { allow: ["_INBOX_deploy-svc.>"] }
       }
     }
@@ -96,5 +96,20 @@ describe('NATS permissions from SECURITY.md', { timeout: 60_000 }, () => {
     expect(othersReplies).toBe(true);
     expect(othersRequests).toBe(true);
     await nc.close();
+  });
+
+  it('a worker may publish the revocation hint (the other workers hear it)', async () => {
+    const listener = await connect({ servers: `127.0.0.1:${nats.port}`, user: 'secret-svc-worker', pass: 'worker-pass', noAsyncTraces: true });
+    let hints = 0;
+    listener.subscribe('secret.internal.revocations', { callback: () => { hints++; } });
+    await listener.flush();
+    const admin = issuer.caller('root', { admin: true });
+    const nc = await connect({ servers: `127.0.0.1:${nats.port}`, user: 'deploy-svc', pass: 'deploy-pass', inboxPrefix: '_INBOX_deploy-svc', noAsyncTraces: true });
+    const client = await SecretClient.connect({ nc, credential: admin.credential, key: admin.key, retries: 0, timeoutMs: 5000 });
+    await client.revoke({ jti: 'perm-test' });
+    for (let i = 0; i < 40 && hints === 0; i++) await sleep(25);
+    expect(hints).toBeGreaterThan(0);
+    await nc.close();
+    await listener.close();
   });
 });

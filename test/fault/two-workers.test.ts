@@ -33,7 +33,7 @@ describe('two workers: one drains on SIGTERM, one dies on SIGKILL', { timeout: 9
     expect(p.proc.exitCode).toBeNull();
     return p;
   };
-  const client = (o: { timeoutMs: number; retries: number }) =>
+  const client = (o: { timeoutMs: number; attemptTimeoutMs?: number; retries: number }) =>
     SecretClient.connect({ nc, credential: caller.credential, key: caller.key, encoding: 'msgpack', retryDelayMs: 50, ...o });
 
   beforeAll(async () => {
@@ -108,7 +108,8 @@ describe('two workers: one drains on SIGTERM, one dies on SIGKILL', { timeout: 9
   it('SIGKILL: reads held by the killed worker are retried and succeed on the survivor', async () => {
     const victim = await spawn();
     expect(procs.filter((p) => p.proc.exitCode === null && p.proc.signalCode === null)).toHaveLength(2);
-    const c = await client({ timeoutMs: 500, retries: 6 });
+    // Each attempt waits 500 ms; the call as a whole may take several attempts.
+    const c = await client({ timeoutMs: 15_000, attemptTimeoutMs: 500, retries: 6 });
 
     // A plain subscriber (no queue group) sees every delivery: resends show as extra ones.
     let deliveries = 0;

@@ -8,7 +8,8 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import fc from 'fast-check';
 import {
-  decodeJson, decodeMsgpack, OPS, privateKeyObject, requestHead, requestSchemas, signBytes, signedBytes,
+  decodeJson, decodeMsgpack, generateSessionKeyPair, OPS, privateKeyObject, requestHead, requestSchemas, signBytes, signedBytes,
+  toBase64url,
   type Encoding, type Op,
 } from '@secret-svc/protocol';
 import type { TestCaller, TestIssuer } from '../helpers/identities.js';
@@ -85,6 +86,11 @@ function validRequestArb(op: Op, audience: string): fc.Arbitrary<Record<string, 
     update: fc.record({ key, value: fc.string({ maxLength: 30 }) }),
     versions: fc.record({ key }),
     delete: fc.record({ key }),
+    // A jti no fuzz identity carries: a revoke accepted here blocks nobody.
+    revoke: fc.record({ jti: keySegmentArb.map((s) => `fuzz-jti-${s}`) }),
+    unrevoke: fc.record({ jti: keySegmentArb.map((s) => `fuzz-jti-${s}`) }),
+    revocations: fc.constant({}),
+    session: fc.constant(null).map(() => ({ epk: toBase64url(generateSessionKeyPair().publicKey) })),
   }[op];
   return fields.map((f) => ({ ...requestHead(op, audience), ...f }));
 }

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import {
   agree, BadRequestError, generateJwk, buildSessionEnvelope, checkSessionMac, decodeBody, deriveSessionKeys, encodeBody,
   generateSessionKeyPair, handshakeSignedBytes, open, openSessionPayload, openSessionReply, openSessionReplyObject,
-  parsePrivateJwk, parseRequestEnvelope, parseSessionEnvelope, pendingRequestSchemas, privateKeyObject, publicKeyObject, readX25519PublicKey,
+  parsePrivateJwk, parseRequestEnvelope, parseSessionEnvelope, requestSchemas, privateKeyObject, publicKeyObject, readX25519PublicKey,
   seal, sealSessionReply, sessionKeyPairFromPrivate, sessionMac, sessionReplySchema, SessionReplyError,
   sessionKeyPairFromPrivate as fromPrivate, signHandshake, toBase64url, UnauthenticatedError, UndecodableBodyError,
   verifyHandshake, x25519PublicKeyProblem, type Encoding, type SessionHandle,
@@ -115,15 +115,15 @@ describe('X25519 public keys (epk, spk)', () => {
     ['empty', ''],
   ])('refuses a non-canonical or wrong-length epk (%s)', (_label, text) => {
     expect(typeof readX25519PublicKey(text)).toBe('string');
-    expect(pendingRequestSchemas.session.safeParse({ op: 'session', aud: 'a', ts: 1, nonce: 'A'.repeat(16), epk: text }).success).toBe(false);
+    expect(requestSchemas.session.safeParse({ op: 'session', aud: 'a', ts: 1, nonce: 'A'.repeat(16), epk: text }).success).toBe(false);
   });
 
   it('the session request schema takes exactly op, head and a usable epk', () => {
     const head = { op: 'session', aud: 'secret-svc', ts: 1764000000000, nonce: 'A'.repeat(16) };
-    expect(pendingRequestSchemas.session.safeParse({ ...head, epk: s.x25519.epk }).success).toBe(true);
-    expect(pendingRequestSchemas.session.safeParse({ ...head, epk: s.negative.smallOrderEpk }).success).toBe(false);
-    expect(pendingRequestSchemas.session.safeParse({ ...head }).success).toBe(false);
-    expect(pendingRequestSchemas.session.safeParse({ ...head, epk: s.x25519.epk, key: 'a' }).success).toBe(false);
+    expect(requestSchemas.session.safeParse({ ...head, epk: s.x25519.epk }).success).toBe(true);
+    expect(requestSchemas.session.safeParse({ ...head, epk: s.negative.smallOrderEpk }).success).toBe(false);
+    expect(requestSchemas.session.safeParse({ ...head }).success).toBe(false);
+    expect(requestSchemas.session.safeParse({ ...head, epk: s.x25519.epk, key: 'a' }).success).toBe(false);
   });
 });
 

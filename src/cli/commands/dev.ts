@@ -14,8 +14,8 @@ export function register(program: Command): void {
   program
     .command('dev')
     .summary('run a local dev service: keys, NATS, Redis and a worker in one command')
-    .description('run a local service for development: creates (once) a dev issuer key, an admin key and credential and an ' +
-      'encryption key under --dir; uses NATS on nats://127.0.0.1:4222 and Redis on redis://127.0.0.1:6379 when they ' +
+    .description('run a local service for development: creates (once) a dev issuer key, an admin key and credential, an ' +
+      'encryption key and a service key (signs session handshakes) under --dir; uses NATS on nats://127.0.0.1:4222 and Redis on redis://127.0.0.1:6379 when they ' +
       'answer, otherwise starts nats-server and redis-server from PATH on free ports (Redis data kept under --dir); ' +
       'starts a worker and prints the environment lines and example commands. Ctrl-C stops everything it started.')
     .option('--dir <dir>', 'where the dev keys (and the data of a Redis it starts) live', '.secret-svc')

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { withClient } from '../context.js';
 import { UsageError } from '../exit.js';
 import { out } from '../io.js';
+import { versionNumber } from '../version-number.js';
 
 const BASE64_RE = /^[A-Za-z0-9+/]*={0,2}$/;
 
@@ -15,9 +16,11 @@ export function register(program: Command): void {
     .option('--json', 'print the whole secret (value, lists, version, times) as JSON')
     .option('-n, --no-newline', 'print the value without the trailing newline')
     .option('--base64-decode', 'the value is base64 (set --base64): print the decoded bytes, no newline added')
-    .action(async (key: string, o: { json?: boolean; newline: boolean; base64Decode?: boolean }, cmd: Command) => {
+    .option('--version <n>', 'read kept version N instead of the current one (see `secret-svc versions KEY`)')
+    .action(async (key: string, o: { json?: boolean; newline: boolean; base64Decode?: boolean; version?: string }, cmd: Command) => {
       if (o.json && o.base64Decode) throw new UsageError('--json and --base64-decode exclude each other');
-      const secret = await withClient(cmd, (c) => c.read(key));
+      const version = o.version === undefined ? undefined : versionNumber(o.version, '--version');
+      const secret = await withClient(cmd, (c) => c.read(key, version === undefined ? {} : { version }));
       if (o.json) out(`${JSON.stringify(secret, null, 2)}\n`);
       else if (o.base64Decode) {
         if (secret.value.length % 4 !== 0 || !BASE64_RE.test(secret.value)) throw new UsageError(`${key}: the value is not base64`);

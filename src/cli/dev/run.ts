@@ -55,6 +55,7 @@ export async function runDev(o: DevFlags, natsUrlFlag?: string): Promise<void> {
     REDIS_URL: redis!.url,
     SECRET_SVC_ISSUERS: state.issuer.x,
     SECRET_SVC_ENCRYPTION_KEY_FILE: state.encryptionKeyFile,
+    SECRET_SVC_SERVICE_KEY: state.serviceKeyFile,
     SECRET_SVC_REDIS_PREFIX: o.redisPrefix,
     LOG_LEVEL: o.logLevel,
   });
@@ -151,7 +152,7 @@ function banner(state: DevState, nats: Endpoint, redis: Endpoint, prefix: string
 secret-svc dev is running. Ctrl-C stops it${nats.own || redis.own ? ' and the servers it started' : ''}.
   NATS   ${nats.url}${nats.own ? ' (nats-server started here)' : ''}
   Redis  ${redis.url}${redis.own ? ` (redis-server started here, data in ${shown(state.redisDir)}/)` : ''}, key prefix ${prefix}
-  keys   ${keys}: issuer (public key ${state.issuer.x}), admin key + credential, encryption key
+  keys   ${keys}: issuer (public key ${state.issuer.x}), admin key + credential, encryption key, service key (signs session handshakes; pinned below)
   admin credential valid until ${expiry}${state.credentialRenewed ? ' (renewed now)' : ''}; each start renews it when under ${DEV_CREDENTIAL_RENEW_BELOW_SECONDS / 86_400} days are left
 
 In another terminal, in this directory:
@@ -159,6 +160,7 @@ In another terminal, in this directory:
 export NATS_URL=${nats.url}
 export SECRET_SVC_CREDENTIAL_FILE=${state.credentialFile}
 export SECRET_SVC_KEY_FILE=${state.adminKeyFile}
+export SECRET_SVC_SERVICE_PUBLIC_KEY=${state.servicePublicKey}
 
 ${CLI} whoami
 echo 'hello, world' | ${CLI} set demo/GREETING

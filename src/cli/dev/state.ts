@@ -21,6 +21,9 @@ export interface DevState {
   adminKeyFile: string;
   credentialFile: string;
   encryptionKeyFile: string;
+  /** SECRET_SVC_SERVICE_KEY: signs session handshakes (PROTOCOL.md §12); callers pin its public key. */
+  serviceKeyFile: string;
+  servicePublicKey: string;
   redisDir: string;
   portsFile: string;
   issuer: PrivateJwk;
@@ -54,6 +57,7 @@ export function devState(dirOption: string, nowMs = Date.now()): DevState {
 
   const issuer = jwkFile(file('issuer.jwk'));
   const admin = jwkFile(file('admin.jwk'));
+  const service = jwkFile(file('service.jwk'));
   ensure(file('encryption.key'), () => `${randomBytes(32).toString('base64')}\n`);
   const issuerPublicFile = file('issuer.pub');
   writeIfChanged(issuerPublicFile, `${issuer.x}\n`, created);
@@ -71,6 +75,8 @@ export function devState(dirOption: string, nowMs = Date.now()): DevState {
     issuerPublicFile,
     adminKeyFile: file('admin.jwk'),
     encryptionKeyFile: file('encryption.key'),
+    serviceKeyFile: file('service.jwk'),
+    servicePublicKey: service.x,
     portsFile: file('ports.json'),
   };
 }

@@ -34,16 +34,17 @@
     {'ok', v}          applied; v is the new version (0 after a delete)
 ]]
 --- @include "record"
+--- @include "outcome"
 local mode = ARGV[1]
 local nonce_key, record = KEYS[1], KEYS[2]
 
-local existing = redis.call('GET', nonce_key)
+local existing = used_outcome(nonce_key)
 if existing then
   return { 'replay', existing }
 end
 
 local function settle(version, outcome)
-  redis.call('SET', nonce_key, ARGV[3] .. '|' .. version .. '|' .. outcome, 'PX', ARGV[2])
+  store_outcome(nonce_key, ARGV[3], version, outcome, ARGV[2])
 end
 
 if mode == 'reject' then

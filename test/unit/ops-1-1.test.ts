@@ -1,24 +1,26 @@
-/** 1.1 request schemas not yet served (PROTOCOL.md §10 revocation): selectors and their checks. */
+/** The 1.1 request schemas (PROTOCOL.md §10, §12): revocation selectors and their checks; the session op. */
 import { describe, expect, it } from 'vitest';
 import {
-  describeIssue, generateJwk, isOp, isPendingOp, OPS, OPS_1_1_PENDING, pendingRequestSchemas, selectorOf,
+  describeIssue, generateJwk, isOp, requestSchemas, selectorOf, WRITE_OPS,
 } from '@secret-svc/protocol';
 
 const head = { aud: 'secret-svc', ts: 1764000000000, nonce: 'AAAAAAAAAAAAAAAAAAAAAA' };
 const KEY = generateJwk().x;
 
-describe('pending ops', () => {
-  it('are kept apart from OPS until the worker serves them', () => {
-    for (const op of OPS_1_1_PENDING) {
-      expect(isPendingOp(op)).toBe(true);
-      expect(isOp(op)).toBe(false);
-      expect((OPS as readonly string[]).includes(op)).toBe(false);
-    }
+describe('1.1 ops', () => {
+  it('session is served and is not resent like a write', () => {
+    expect(isOp('session')).toBe(true);
+    expect(WRITE_OPS.has('session')).toBe(false);
+  });
+
+  it('revocation is served: revoke and unrevoke are resent like writes, revocations is not', () => {
+    for (const op of ['revoke', 'unrevoke', 'revocations']) expect(isOp(op)).toBe(true);
+    expect([...WRITE_OPS].filter((op) => op.includes('revoke')).sort()).toEqual(['revoke', 'unrevoke']);
   });
 });
 
 describe.each(['revoke', 'unrevoke'] as const)('%s selector', (op) => {
-  const parse = (fields: Record<string, unknown>) => pendingRequestSchemas[op].safeParse({ op, ...head, ...fields });
+  const parse = (fields: Record<string, unknown>) => requestSchemas[op].safeParse({ op, ...head, ...fields });
 
   it.each<[string, Record<string, unknown>, boolean]>([
     ['keyId', { keyId: KEY }, true],
@@ -64,7 +66,7 @@ describe.each(['revoke', 'unrevoke'] as const)('%s selector', (op) => {
 
 describe('revocations', () => {
   it('takes no fields', () => {
-    expect(pendingRequestSchemas.revocations.safeParse({ op: 'revocations', ...head }).success).toBe(true);
-    expect(pendingRequestSchemas.revocations.safeParse({ op: 'revocations', ...head, jti: 'j' }).success).toBe(false);
+    expect(requestSchemas.revocations.safeParse({ op: 'revocations', ...head }).success).toBe(true);
+    expect(requestSchemas.revocations.safeParse({ op: 'revocations', ...head, jti: 'j' }).success).toBe(false);
   });
 });

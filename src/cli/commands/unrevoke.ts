@@ -1,0 +1,18 @@
+/** `secret-svc unrevoke …` (the flags of revoke): remove exactly that revocation. */
+import type { Command } from 'commander';
+import { withClient } from '../context.js';
+import { out } from '../io.js';
+import { addSelectorOptions, describeSelector, selectorFrom, type SelectorFlags } from '../revocation-flags.js';
+
+export function register(program: Command): void {
+  addSelectorOptions(
+    program
+      .command('unrevoke')
+      .summary('lift a revocation (administrators)')
+      .description('remove the revocation with exactly these flags and values (404, exit 3, when there is none)'),
+  ).action(async (o: SelectorFlags, cmd: Command) => {
+    const selector = selectorFrom(o);
+    const r = await withClient(cmd, (c) => c.unrevoke(selector));
+    out(`unrevoked ${describeSelector(r.unrevoked)}\n`);
+  });
+}
