@@ -189,18 +189,18 @@ export class SecretClient {
   }
 
   /** Revokes every credential the selector matches (administrators only; PROTOCOL.md §10). */
-  revoke(selector: RevocationSelector): Promise<RevokeReply> {
-    return this.call('revoke', selector);
+  revoke(selector: RevocationSelector, options: CallOptions = {}): Promise<RevokeReply> {
+    return this.call('revoke', selector, options);
   }
 
   /** Removes exactly the revocation with this selector (404 when there is none). */
-  unrevoke(selector: RevocationSelector): Promise<UnrevokeReply> {
-    return this.call('unrevoke', selector);
+  unrevoke(selector: RevocationSelector, options: CallOptions = {}): Promise<UnrevokeReply> {
+    return this.call('unrevoke', selector, options);
   }
 
   /** Every revocation, in the order made. */
-  revocations(): Promise<RevocationsReply> {
-    return this.call('revocations', {});
+  revocations(options: CallOptions = {}): Promise<RevocationsReply> {
+    return this.call('revocations', {}, options);
   }
 
   async close(): Promise<void> {

@@ -74,11 +74,17 @@ describe('CLI sessions', () => {
     expect(help.stdout).toMatch(/SECRET_SVC_SERVICE_PUBLIC_KEY/);
   });
 
-  it('set and get work with the default settings against the real worker', async () => {
+  it('set and get go over a session against the real worker, the value never on the bus', async () => {
     const env = callerEnv(stack, 'daily-svc');
-    expect((await cliIn(['set', 'daily-svc/TOKEN'], { env, input: 'v-1' })).code).toBe(0);
+    const bus: { subject: string; data: Buffer }[] = [];
+    const watcher = stack.nc.subscribe('>', { callback: (_err, msg) => bus.push({ subject: msg.subject, data: Buffer.from(msg.data) }) });
+    expect((await cliIn(['set', 'daily-svc/TOKEN'], { env, input: 'v-1-c0ffee' })).code).toBe(0);
     const got = await cliIn(['get', 'daily-svc/TOKEN'], { env });
-    expect(got.stdout.trimEnd()).toBe('v-1');
+    await stack.nc.flush();
+    watcher.unsubscribe();
+    expect(got.stdout.trimEnd()).toBe('v-1-c0ffee');
+    expect(bus.filter((m) => m.subject === 'secret.session')).toHaveLength(2); // one handshake per CLI run
+    expect(bus.some((m) => m.data.includes(Buffer.from('v-1-c0ffee')))).toBe(false);
   });
 
   it('`sign` still prints a signed envelope for nats req, whatever the session settings', async () => {
