@@ -45,7 +45,7 @@ export function buildProgram(args: readonly string[] = []): Command {
     .option('--key-file <file>', 'private key JWK file (env SECRET_SVC_KEY_FILE)')
     .option('--subject-prefix <prefix>', 'subject prefix (env SECRET_SVC_SUBJECT_PREFIX, default secret)')
     .option('--audience <aud>', 'audience (env SECRET_SVC_AUDIENCE, default secret-svc)')
-    .option('--timeout <ms>', 'per-request timeout in milliseconds', '5000')
+    .option('--timeout <ms>', 'how long a call may take in milliseconds, retries included', '5000')
     .option('--no-sessions', 'send every request signed instead of over a session (sessions seal values on the bus)')
     .option('--service-public-key <key>',
       "pin the deployment's service public key (base64url x): open sessions only with handshakes it signed, " +
