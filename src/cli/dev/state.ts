@@ -16,7 +16,6 @@ export const DEV_CREDENTIAL_RENEW_BELOW_SECONDS = 7 * 86_400;
 
 export interface DevState {
   dir: string;
-  issuerKeyFile: string;
   issuerPublicFile: string;
   adminKeyFile: string;
   credentialFile: string;
@@ -71,7 +70,6 @@ export function devState(dirOption: string, nowMs = Date.now()): DevState {
     dir, issuer, created, credentialFile, redisDir,
     credentialExpires: adminCred.exp,
     credentialRenewed: adminCred.written === 'renewed',
-    issuerKeyFile: file('issuer.jwk'),
     issuerPublicFile,
     adminKeyFile: file('admin.jwk'),
     encryptionKeyFile: file('encryption.key'),
