@@ -13,7 +13,7 @@ import {
   SecretClient, SessionHandshakeError, SessionReplyError, UnavailableError, type ClientOptions, type NatsRequester, type ReplyMsg,
 } from '@secret-svc/client';
 import { TicketBox } from '../../src/session/index.js';
-import { FakeWorker, ringKey } from './session-fixtures.js';
+import { FakeWorker, ringKey, swapReadReplies } from './session-fixtures.js';
 
 const service = generateJwk();
 
@@ -138,13 +138,7 @@ describe('SecretClient over sessions', () => {
   it('refuses a success reply that answers another request', async () => {
     const { worker, connect } = setup();
     const client = await connect();
-    let previous: unknown;
-    worker.tamper = (op, reply) => {
-      if (op !== 'read') return reply;
-      const out = previous ?? reply;
-      previous = reply;
-      return out;
-    };
+    swapReadReplies(worker);
     await client.read('app-1/A');
     await expect(client.read('app-1/B')).rejects.toBeInstanceOf(SessionReplyError);
   });
