@@ -1,11 +1,15 @@
-/** SecretClient: typed calls to secret-svc over NATS with signed envelopes. */
+/**
+ * SecretClient: typed calls to secret-svc over NATS, over a session by default (PROTOCOL.md §12:
+ * requests and replies sealed, an HMAC per request), else with signed envelopes.
+ */
 import { ErrorCode, type ConnectionOptions } from 'nats';
 import { loadIdentity, type Identity, type IdentityOptions } from './identity.js';
 import { connectNats, unavailable, type NatsRequester, type ReplyMsg } from './connection.js';
 import { optionsFromEnv, type Env } from './env.js';
+import { SERVICE_PUBLIC_KEY_ENV, SessionManager } from './session.js';
 import {
-  buildEnvelope, decodeBody, DEFAULT_AUDIENCE, DEFAULT_SUBJECT_PREFIX, ERROR_CODE_HEADER, errorFromBody, errorFromStatus,
-  InternalError, requestHead, SecretSvcError, sniffEncoding, subjectFor, WRITE_OPS,
+  decodeBody, DEFAULT_AUDIENCE, DEFAULT_SUBJECT_PREFIX, ERROR_CODE_HEADER, errorFromBody, errorFromStatus,
+  InternalError, SecretSvcError, sniffEncoding,
   type DeleteReply, type Encoding, type ListReply, type Op, type ParamsOf, type ReadManyReply, type Secret,
   type SecretMetadata, type SessionReply, type WhoamiReply, type VersionsReply,
   type RevocationSelector, type RevokeReply, type UnrevokeReply, type RevocationsReply,
@@ -32,6 +36,18 @@ export interface ClientOptions extends IdentityOptions {
   retries?: number;
   /** Delay before the first retry, doubled each time (default 100 ms). */
   retryDelayMs?: number;
+  /**
+   * Sessions (PROTOCOL.md §12): requests and replies sealed, values never in the clear on the
+   * bus. Default true; against a worker without sessions the client sends signed requests
+   * (unless `servicePublicKey` is set). false: every request signed.
+   */
+  sessions?: boolean;
+  /**
+   * The deployment's service public key (base64url `x` of its Ed25519 JWK): a session is only
+   * opened with a handshake reply signed by it, and the client never falls back to signed
+   * requests. fromEnv reads SECRET_SVC_SERVICE_PUBLIC_KEY.
+   */
+  servicePublicKey?: string;
 }
 
 /** Per call: a deadline replacing the client's `timeoutMs`, and a signal to give up early. */
@@ -59,7 +75,7 @@ interface Replies {
   session: SessionReply;
 }
 
-type Settings = Required<Pick<ClientOptions, 'encoding' | 'subjectPrefix' | 'audience' | 'timeoutMs' | 'retries' | 'retryDelayMs'>>
+type Settings = Required<Pick<ClientOptions, 'subjectPrefix' | 'timeoutMs' | 'retries' | 'retryDelayMs'>>
   & Pick<ClientOptions, 'attemptTimeoutMs'>;
 
 /** nats v2 errors carry `code`; transport-node 3.x throws classes named by the failure. */
@@ -68,37 +84,63 @@ const isNoResponders = (err: unknown) => (err as { code?: unknown })?.code === E
 
 export class SecretClient {
   readonly slug: string;
-  private constructor(
-    private readonly nc: NatsRequester,
-    private readonly ownsConnection: boolean,
-    private readonly identity: Identity,
-    private readonly o: Settings,
-  ) {
-    this.slug = identity.slug;
-  }
+  private nc!: NatsRequester;
+  private ownsConnection = false;
+  private readonly o: Settings;
+  /** Every call goes through it: over the session, or signed when sessions are off or not offered. */
+  private readonly sessions: SessionManager;
 
-  static async connect(options: ClientOptions): Promise<SecretClient> {
-    const identity = options.identity ?? loadIdentity(options);
-    const nc = options.nc ?? (await connectNats(options.servers, options.natsOptions));
-    return new SecretClient(nc, !options.nc, identity, {
-      encoding: options.encoding ?? 'msgpack',
+  private constructor(identity: Identity, options: ClientOptions, pinnedFrom: Env) {
+    this.slug = identity.slug;
+    this.o = {
       subjectPrefix: options.subjectPrefix ?? DEFAULT_SUBJECT_PREFIX,
-      audience: options.audience ?? DEFAULT_AUDIENCE,
       timeoutMs: options.timeoutMs ?? 5000,
       retries: options.retries ?? 2,
       retryDelayMs: options.retryDelayMs ?? 100,
       attemptTimeoutMs: options.attemptTimeoutMs,
+    };
+    this.sessions = new SessionManager({
+      identity,
+      // Handshakes and background renewals are shared by calls: no one call's signal ends them.
+      request: (subject, body, timeoutMs) => this.send(subject, body, timeoutMs, undefined),
+      encoding: options.encoding ?? 'msgpack',
+      subjectPrefix: this.o.subjectPrefix,
+      audience: options.audience ?? DEFAULT_AUDIENCE,
+      sessions: options.sessions ?? true,
+      servicePublicKey: options.servicePublicKey,
+      env: pinnedFrom,
     });
   }
 
-  /** Connects with the CLI's variables (see optionsFromEnv); `options` win over the environment. */
+  static async connect(options: ClientOptions): Promise<SecretClient> {
+    return SecretClient.start(options, {});
+  }
+
+  /**
+   * Connects with the CLI's variables (see optionsFromEnv; SECRET_SVC_SERVICE_PUBLIC_KEY pins
+   * the service key); `options` win over the environment.
+   */
   static async fromEnv(env: Env = process.env, options: ClientOptions = {}): Promise<SecretClient> {
-    const fromEnv = optionsFromEnv(env);
-    return SecretClient.connect({
+    const { servicePublicKey: _named, ...fromEnv } = optionsFromEnv(env);
+    // The manager reads the pinned key from `env` itself, so a bad one is named by its variable.
+    return SecretClient.start({
       ...fromEnv,
       ...options,
       natsOptions: { ...fromEnv.natsOptions, ...options.natsOptions },
-    });
+    }, { [SERVICE_PUBLIC_KEY_ENV]: env[SERVICE_PUBLIC_KEY_ENV] });
+  }
+
+  /** Identity and pinned key are checked before connecting: a bad one leaves no connection open. */
+  private static async start(options: ClientOptions, pinnedFrom: Env): Promise<SecretClient> {
+    const client = new SecretClient(options.identity ?? loadIdentity(options), options, pinnedFrom);
+    client.nc = options.nc ?? (await connectNats(options.servers, options.natsOptions));
+    client.ownsConnection = !options.nc;
+    return client;
+  }
+
+  /** True when calls currently go out signed (sessions turned off, or not offered by the service). */
+  get signedOnly(): boolean {
+    return this.sessions.signedOnly;
   }
 
   whoami(options: CallOptions = {}): Promise<WhoamiReply> {
@@ -147,18 +189,18 @@ export class SecretClient {
   }
 
   /** Revokes every credential the selector matches (administrators only; PROTOCOL.md §10). */
-  revoke(selector: RevocationSelector): Promise<RevokeReply> {
-    return this.call('revoke', selector);
+  revoke(selector: RevocationSelector, options: CallOptions = {}): Promise<RevokeReply> {
+    return this.call('revoke', selector, options);
   }
 
   /** Removes exactly the revocation with this selector (404 when there is none). */
-  unrevoke(selector: RevocationSelector): Promise<UnrevokeReply> {
-    return this.call('unrevoke', selector);
+  unrevoke(selector: RevocationSelector, options: CallOptions = {}): Promise<UnrevokeReply> {
+    return this.call('unrevoke', selector, options);
   }
 
   /** Every revocation, in the order made. */
-  revocations(): Promise<RevocationsReply> {
-    return this.call('revocations', {});
+  revocations(options: CallOptions = {}): Promise<RevocationsReply> {
+    return this.call('revocations', {}, options);
   }
 
   async close(): Promise<void> {
@@ -166,17 +208,17 @@ export class SecretClient {
   }
 
   /**
-   * One operation within one deadline, retries included. A read is re-signed for each attempt
-   * (a nonce is accepted once). A write is resent as the identical envelope: the worker answers
-   * a resend with the first attempt's outcome, so it is applied at most once. Each attempt gets
-   * an equal share of the time left, the last one all of it; the error says how long it waited.
+   * One operation within one deadline, retries included. A read gets a fresh nonce for each
+   * attempt (a nonce is accepted once). A write is resent as the identical bytes: the worker
+   * answers a resend with the first attempt's outcome, so it is applied at most once. Each
+   * attempt gets an equal share of the time left, the last one all of it (opening a session
+   * included); the error says how long it waited. A session the worker no longer accepts is
+   * replaced once, at once, without counting as an attempt.
    */
   async call<O extends Op>(op: O, params: ParamsOf<O>, options: CallOptions = {}): Promise<Replies[O]> {
-    const subject = subjectFor(this.o.subjectPrefix, op);
+    const call = this.sessions.begin(op, params);
     const deadlineMs = options.timeout ?? this.o.timeoutMs;
     const started = Date.now();
-    const isWrite = WRITE_OPS.has(op);
-    let body = this.envelope(op, params);
     let delay = this.o.retryDelayMs;
     let resent = false;
     for (let attempt = 0; ; attempt++) {
@@ -184,12 +226,21 @@ export class SecretClient {
       const left = deadlineMs - (Date.now() - started);
       const share = attempt >= this.o.retries ? left : left / (this.o.retries - attempt + 1);
       const attemptMs = Math.max(1, Math.floor(Math.min(share, this.o.attemptTimeoutMs ?? share)));
+      const attemptStarted = Date.now();
+      let subject = `${this.o.subjectPrefix}.session`; // until the body is built, the wait is for a handshake
       try {
-        return (await this.send(subject, body, attemptMs, options.signal)) as Replies[O];
+        const body = await abortable(call.body(attemptMs), options.signal);
+        subject = call.subject;
+        const sendMs = Math.max(1, attemptMs - (Date.now() - attemptStarted));
+        return call.open(await this.send(subject, body, sendMs, options.signal)) as Replies[O];
       } catch (err) {
         if (options.signal?.aborted) throw options.signal.reason;
+        if (call.reopen(err)) {
+          attempt--;
+          continue;
+        }
         // A resend may race the first attempt still in flight: that answers 401; try again.
-        const racing = isWrite && resent && err instanceof SecretSvcError && err.status === 401;
+        const racing = call.isWrite && resent && err instanceof SecretSvcError && err.status === 401;
         const retryable = (err instanceof SecretSvcError && err.status === 503) || isTimeout(err) || isNoResponders(err) || racing;
         const waited = Date.now() - started;
         if (attempt >= this.o.retries || !retryable || waited >= deadlineMs) throw toClientError(err, subject, waited, attempt + 1);
@@ -197,14 +248,8 @@ export class SecretClient {
       // The back-off never eats the whole rest of the deadline: the last attempt gets what is left.
       await sleep(Math.min(delay, (deadlineMs - (Date.now() - started)) / 2), options.signal);
       delay *= 2;
-      if (isWrite) resent = true;
-      else body = this.envelope(op, params);
+      if (call.isWrite) resent = true;
     }
-  }
-
-  private envelope(op: Op, params: object): Uint8Array {
-    const request = { ...requestHead(op, this.o.audience), ...params };
-    return buildEnvelope(this.identity.credential, this.identity.key, request, this.o.encoding);
   }
 
   /** The one place a request goes out on the connection. */

@@ -12,13 +12,15 @@ export interface EnvOptions {
   keyFile?: string;
   subjectPrefix?: string;
   audience?: string;
+  /** SECRET_SVC_SERVICE_PUBLIC_KEY: the deployment's service public key to pin (sessions). */
+  servicePublicKey?: string;
   natsOptions: Partial<ConnectionOptions>;
   sources: { credentialFile?: string; keyFile?: string };
 }
 
 /**
  * NATS_URL (comma-separated), SECRET_SVC_CREDENTIAL or SECRET_SVC_CREDENTIAL_FILE,
- * SECRET_SVC_KEY_FILE, SECRET_SVC_SUBJECT_PREFIX, SECRET_SVC_AUDIENCE and the NATS login
+ * SECRET_SVC_KEY_FILE, SECRET_SVC_SUBJECT_PREFIX, SECRET_SVC_AUDIENCE, SECRET_SVC_SERVICE_PUBLIC_KEY and the NATS login
  * settings (NATS_CREDS | NATS_USER + NATS_PASSWORD | NATS_TOKEN, NATS_TLS_CA/CERT/KEY).
  * Empty values count as unset.
  */
@@ -31,6 +33,7 @@ export function optionsFromEnv(env: Env = process.env): EnvOptions {
     keyFile: get('SECRET_SVC_KEY_FILE'),
     subjectPrefix: get('SECRET_SVC_SUBJECT_PREFIX'),
     audience: get('SECRET_SVC_AUDIENCE'),
+    servicePublicKey: get('SECRET_SVC_SERVICE_PUBLIC_KEY')?.trim(),
     natsOptions: natsAuthOptions(env),
     sources: { credentialFile: 'SECRET_SVC_CREDENTIAL_FILE', keyFile: 'SECRET_SVC_KEY_FILE' },
   };

@@ -1,7 +1,7 @@
 /** Loads the caller's credential and private key, given as values or file paths. */
 import { readFileSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
-import { parseCredential, parsePrivateJwk, privateKeyObject, type PrivateJwk } from '@secret-svc/protocol';
+import { parseCredential, parsePrivateJwk, privateKeyObject, type ParsedCredential, type PrivateJwk } from '@secret-svc/protocol';
 import { IdentityError } from './errors.js';
 
 export interface IdentityOptions {
@@ -38,13 +38,12 @@ export function loadIdentity(o: IdentityOptions): Identity {
     ?? (o.credentialFile ? readSetting(o.credentialFile, 'credential', o.sources?.credentialFile ?? 'credentialFile') : '');
   const credential = credentialText.trim();
   if (!credential) throw new IdentityError('missing', 'no credential: give credential or credentialFile');
-  let parsed: ReturnType<typeof parseCredential>;
+  let parsed: ParsedCredential;
   try {
     parsed = parseCredential(credential);
   } catch (err) {
     throw new IdentityError('invalid', `credential: ${(err as Error).message}`, { cause: err });
   }
-  if (typeof parsed === 'string') throw new IdentityError('invalid', `credential: ${parsed}`);
   let jwkValue: unknown = o.key;
   if (jwkValue === undefined && o.keyFile) jwkValue = readSetting(o.keyFile, 'private key', o.sources?.keyFile ?? 'keyFile');
   if (jwkValue === undefined) throw new IdentityError('missing', 'no private key: give key or keyFile');

@@ -1,6 +1,6 @@
 /**
  * The client package's public API: the client, identity loading, options from the environment,
- * the protocol's error classes (to catch by type) and reply types. Protocol internals (envelopes,
+ * sessions' errors and settings, the protocol's error classes (to catch by type) and reply types. Protocol internals (envelopes,
  * schemas, credential issuing) live in @secret-svc/protocol.
  */
 export { SecretClient, type CallOptions, type ClientOptions, type CreateOptions, type ListOptions, type UpdateChanges } from './client.js';
@@ -9,9 +9,10 @@ export { optionsFromEnv, type Env, type EnvOptions } from './env.js';
 export { IdentityError, type IdentityProblem } from './errors.js';
 export { loadIdentity, type Identity, type IdentityOptions } from './identity.js';
 export { NATS_AUTH_ENV, NatsAuthError, natsAuthOptions } from './nats-auth.js';
+export { SERVICE_PUBLIC_KEY_ENV, SessionHandshakeError } from './session.js';
 export {
   SecretSvcError, BadRequestError, UnauthenticatedError, ForbiddenError, NotFoundError, ConflictError,
-  TooLargeError, InternalError, UnavailableError,
+  TooLargeError, InternalError, UnavailableError, SessionReplyError,
   type ErrorStatus, type ErrorCode,
   type Secret, type SecretMetadata, type ReadManyReply, type ListReply, type WhoamiReply, type DeleteReply, type VersionsReply, type VersionInfo,
   type Encoding, type Op,

@@ -41,6 +41,14 @@ export interface HandshakeParams {
   timeoutMs: number;
 }
 
+/** No handshake reply in time for this call (named like the NATS timeouts the client retries). */
+export class HandshakeTimeout extends Error {
+  override readonly name = 'TimeoutError';
+  constructor(readonly timeoutMs: number) {
+    super(`no session handshake reply within ${timeoutMs} ms`);
+  }
+}
+
 /** The worker speaks 1.0: nobody serves the session subject, or it calls the op unknown (400). */
 export class SessionsUnsupported extends Error {
   constructor(override readonly cause: unknown) {

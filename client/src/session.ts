@@ -22,11 +22,11 @@ import {
   SecretSvcError, WRITE_OPS, type Encoding,
 } from '@secret-svc/protocol';
 import {
-  handshake, pinnedServiceKey, SessionsUnsupported, type OpenedSession, type SessionRequestFn,
+  handshake, HandshakeTimeout, pinnedServiceKey, SessionsUnsupported, type OpenedSession, type SessionRequestFn,
 } from './session-handshake.js';
 
 export {
-  SessionHandshakeError, SERVICE_PUBLIC_KEY_ENV, pinnedServiceKey, type SessionRequestFn, type OpenedSession,
+  HandshakeTimeout, SessionHandshakeError, SERVICE_PUBLIC_KEY_ENV, pinnedServiceKey, type SessionRequestFn, type OpenedSession,
 } from './session-handshake.js';
 
 /** The worker's message for a ticket that does not open or has expired (src/session/tickets.ts). */
@@ -146,7 +146,8 @@ export class SessionManager {
       if (now >= current.renewAtMs) this.renewInBackground(now);
       return current;
     }
-    return this.opening ?? this.open(timeoutMs);
+    // Waiting for a handshake another call started counts against this call's own time.
+    return this.opening ? within(this.opening, timeoutMs) : this.open(timeoutMs);
   }
 
   private renewInBackground(now: number): void {
@@ -252,6 +253,14 @@ export class SessionCall {
 /** The worker's 401 for a ticket that does not open or has expired. */
 export function isSessionInvalid(err: unknown): boolean {
   return err instanceof SecretSvcError && err.status === 401 && err.message === SESSION_INVALID_MESSAGE;
+}
+
+/** `p`, or a HandshakeTimeout after `ms` (p itself goes on for whoever else waits for it). */
+function within<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new HandshakeTimeout(ms)), ms);
+    p.then(resolve, reject).finally(() => clearTimeout(timer));
+  });
 }
 
 function isWriteOp(op: string): boolean {

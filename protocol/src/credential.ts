@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { fromBase64url, toBase64url } from './base64url.js';
 import { AmbiguousBodyError, decodeJson } from './codec.js';
 import { SLUG_RE } from './constants.js';
+import { UnauthenticatedError } from './errors.js';
 import { isPublicKeyText, signBytes, verifyBytes } from './keys.js';
 
 const headerSchema = z.looseObject({
@@ -53,21 +54,34 @@ export interface ParsedCredential {
   signature: Buffer;
 }
 
-/** Splits and checks a credential's structure; says why it is unusable, or returns it (unverified). */
-export function parseCredential(text: string): ParsedCredential | string {
+/** A credential that cannot be used: malformed, or (see the worker) untrusted; 401 on the wire. */
+export class CredentialError extends UnauthenticatedError {}
+
+/** Splits and checks a credential's structure and returns it (unverified); throws CredentialError saying why not. */
+export function parseCredential(text: string): ParsedCredential {
   const parts = text.split('.');
-  if (parts.length !== 3) return 'credential is not a compact JWS';
+  if (parts.length !== 3) throw new CredentialError('credential is not a compact JWS');
   const [h, p, s] = parts as [string, string, string];
   const header = decodeJsonPart(h);
-  if (typeof header === 'string') return `credential header ${header}`;
-  if (!headerSchema.safeParse(header).success) return 'credential header must be {"alg":"EdDSA","typ":"JWT"}';
+  if (typeof header === 'string') throw new CredentialError(`credential header ${header}`);
+  if (!headerSchema.safeParse(header).success) throw new CredentialError('credential header must be {"alg":"EdDSA","typ":"JWT"}');
   const raw = decodeJsonPart(p);
-  if (typeof raw === 'string') return `credential claims ${raw}`;
+  if (typeof raw === 'string') throw new CredentialError(`credential claims ${raw}`);
   const checked = credentialClaimsSchema.safeParse(raw);
-  if (!checked.success) return `credential claims invalid: ${checked.error.issues[0]?.message ?? 'schema'}`;
+  if (!checked.success) throw new CredentialError(`credential claims invalid: ${checked.error.issues[0]?.message ?? 'schema'}`);
   const signature = fromBase64url(s);
-  if (signature?.length !== 64) return 'credential signature is malformed';
+  if (signature?.length !== 64) throw new CredentialError('credential signature is malformed');
   return { claims: knownClaims(checked.data), signingInput: Buffer.from(`${h}.${p}`, 'ascii'), signature };
+}
+
+/** parseCredential for callers that only want to know: the credential, or undefined when it is unusable. */
+export function tryParseCredential(text: string): ParsedCredential | undefined {
+  try {
+    return parseCredential(text);
+  } catch (err) {
+    if (err instanceof CredentialError) return undefined;
+    throw err;
+  }
 }
 
 /** A fresh object holding only the claims read, each taken only if present (never inherited). */

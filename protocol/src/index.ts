@@ -36,7 +36,7 @@ export {
   type PublicJwk, type PrivateJwk,
 } from './keys.js';
 export {
-  parseCredential, verifyCredentialSignature, issueCredential, credentialClaimsSchema, JTI_MAX_LENGTH,
+  parseCredential, tryParseCredential, CredentialError, verifyCredentialSignature, issueCredential, credentialClaimsSchema, JTI_MAX_LENGTH,
   type CredentialClaims, type ParsedCredential, type IssueOptions,
 } from './credential.js';
 

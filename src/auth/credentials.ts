@@ -49,7 +49,6 @@ export class CredentialVerifier {
 
   private verifyUncached(text: string): VerifiedCredential {
     const parsed = parseCredential(text);
-    if (typeof parsed === 'string') throw new UnauthenticatedError(parsed);
     const { claims } = parsed;
     const issuerKey = this.issuers.get(claims.iss);
     if (!issuerKey) throw new UnauthenticatedError('credential issuer is not trusted');

@@ -1,12 +1,13 @@
 /**
  * The CLI's configuration: flags first, then the environment — the same variables
  * SecretClient.fromEnv reads (NATS_URL, SECRET_SVC_CREDENTIAL or SECRET_SVC_CREDENTIAL_FILE,
- * SECRET_SVC_KEY_FILE, SECRET_SVC_SUBJECT_PREFIX, SECRET_SVC_AUDIENCE, NATS login settings).
+ * SECRET_SVC_KEY_FILE, SECRET_SVC_SUBJECT_PREFIX, SECRET_SVC_AUDIENCE, SECRET_SVC_SERVICE_PUBLIC_KEY,
+ * NATS login settings).
  */
 import type { Command } from 'commander';
 import type { ConnectionOptions } from 'nats';
 import { IdentityError, loadIdentity, optionsFromEnv, SecretClient, type EnvOptions, type Identity } from '@secret-svc/client';
-import { DEFAULT_AUDIENCE, DEFAULT_SUBJECT_PREFIX } from '@secret-svc/protocol';
+import { DEFAULT_AUDIENCE, DEFAULT_SUBJECT_PREFIX, publicKeyProblem } from '@secret-svc/protocol';
 import { UsageError } from './exit.js';
 import { streams } from './runtime.js';
 
@@ -17,6 +18,9 @@ export interface GlobalOptions {
   timeout?: string;
   subjectPrefix?: string;
   audience?: string;
+  /** false with --no-sessions. */
+  sessions?: boolean;
+  servicePublicKey?: string;
 }
 
 export interface CliConfig {
@@ -24,6 +28,10 @@ export interface CliConfig {
   subjectPrefix: string;
   audience: string;
   timeoutMs: number;
+  /** Sessions (the client's default), unless --no-sessions. */
+  sessions: boolean;
+  /** The service public key to pin (--service-public-key, SECRET_SVC_SERVICE_PUBLIC_KEY). */
+  servicePublicKey: string | undefined;
   /** NATS login and TLS, from the same variables the worker reads (NATS_CREDS, NATS_USER, ...). */
   natsAuth: Partial<ConnectionOptions>;
 }
@@ -46,8 +54,19 @@ export function cliConfig(cmd: Command): CliConfig {
     subjectPrefix: o.subjectPrefix ?? e.subjectPrefix ?? DEFAULT_SUBJECT_PREFIX,
     audience: o.audience ?? e.audience ?? DEFAULT_AUDIENCE,
     timeoutMs,
+    sessions: o.sessions !== false,
+    servicePublicKey: servicePublicKey(o.servicePublicKey, e.servicePublicKey),
     natsAuth: e.natsOptions,
   };
+}
+
+/** The pinned service key, checked here so that a bad one is a usage error naming its setting. */
+function servicePublicKey(flag: string | undefined, env: string | undefined): string | undefined {
+  const [text, source] = flag !== undefined ? [flag.trim(), '--service-public-key'] : [env, 'SECRET_SVC_SERVICE_PUBLIC_KEY'];
+  if (text === undefined) return undefined;
+  const problem = publicKeyProblem(text);
+  if (problem !== undefined) throw new UsageError(`${source}: not a usable Ed25519 public key (${problem})`);
+  return text;
 }
 
 /** Whether a credential is configured at all (completion lists keys only then). */
@@ -90,6 +109,8 @@ export async function withClient<T>(cmd: Command, fn: (client: SecretClient) => 
     subjectPrefix: config.subjectPrefix,
     audience: config.audience,
     timeoutMs: config.timeoutMs,
+    sessions: config.sessions,
+    servicePublicKey: config.servicePublicKey,
     // Fail fast when NATS is not there instead of reconnecting forever.
     natsOptions: { ...config.natsAuth, maxReconnectAttempts: 0, timeout: Math.max(config.timeoutMs, 5000) },
   });

@@ -32,6 +32,7 @@ const ENV_HELP = `Environment (flags win):
   SECRET_SVC_KEY_FILE          your private key (JWK file, from \`secret-svc keygen\`)
   SECRET_SVC_SUBJECT_PREFIX    subject prefix (default secret)
   SECRET_SVC_AUDIENCE          audience (default secret-svc)
+  SECRET_SVC_SERVICE_PUBLIC_KEY  the deployment's service public key: sessions only with handshakes it signed
   NATS_CREDS | NATS_USER + NATS_PASSWORD | NATS_TOKEN, NATS_TLS_CA/CERT/KEY, NATS_INBOX_PREFIX   NATS login, TLS, inbox`;
 
 
@@ -44,7 +45,11 @@ export function buildProgram(args: readonly string[] = []): Command {
     .option('--key-file <file>', 'private key JWK file (env SECRET_SVC_KEY_FILE)')
     .option('--subject-prefix <prefix>', 'subject prefix (env SECRET_SVC_SUBJECT_PREFIX, default secret)')
     .option('--audience <aud>', 'audience (env SECRET_SVC_AUDIENCE, default secret-svc)')
-    .option('--timeout <ms>', 'per-request timeout in milliseconds', '5000')
+    .option('--timeout <ms>', 'how long a call may take in milliseconds, retries included', '5000')
+    .option('--no-sessions', 'send every request signed instead of over a session (sessions seal values on the bus)')
+    .option('--service-public-key <key>',
+      "pin the deployment's service public key (base64url x): open sessions only with handshakes it signed, " +
+      'never fall back to signed requests (env SECRET_SVC_SERVICE_PUBLIC_KEY)')
     .exitOverride()
     .configureOutput({ writeOut: (t) => streams().stdout.write(t), writeErr: (t) => streams().stderr.write(t) })
     .showHelpAfterError('(run with --help for usage)')

@@ -27,7 +27,7 @@ describe('audit trail on a NATS cluster', { timeout: 90_000 }, () => {
   });
 
   it('keeps three replicas and stores events after the worker\'s server dies', async () => {
-    const jsm = await nc.jetstreamManager();
+    const jsm = await nc.jetstreamManager({ timeout: 20_000 }); // a cluster under load answers JS API calls slowly
     expect((await jsm.streams.info('SECRET_SVC_AUDIT')).config.num_replicas).toBe(3);
     await trail.recordAndWait(ev('before/kill'));
     const node = cluster.nodeOf(nc.getServer())!;
@@ -37,7 +37,7 @@ describe('audit trail on a NATS cluster', { timeout: 90_000 }, () => {
     await eventually('the queue stored', () => trail.pending() === 0, 30_000);
     const other = await natsConnection(cluster.urls.find((u) => u !== node.url)!);
     try {
-      const keys = (await storedEvents(await other.jetstreamManager())).map((s) => s.event.key);
+      const keys = (await storedEvents(await other.jetstreamManager({ timeout: 20_000 }))).map((s) => s.event.key);
       expect(keys).toEqual(expect.arrayContaining(['before/kill', 'queued/after-kill', 'after/kill']));
     } finally {
       await other.close();

@@ -10,46 +10,12 @@ import { connect, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEvent, AuditTrail } from '../../src/audit/index.js';
 import { run } from '../../src/cli/program.js';
+import { securityAuthorization } from '../helpers/security-config.js';
 import { freePort, NatsServer } from '../helpers/servers.js';
 import { storedEvents, trailOn } from './support.js';
 
-/** The users of SECURITY.md ("NATS permissions"), with test passwords. */
-const CONFIG = `
-authorization {
-  users = [
-    {
-      user: secret-svc-worker
-      password: worker-pass
-      permissions: {
-        publish: { allow: ["secret.audit.>", "$JS.API.INFO", "$JS.API.STREAM.INFO.SECRET_SVC_AUDIT",
-                           "$JS.API.STREAM.CREATE.SECRET_SVC_AUDIT", "$JS.API.STREAM.UPDATE.SECRET_SVC_AUDIT"] }
-        subscribe: { allow: ["secret.>", "$SRV.>", "_INBOX.>"] }
-        allow_responses: true
-      }
-    }
-    {
-      user: deploy-svc
-      password: deploy-pass
-      permissions: {
-        publish: { allow: ["secret.>"], deny: ["secret.audit.>"] }
-        subscribe: { allow: ["_INBOX_deploy-svc.>"] }
-      }
-    }
-    {
-      user: auditor
-      password: auditor-pass
-      permissions: {
-        publish: { allow: ["$JS.API.INFO", "$JS.API.STREAM.INFO.SECRET_SVC_AUDIT",
-                           "$JS.API.STREAM.MSG.GET.SECRET_SVC_AUDIT",
-                           "$JS.API.CONSUMER.CREATE.SECRET_SVC_AUDIT", "$JS.API.CONSUMER.CREATE.SECRET_SVC_AUDIT.>",
-                           "$JS.API.CONSUMER.INFO.SECRET_SVC_AUDIT.>", "$JS.API.CONSUMER.DELETE.SECRET_SVC_AUDIT.>",
-                           "$JS.API.CONSUMER.MSG.NEXT.SECRET_SVC_AUDIT.>"] }
-        subscribe: { allow: ["_INBOX_auditor.>"] }
-      }
-    }
-  ]
-}
-`;
+/** The configuration of SECURITY.md ("NATS permissions"), read from the document, with test passwords. */
+const CONFIG = securityAuthorization({ 'secret-svc-worker': 'worker-pass', 'deploy-svc': 'deploy-pass', auditor: 'auditor-pass' });
 
 describe('NATS permissions for the audit trail (SECURITY.md)', { timeout: 60_000 }, () => {
   let dir: string;

@@ -10,35 +10,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type NatsConnection } from 'nats';
 import { SecretClient } from '@secret-svc/client';
 import { TestIssuer } from '../helpers/identities.js';
+import { securityAuthorization } from '../helpers/security-config.js';
 import { freePort, NatsServer, RedisServer } from '../helpers/servers.js';
 import { startTestWorker, testEnv } from '../helpers/worker.js';
 import { sleep } from './support.js';
 
-/** The configuration of SECURITY.md ("NATS permissions"), with test passwords. */
-const CONFIG = `
-authorization {
-  users = [
-    {
-      user: secret-svc-worker
-      password: worker-pass
-      permissions: {
-        publish: { allow: ["secret.audit.>", "secret.internal.revocations", "$JS.API.INFO", "$JS.API.STREAM.INFO.SECRET_SVC_AUDIT",
-                           "$JS.API.STREAM.CREATE.SECRET_SVC_AUDIT", "$JS.API.STREAM.UPDATE.SECRET_SVC_AUDIT"] }
-        subscribe: { allow: ["secret.>", "$SRV.>", "_INBOX.>"] }
-        allow_responses: true
-      }
-    }
-    {
-      user: deploy-svc
-      password: deploy-pass
-      permissions: {
-        publish: { allow: ["secret.>"], deny: ["secret.audit.>", "secret.internal.>"] }
-        subscribe: { allow: ["_INBOX_deploy-svc.>"] }
-      }
-    }
-  ]
-}
-`;
+/** The configuration of SECURITY.md ("NATS permissions"), read from the document, with test passwords. */
+const CONFIG = securityAuthorization({ 'secret-svc-worker': 'worker-pass', 'deploy-svc': 'deploy-pass', auditor: 'auditor-pass' });
 
 /** True when the server refuses the subscription (a permissions violation arrives as an async error). */
 async function subscribeRefused(nc: NatsConnection, subject: string): Promise<boolean> {

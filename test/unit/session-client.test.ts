@@ -11,7 +11,7 @@ import {
   isSessionInvalid, SESSION_INVALID_MESSAGE as CLIENT_MESSAGE, SessionHandshakeError, SessionManager, type SessionManagerOptions,
 } from '../../client/src/session.js';
 import { SESSION_INVALID_MESSAGE, TicketBox } from '../../src/session/index.js';
-import { FakeWorker, ringKey } from './session-fixtures.js';
+import { FakeWorker, ringKey, swapReadReplies } from './session-fixtures.js';
 
 const service = generateJwk();
 const serviceKey = privateKeyObject(service);
@@ -141,13 +141,7 @@ describe('SessionManager: sessions by default', () => {
   it('refuses a reply sealed for another request (a swapped reply)', async () => {
     const worker = new FakeWorker();
     const m = manager(worker);
-    let previous: unknown;
-    worker.tamper = (op, reply) => {
-      if (op !== 'read') return reply;
-      const out = previous ?? reply;
-      previous = reply;
-      return out;
-    };
+    swapReadReplies(worker);
     await read(m);
     await expect(read(m)).rejects.toBeInstanceOf(SessionReplyError);
   });

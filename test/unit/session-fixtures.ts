@@ -114,3 +114,14 @@ export class FakeWorker {
     return this.seen.filter((s) => s.op === 'session').length;
   }
 }
+
+/** Makes the fake worker answer each read with the previous read's sealed reply (a swapped reply). */
+export function swapReadReplies(worker: FakeWorker): void {
+  let previous: unknown;
+  worker.tamper = (op, reply) => {
+    if (op !== 'read') return reply;
+    const out = previous ?? reply;
+    previous = reply;
+    return out;
+  };
+}

@@ -1,7 +1,7 @@
 /** The shared vectors (PROTOCOL.md §2–3) against the shared protocol code and the worker's credential check. */
 import { describe, expect, it } from 'vitest';
 import {
-  buildEnvelope, decodeJson, decodeMsgpack, generateJwk, issueCredential, parseCredential, parseEnvelope,
+  buildEnvelope, CredentialError, decodeJson, decodeMsgpack, generateJwk, issueCredential, parseCredential, parseEnvelope,
   privateKeyObject, publicKeyObject, signBytes, signedBytes, toBase64url, UnauthenticatedError, verifyBytes,
   verifyCredentialSignature, type ParsedCredential,
 } from '@secret-svc/protocol';
@@ -26,9 +26,7 @@ const encodings = [
 ] as const;
 
 function parsed(text: string): ParsedCredential {
-  const result = parseCredential(text);
-  if (typeof result === 'string') throw new Error(`credential did not parse: ${result}`);
-  return result;
+  return parseCredential(text);
 }
 
 /** Replaces the character at `index` with a different base64url character. */
@@ -63,7 +61,7 @@ describe('credential vector', () => {
   });
 
   it('rejects the alg "none" credential at parse time', () => {
-    expect(typeof parseCredential(v.negative.credentialAlgNone)).toBe('string');
+    expect(() => parseCredential(v.negative.credentialAlgNone)).toThrow(CredentialError);
   });
 });
 

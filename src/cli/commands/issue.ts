@@ -77,8 +77,8 @@ export function register(program: Command): void {
       const credential = issueCredential({
         issuerKey, issuer: issuer.x, slug: o.slug, subjectKey, admin: o.admin, ttlSeconds, jti, now,
       });
-      const signed = parseCredential(credential); // what is printed is read back from the credential itself
-      const exp = typeof signed === 'string' ? undefined : signed.claims.exp;
+      // What is printed is read back from the credential itself.
+      const exp = parseCredential(credential).claims.exp;
       if (o.out) writePrivateFile(o.out, `${credential}\n`, o.force);
       else out(`${credential}\n`);
       // Only the credential on stdout, so `issue > file` and $(issue) keep working.

@@ -1,13 +1,12 @@
 /** `secret-svc whoami`: who the worker says you are, plus the jti of your own credential. */
 import type { Command } from 'commander';
-import { parseCredential } from '@secret-svc/protocol';
+import { tryParseCredential } from '@secret-svc/protocol';
 import { cliIdentity, withClient } from '../context.js';
 import { out } from '../io.js';
 
 /** The jti of a credential, read locally (the whoami reply does not carry it); null if none. */
 export function jtiOf(credential: string): string | null {
-  const parsed = parseCredential(credential);
-  return typeof parsed === 'string' ? null : parsed.claims.jti ?? null;
+  return tryParseCredential(credential)?.claims.jti ?? null;
 }
 
 export function register(program: Command): void {

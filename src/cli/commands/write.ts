@@ -65,9 +65,6 @@ export function register(program: Command): void {
           ...edited,
           ...(ifVersion !== undefined ? { ifVersion } : {}),
         };
-        if (!('value' in changes) && !('readers' in changes) && !('writers' in changes) && !('deleters' in changes)) {
-          throw new UsageError('nothing to update');
-        }
         return c.update(key, changes);
       });
       out(o.json ? `${JSON.stringify(meta, null, 2)}\n` : `updated ${meta.key} (version ${meta.version})\n`);

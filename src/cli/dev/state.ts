@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { generateJwk, issueCredential, parseCredential, parsePrivateJwk, privateKeyObject, type PrivateJwk } from '@secret-svc/protocol';
+import { generateJwk, issueCredential, tryParseCredential, parsePrivateJwk, privateKeyObject, type PrivateJwk } from '@secret-svc/protocol';
 import { newJti } from '../credential-lifetime.js';
 import { CliError, EXIT } from '../exit.js';
 
@@ -16,7 +16,6 @@ export const DEV_CREDENTIAL_RENEW_BELOW_SECONDS = 7 * 86_400;
 
 export interface DevState {
   dir: string;
-  issuerKeyFile: string;
   issuerPublicFile: string;
   adminKeyFile: string;
   credentialFile: string;
@@ -71,7 +70,6 @@ export function devState(dirOption: string, nowMs = Date.now()): DevState {
     dir, issuer, created, credentialFile, redisDir,
     credentialExpires: adminCred.exp,
     credentialRenewed: adminCred.written === 'renewed',
-    issuerKeyFile: file('issuer.jwk'),
     issuerPublicFile,
     adminKeyFile: file('admin.jwk'),
     encryptionKeyFile: file('encryption.key'),
@@ -86,9 +84,9 @@ export function devState(dirOption: string, nowMs = Date.now()): DevState {
  * expires (made before dev credentials expired), or has less than a week left.
  */
 function adminCredential(path: string, issuer: PrivateJwk, admin: PrivateJwk, nowMs: number): { exp: number; written?: 'issued' | 'renewed' } {
-  const current = existsSync(path) ? parseCredential(readFileSync(path, 'utf8').trim()) : 'missing';
-  const matches = typeof current !== 'string' && current.claims.iss === issuer.x && current.claims.cnf.jwk.x === admin.x && current.claims.admin === true;
-  const exp = typeof current !== 'string' ? current.claims.exp : undefined;
+  const current = existsSync(path) ? tryParseCredential(readFileSync(path, 'utf8').trim()) : undefined;
+  const matches = current !== undefined && current.claims.iss === issuer.x && current.claims.cnf.jwk.x === admin.x && current.claims.admin === true;
+  const exp = current?.claims.exp;
   if (matches && exp !== undefined && exp - nowMs / 1000 >= DEV_CREDENTIAL_RENEW_BELOW_SECONDS) return { exp };
   const credential = issueCredential({
     issuerKey: privateKeyObject(issuer), issuer: issuer.x, slug: DEV_ADMIN_SLUG, subjectKey: admin.x, admin: true,
