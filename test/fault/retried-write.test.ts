@@ -159,6 +159,7 @@ describe('a retried write applies once', { timeout: 60_000 }, () => {
     const spy = nc.subscribe('secret.update', { callback: (_e, m) => bodies.push(Buffer.from(m.data).toString('base64')) });
     await nc.flush();
 
+    await hasty.read(key); // the session is open before Redis pauses (its handshake claims a nonce too)
     // Redis stops answering every client for 1 s: the worker holds the request, the client times out.
     await admin.call('CLIENT', 'PAUSE', '1000', 'ALL');
     const meta = await hasty.update(key, { value: 'v2' });
