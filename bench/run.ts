@@ -21,7 +21,7 @@ import { NatsServer, RedisServer } from '../test/helpers/servers.js';
 import { fill } from './lib/fill.js';
 import type { Identity, RunResult, Scenario } from './lib/messages.js';
 import { busyMeter, cpuByRole, cpuInfo, LoadGenerator, peakRss, rolePids, ROOT, startNode, type Child } from './lib/proc.js';
-import { find, table, targets, type Row } from './lib/report.js';
+import { find, SESSION_READ, sessionReadMany, table, targets, type Row } from './lib/report.js';
 
 const program = new Command('bench')
   .description('secret-svc benchmark: secure operations against a plain NATS echo, same run')
@@ -34,7 +34,7 @@ const program = new Command('bench')
   .option('--value-bytes <n>', 'value size of filled, created and updated secrets', '32')
   .option('--read-keys <n>', 'keys per multi-key read', '20')
   .addOption(new Option('--encoding <enc>', 'request encoding').choices(['msgpack', 'json']).default('msgpack'))
-  .option('--only <list>', 'scenarios to run: echo,whoami,read,readmany,list,update,create,flood,oldversion,rewrap')
+  .option('--only <list>', 'scenarios to run: echo,sread,read,sreadmany,readmany,whoami,list,update,create,flood,oldversion,rewrap')
   .option('--nats-url <url>', 'use this NATS instead of starting one')
   .option('--redis-url <url>', 'use this Redis instead of starting one (the bench writes under its own key prefix)')
   .option('--redis-args <args>', 'extra redis-server arguments for the Redis we start, e.g. "--hash-max-listpack-value 128"')
@@ -188,9 +188,12 @@ async function bench(cleanup: (() => Promise<void>)[]): Promise<void> {
 
   const scenarios: { id: string; name: string; scenario: Scenario }[] = [
     { id: 'echo', name: 'echo (baseline)', scenario: { kind: 'echo', subject: echoSubject, bodyBytes: readBody.byteLength } },
-    { id: 'whoami', name: 'whoami', scenario: { kind: 'whoami' } },
+    // Sessions (PROTOCOL.md §12): one per load-generator connection, every request sealed and its reply opened live.
+    { id: 'sread', name: SESSION_READ, scenario: { kind: 'sread1', keys: readerKeys } },
     { id: 'read', name: 'read 1 key', scenario: { kind: 'read1', keys: readerKeys } },
+    { id: 'sreadmany', name: sessionReadMany(readKeys), scenario: { kind: 'sreadN', keys: readerKeys, perRequest: readKeys } },
     { id: 'readmany', name: `read ${readKeys} keys`, scenario: { kind: 'readN', keys: readerKeys, perRequest: readKeys } },
+    { id: 'whoami', name: 'whoami', scenario: { kind: 'whoami' } },
     { id: 'list', name: 'list page of 100', scenario: { kind: 'list', cursors, limit: 100 } },
     { id: 'update', name: 'update', scenario: { kind: 'update', keys: readerKeys, valueBytes } },
     { id: 'create', name: 'create', scenario: { kind: 'create', keyPrefix: `${reader.slug}/bench-${tag}-`, valueBytes } },
@@ -218,7 +221,7 @@ async function bench(cleanup: (() => Promise<void>)[]): Promise<void> {
       const row: Row = {
         scenario: s.name, concurrency, ...result,
         ratioToEcho: echo && s.id !== 'echo' ? result.rps / echo.rps : null,
-        ...(s.scenario.kind === 'readN' ? { keysPerSecond: result.rps * readKeys } : {}),
+        ...(s.scenario.kind === 'readN' || s.scenario.kind === 'sreadN' ? { keysPerSecond: result.rps * readKeys } : {}),
       };
       rows.push(row);
       log(`${s.name} @${concurrency}: ${result.rps.toFixed(0)} req/s, p50 ${result.p50.toFixed(3)} ms, p99 ${result.p99.toFixed(3)} ms, errors ${result.errors}`);
