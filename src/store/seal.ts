@@ -29,6 +29,9 @@ const SUBKEY_ENTRY_BYTES = 128;
 
 export class IntegrityError extends InternalError {}
 
+/** The 4-byte big-endian length before each part the record MAC covers. */
+const PART_LENGTH = Buffer.alloc(4);
+
 /** A key id as §13 defines it: the first 8 hex digits of HMAC-SHA256(key, "secret-svc key id"). */
 export function keyIdOf(key: Uint8Array): string {
   return createHmac('sha256', key).update('secret-svc key id').digest().subarray(0, KEY_ID_BYTES).toString('hex');
@@ -106,11 +109,15 @@ export class Sealer {
   /** The record MAC under the key that sealed `sealed` (the record's current value). */
   recordMac(sealed: Buffer, parts: readonly (string | Buffer)[]): Buffer {
     const h = createHmac('sha256', this.ringKeyOf(sealed).macKey);
+    // update() copies what it is given at once, so one length buffer serves every part (no copy of the strings either).
     for (const part of parts) {
-      const bytes = typeof part === 'string' ? Buffer.from(part, 'utf8') : part;
-      const len = Buffer.alloc(4);
-      len.writeUInt32BE(bytes.length);
-      h.update(len).update(bytes);
+      if (typeof part === 'string') {
+        PART_LENGTH.writeUInt32BE(Buffer.byteLength(part, 'utf8'));
+        h.update(PART_LENGTH).update(part, 'utf8');
+      } else {
+        PART_LENGTH.writeUInt32BE(part.length);
+        h.update(PART_LENGTH).update(part);
+      }
     }
     return h.digest().subarray(0, RECORD_MAC_BYTES);
   }
