@@ -26,6 +26,8 @@ export const RECORD_MAC_BYTES = 16;
 /** The subkey cache holds at most this many bytes (digest key + subkey + bookkeeping). */
 const SUBKEY_CACHE_BYTES = 4 * 1024 * 1024;
 const SUBKEY_ENTRY_BYTES = 128;
+/** Bindings up to this long key the subkey cache as they are (a secret's key is at most 256). */
+const DIRECT_BINDING_CHARS = 512;
 
 export class IntegrityError extends InternalError {}
 
@@ -50,10 +52,10 @@ export class Sealer {
   private readonly ring: RingKey[];
   private readonly byId = new Map<string, RingKey>();
   // Deriving a subkey (HMAC) costs more than opening a small box; hot secrets reuse theirs.
-  // Keyed by a digest of the binding (bindings can be long), bounded by bytes.
+  // Keyed by key id and binding (or its digest), bounded by bytes: the key's length counts.
   private readonly subkeys = new LRUCache<string, Uint8Array>({
     maxSize: SUBKEY_CACHE_BYTES,
-    sizeCalculation: () => SUBKEY_ENTRY_BYTES,
+    sizeCalculation: (_subkey, id) => SUBKEY_ENTRY_BYTES + 2 * id.length,
   });
 
   constructor(keys: Uint8Array | readonly Uint8Array[]) {
@@ -154,11 +156,14 @@ export class Sealer {
   }
 
   private subkey(k: RingKey, binding: string): Uint8Array {
-    const digest = createHash('sha256').update(k.id).update('\0').update(binding).digest('base64');
-    let subkey = this.subkeys.get(digest);
+    // An ordinary binding is its own cache key (hashing it cost as much as a hit saved); a long one is digested.
+    const id = binding.length <= DIRECT_BINDING_CHARS
+      ? `${k.id}\0${binding}`
+      : createHash('sha256').update(k.id).update('\0').update(binding).digest('base64');
+    let subkey = this.subkeys.get(id);
     if (!subkey) {
       subkey = createHmac('sha256', k.key).update('secret-svc/record\0').update(binding).digest();
-      this.subkeys.set(digest, subkey);
+      this.subkeys.set(id, subkey);
     }
     return subkey;
   }
