@@ -31,8 +31,6 @@ const DIRECT_BINDING_CHARS = 512;
 
 export class IntegrityError extends InternalError {}
 
-/** The 4-byte big-endian length before each part the record MAC covers. */
-const PART_LENGTH = Buffer.alloc(4);
 
 /** A key id as §13 defines it: the first 8 hex digits of HMAC-SHA256(key, "secret-svc key id"). */
 export function keyIdOf(key: Uint8Array): string {
@@ -110,18 +108,19 @@ export class Sealer {
 
   /** The record MAC under the key that sealed `sealed` (the record's current value). */
   recordMac(sealed: Buffer, parts: readonly (string | Buffer)[]): Buffer {
-    const h = createHmac('sha256', this.ringKeyOf(sealed).macKey);
-    // update() copies what it is given at once, so one length buffer serves every part (no copy of the strings either).
+    // Each part prefixed with its 4-byte big-endian length, all in one buffer and one update():
+    // a call into the hash per part cost more than the hashing (20-key reads MAC 20 records).
+    let total = 0;
+    for (const part of parts) total += 4 + (typeof part === 'string' ? Buffer.byteLength(part, 'utf8') : part.length);
+    const bytes = Buffer.allocUnsafe(total);
+    let at = 0;
     for (const part of parts) {
-      if (typeof part === 'string') {
-        PART_LENGTH.writeUInt32BE(Buffer.byteLength(part, 'utf8'));
-        h.update(PART_LENGTH).update(part, 'utf8');
-      } else {
-        PART_LENGTH.writeUInt32BE(part.length);
-        h.update(PART_LENGTH).update(part);
-      }
+      const lengthAt = at;
+      at += 4;
+      at += typeof part === 'string' ? bytes.write(part, at, 'utf8') : part.copy(bytes, at);
+      bytes.writeUInt32BE(at - lengthAt - 4, lengthAt);
     }
-    return h.digest().subarray(0, RECORD_MAC_BYTES);
+    return createHmac('sha256', this.ringKeyOf(sealed).macKey).update(bytes).digest().subarray(0, RECORD_MAC_BYTES);
   }
 
   /** Throws IntegrityError unless `mac` authenticates the record parts. */
