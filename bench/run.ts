@@ -213,10 +213,14 @@ async function bench(cleanup: (() => Promise<void>)[]): Promise<void> {
     return result;
   };
   // Whichever scenario ran first used to pay for the worker's JIT compiling the request path
-  // (its compiler threads count as the worker's CPU): warm the read paths up once, unmeasured.
+  // (its compiler threads count as the worker's CPU): warm the read paths the run uses up once, unmeasured.
   const prewarmMs = Number(o.prewarm) * 1000;
   if (prewarmMs > 0) {
-    for (const scenario of [{ kind: 'sread1', keys: readerKeys }, { kind: 'read1', keys: readerKeys }] satisfies Scenario[]) {
+    const paths: Scenario[] = [
+      ...(wants('sread') || wants('sreadmany') ? [{ kind: 'sread1', keys: readerKeys } as const] : []),
+      ...(wants('read') || wants('readmany') || wants('flood') ? [{ kind: 'read1', keys: readerKeys } as const] : []),
+    ];
+    for (const scenario of paths) {
       await load.run({ scenario, concurrency: 64, warmupMs: prewarmMs, durationMs: 1, presign: false });
     }
   }
