@@ -3,28 +3,62 @@
  * It keeps `concurrency` requests in flight for a fixed time and times each one. Envelopes
  * are signed with node:crypto, each with a fresh nonce; for the measured phase they are
  * signed in advance (sized from the warm-up rate) so signing does not throttle the load.
+ *
+ * Session scenarios do the client's real work on every request, inside the timed path: the
+ * generator opens one session per connection with a signed `session` request (PROTOCOL.md
+ * §12), seals and MACs each request object as it sends it (buildSessionEnvelope), and opens
+ * each sealed reply and checks that it starts with its request's MAC (a reply that does not
+ * counts as an error, "badreply").
  */
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { connect, type NatsConnection } from 'nats';
 import {
-  buildEnvelope, encodeBody, ERROR_CODE_HEADER, privateKeyObject, requestHead, subjectFor, type Op,
+  agree, buildEnvelope, buildSessionEnvelope, decodeBody, deriveSessionKeys, encodeBody, ERROR_CODE_HEADER, ERROR_MESSAGE_HEADER, fromBase64url,
+  generateSessionKeyPair, openSessionReply, privateKeyObject, requestHead, sessionReplySchema, subjectFor, toBase64url,
+  type Op, type SessionHandle,
 } from '@secret-svc/protocol';
 import type { FromLoad, LoadInit, RunJob, RunResult, Scenario, ToLoad } from './lib/messages.js';
 import { Samples } from './lib/stats.js';
 
 const REQUEST_TIMEOUT_MS = 10_000;
 
+/** One request ready to send; `mac` for a session request (its sealed reply must start with it). */
+interface Built {
+  body: Uint8Array;
+  mac?: Uint8Array;
+}
+
 interface Generator {
   subject: string;
-  /** One request body, ready to send (fresh nonce, signed). */
-  make(): Uint8Array;
-  /** False when bodies cost nothing to make (echo): no pool needed. */
+  /** One request, ready to send (fresh nonce, signed or sealed). */
+  make(): Built;
+  /** False when bodies cost nothing to make (echo) or are made live (sessions): no pool. */
   signs: boolean;
+  /** For session requests: true when a success reply opens and answers this request. */
+  accept?(built: Built, reply: Uint8Array): boolean;
 }
 
 let nc: NatsConnection;
 let init: LoadInit;
+/** This connection's session, opened by the first session scenario and reused after. */
+let session: { handle: SessionHandle; expiresAtMs: number } | undefined;
+
+/** Opens a session (a signed `session` request) unless the current one lasts another minute. */
+async function ensureSession(): Promise<SessionHandle> {
+  if (session && session.expiresAtMs - Date.now() > 60_000) return session.handle;
+  const { identity, audience, encoding, subjectPrefix } = init;
+  const own = generateSessionKeyPair();
+  const request = { ...requestHead('session', audience), epk: toBase64url(own.publicKey) };
+  const msg = await nc.request(subjectFor(subjectPrefix, 'session'), buildEnvelope(identity.credential, privateKeyObject(identity.key), request, encoding), { timeout: REQUEST_TIMEOUT_MS });
+  const status = msg.headers?.get(ERROR_CODE_HEADER);
+  if (status) throw new Error(`session request refused: ${status} ${msg.headers?.get(ERROR_MESSAGE_HEADER) ?? ''}`);
+  const reply = sessionReplySchema.parse(decodeBody(msg.data, encoding));
+  const spk = fromBase64url(reply.spk)!;
+  const keys = deriveSessionKeys(agree(own.privateKey, spk), own.publicKey, spk);
+  session = { handle: { ticket: reply.ticket, keys }, expiresAtMs: Date.parse(reply.expiresAt) };
+  return session.handle;
+}
 
 function send(m: FromLoad): void {
   process.send!(m);
@@ -44,25 +78,43 @@ function randomValue(bytes: number): string {
   return randomBytes(Math.ceil((bytes * 3) / 4)).toString('base64url').slice(0, bytes);
 }
 
-function generator(s: Scenario): Generator {
+function generator(s: Scenario, handle: SessionHandle | undefined): Generator {
   const { identity, audience, encoding, subjectPrefix } = init;
   const key = privateKeyObject(identity.key);
   const signed = (op: Op, params: () => object): Generator => ({
     subject: subjectFor(subjectPrefix, op),
     signs: true,
-    make: () => buildEnvelope(identity.credential, key, { ...requestHead(op, audience), ...params() }, encoding),
+    make: () => ({ body: buildEnvelope(identity.credential, key, { ...requestHead(op, audience), ...params() }, encoding) }),
   });
+  const sessioned = (op: Op, params: () => object): Generator => {
+    const h = handle!;
+    return {
+      subject: subjectFor(subjectPrefix, op),
+      signs: false,
+      make: () => buildSessionEnvelope(h, { ...requestHead(op, audience), ...params() }, encoding),
+      accept: (built, reply) => {
+        try {
+          openSessionReply(h.keys.replyKey, built.mac!, decodeBody(reply, encoding), encoding);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+    };
+  };
   // A tag per job keeps created keys unique across jobs and runs.
   const jobTag = randomBytes(3).toString('hex');
   let counter = 0;
   switch (s.kind) {
     case 'echo': {
-      const body = randomBytes(s.bodyBytes);
-      return { subject: s.subject, signs: false, make: () => body };
+      const built = { body: randomBytes(s.bodyBytes) };
+      return { subject: s.subject, signs: false, make: () => built };
     }
     case 'whoami': return signed('whoami', () => ({}));
     case 'read1': return signed('read', () => ({ key: pick(s.keys) }));
     case 'readN': return signed('read', () => ({ keys: sample(s.keys, s.perRequest) }));
+    case 'sread1': return sessioned('read', () => ({ key: pick(s.keys) }));
+    case 'sreadN': return sessioned('read', () => ({ keys: sample(s.keys, s.perRequest) }));
     case 'list': return signed('list', () => {
       const cursor = pick(s.cursors);
       return cursor === null ? { limit: s.limit } : { limit: s.limit, cursor };
@@ -76,41 +128,50 @@ function generator(s: Scenario): Generator {
       return {
         subject,
         signs: false,
-        make: () => {
+        make: () => ({ body: badsig() }),
+      };
+      function badsig(): Uint8Array {
+        {
           const payload = encodeBody({ ...requestHead('read', audience), key: 'x/y' }, encoding);
           const sig = randomBytes(64);
           return encoding === 'json'
             ? encodeBody({ cred: identity.credential, payload: Buffer.from(payload).toString('utf8'), sig: sig.toString('base64url') }, 'json')
             : encodeBody({ cred: identity.credential, payload, sig }, 'msgpack');
-        },
-      };
+        }
+      }
     }
   }
 }
 
 /** Keeps `concurrency` requests in flight for `ms`; returns elapsed seconds. */
 async function drive(
-  subject: string, next: () => Uint8Array, concurrency: number, ms: number,
+  gen: Generator, next: () => Built, concurrency: number, ms: number,
   samples: Samples | undefined, statuses: Record<string, number>, sizes: { request: number; reply: number },
 ): Promise<{ seconds: number; replies: number }> {
   const started = performance.now();
   const end = started + ms;
   let replies = 0;
+  const { subject, accept } = gen;
   const lane = async () => {
     while (performance.now() < end) {
-      const body = next();
-      const t0 = performance.now();
+      // Session envelopes are sealed and MACed here, inside the timed path, as a client does;
+      // a pre-signed envelope's signing is not timed (a live one's is, as before).
+      const before = performance.now();
+      const built = next();
+      const t0 = gen.signs ? performance.now() : before;
       try {
-        const msg = await nc.request(subject, body, { timeout: REQUEST_TIMEOUT_MS });
+        const msg = await nc.request(subject, built.body, { timeout: REQUEST_TIMEOUT_MS });
+        const status = msg.headers?.get(ERROR_CODE_HEADER);
+        const ok = status || !accept || accept(built, msg.data);
         const dt = performance.now() - t0;
         replies++;
         samples?.push(dt);
         if (sizes.request === 0) {
-          sizes.request = body.byteLength;
+          sizes.request = built.body.byteLength;
           sizes.reply = msg.data.byteLength;
         }
-        const status = msg.headers?.get(ERROR_CODE_HEADER);
         if (status) statuses[status] = (statuses[status] ?? 0) + 1;
+        else if (!ok) statuses.badreply = (statuses.badreply ?? 0) + 1;
       } catch (err) {
         const code = (err as { code?: string }).code ?? 'error';
         statuses[code] = (statuses[code] ?? 0) + 1;
@@ -122,10 +183,11 @@ async function drive(
 }
 
 async function run(job: RunJob): Promise<RunResult> {
-  const gen = generator(job.scenario);
+  const kind = job.scenario.kind;
+  const gen = generator(job.scenario, kind === 'sread1' || kind === 'sreadN' ? await ensureSession() : undefined);
   const sizes = { request: 0, reply: 0 };
-  const warm = await drive(gen.subject, () => gen.make(), job.concurrency, job.warmupMs, undefined, {}, sizes);
-  let pool: Uint8Array[] = [];
+  const warm = await drive(gen, () => gen.make(), job.concurrency, job.warmupMs, undefined, {}, sizes);
+  let pool: Built[] = [];
   if (job.presign && gen.signs) {
     // Enough for the measured phase at 2 x the warm-up rate (which paid for signing).
     const n = Math.ceil((warm.replies / Math.max(warm.seconds, 0.001)) * (job.durationMs / 1000) * 2) + job.concurrency * 4;
@@ -133,15 +195,15 @@ async function run(job: RunJob): Promise<RunResult> {
   }
   let onTheFly = 0;
   const next = () => {
-    const body = pool.pop();
-    if (body) return body;
+    const built = pool.pop();
+    if (built) return built;
     onTheFly++;
     return gen.make();
   };
   const samples = new Samples();
   const statuses: Record<string, number> = {};
   send({ type: 'phase', id: job.id, phase: 'start' });
-  const { seconds } = await drive(gen.subject, next, job.concurrency, job.durationMs, samples, statuses, sizes);
+  const { seconds } = await drive(gen, next, job.concurrency, job.durationMs, samples, statuses, sizes);
   send({ type: 'phase', id: job.id, phase: 'end' });
   const expected = job.scenario.kind === 'badsig' ? '401' : undefined;
   const errors = Object.entries(statuses).reduce((n, [s, c]) => (s === expected ? n : n + c), 0);

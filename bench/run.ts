@@ -21,12 +21,13 @@ import { NatsServer, RedisServer } from '../test/helpers/servers.js';
 import { fill } from './lib/fill.js';
 import type { Identity, RunResult, Scenario } from './lib/messages.js';
 import { busyMeter, cpuByRole, cpuInfo, LoadGenerator, peakRss, rolePids, ROOT, startNode, type Child } from './lib/proc.js';
-import { find, READ_AUDIT_OFF, table, targets, type Row } from './lib/report.js';
+import { find, READ_AUDIT_OFF, SESSION_READ, sessionReadMany, table, targets, type Row } from './lib/report.js';
 
 const program = new Command('bench')
   .description('secret-svc benchmark: secure operations against a plain NATS echo, same run')
   .option('--duration <seconds>', 'measured time per scenario and concurrency', '3')
   .option('--warmup <seconds>', 'unmeasured warm-up per scenario and concurrency', '0.5')
+  .option('--prewarm <seconds>', 'unmeasured load on the worker\'s read paths (signed, session) before the first scenario, so its JIT has compiled them', '1.5')
   .option('--concurrency <list>', 'requests in flight, comma-separated', '1,64')
   .option('--workers <n>', 'worker processes (and echo responders for the baseline)', '1')
   .option('--secrets <n>', 'secrets to fill Redis with', '100000')
@@ -34,7 +35,7 @@ const program = new Command('bench')
   .option('--value-bytes <n>', 'value size of filled, created and updated secrets', '32')
   .option('--read-keys <n>', 'keys per multi-key read', '20')
   .addOption(new Option('--encoding <enc>', 'request encoding').choices(['msgpack', 'json']).default('msgpack'))
-  .option('--only <list>', 'scenarios to run: echo,whoami,read,readmany,list,update,create,flood,oldversion,rewrap')
+  .option('--only <list>', 'scenarios to run: echo,sread,read,sreadmany,readmany,whoami,list,update,create,flood,oldversion,rewrap')
   .option('--nats-url <url>', 'use this NATS instead of starting one')
   .option('--redis-url <url>', 'use this Redis instead of starting one (the bench writes under its own key prefix)')
   .option('--redis-args <args>', 'extra redis-server arguments for the Redis we start, e.g. "--hash-max-listpack-value 128"')
@@ -45,7 +46,7 @@ const program = new Command('bench')
   .parse();
 
 const o = program.opts<{
-  duration: string; warmup: string; concurrency: string; workers: string; secrets: string; visible: string; valueBytes: string;
+  duration: string; warmup: string; prewarm: string; concurrency: string; workers: string; secrets: string; visible: string; valueBytes: string;
   readKeys: string; encoding: Encoding; only?: string; redisArgs?: string; natsUrl?: string; redisUrl?: string; tsx?: boolean; build: boolean;
   cpuProf: string | boolean; out: string;
 }>();
@@ -204,9 +205,12 @@ async function bench(cleanup: (() => Promise<void>)[]): Promise<void> {
 
   const scenarios: { id: string; name: string; scenario: Scenario; auditOff?: string }[] = [
     { id: 'echo', name: 'echo (baseline)', scenario: { kind: 'echo', subject: echoSubject, bodyBytes: readBody.byteLength } },
-    { id: 'whoami', name: 'whoami', scenario: { kind: 'whoami' } },
+    // Sessions (PROTOCOL.md §12): one per load-generator connection, every request sealed and its reply opened live.
+    { id: 'sread', name: SESSION_READ, scenario: { kind: 'sread1', keys: readerKeys }, auditOff: `${SESSION_READ}, audit off` },
     { id: 'read', name: 'read 1 key', scenario: { kind: 'read1', keys: readerKeys }, auditOff: READ_AUDIT_OFF },
+    { id: 'sreadmany', name: sessionReadMany(readKeys), scenario: { kind: 'sreadN', keys: readerKeys, perRequest: readKeys } },
     { id: 'readmany', name: `read ${readKeys} keys`, scenario: { kind: 'readN', keys: readerKeys, perRequest: readKeys } },
+    { id: 'whoami', name: 'whoami', scenario: { kind: 'whoami' } },
     { id: 'list', name: 'list page of 100', scenario: { kind: 'list', cursors, limit: 100 } },
     { id: 'update', name: 'update', scenario: { kind: 'update', keys: readerKeys, valueBytes } },
     { id: 'create', name: 'create', scenario: { kind: 'create', keyPrefix: `${reader.slug}/bench-${tag}-`, valueBytes } },
@@ -227,6 +231,18 @@ async function bench(cleanup: (() => Promise<void>)[]): Promise<void> {
     if (cpu) result.cpuMicrosPerRequest = cpu(result.requests);
     return result;
   };
+  // Whichever scenario ran first used to pay for the worker's JIT compiling the request path
+  // (its compiler threads count as the worker's CPU): warm the read paths the run uses up once, unmeasured.
+  const prewarmMs = Number(o.prewarm) * 1000;
+  if (prewarmMs > 0) {
+    const paths: Scenario[] = [
+      ...(wants('sread') || wants('sreadmany') ? [{ kind: 'sread1', keys: readerKeys } as const] : []),
+      ...(wants('read') || wants('readmany') || wants('flood') ? [{ kind: 'read1', keys: readerKeys } as const] : []),
+    ];
+    for (const scenario of paths) {
+      await load.run({ scenario, concurrency: 64, warmupMs: prewarmMs, durationMs: 1, presign: false });
+    }
+  }
   const rows: Row[] = [];
   const meter = busyMeter();
   const started = Date.now();
@@ -241,7 +257,7 @@ async function bench(cleanup: (() => Promise<void>)[]): Promise<void> {
         const row: Row = {
           scenario: name, concurrency, ...result,
           ratioToEcho: echo && s.id !== 'echo' ? result.rps / echo.rps : null,
-          ...(s.scenario.kind === 'readN' ? { keysPerSecond: result.rps * readKeys } : {}),
+          ...(s.scenario.kind === 'readN' || s.scenario.kind === 'sreadN' ? { keysPerSecond: result.rps * readKeys } : {}),
         };
         rows.push(row);
         log(`${name} @${concurrency}: ${result.rps.toFixed(0)} req/s, p50 ${result.p50.toFixed(3)} ms, p99 ${result.p99.toFixed(3)} ms, errors ${result.errors}`);

@@ -14,6 +14,9 @@ export type Scenario =
   | { kind: 'whoami' }
   | { kind: 'read1'; keys: string[] }
   | { kind: 'readN'; keys: string[]; perRequest: number }
+  /** Reads through a session (PROTOCOL.md §12): sealed and MACed live, each reply opened and checked. */
+  | { kind: 'sread1'; keys: string[] }
+  | { kind: 'sreadN'; keys: string[]; perRequest: number }
   | { kind: 'list'; cursors: (string | null)[]; limit: number }
   | { kind: 'update'; keys: string[]; valueBytes: number }
   | { kind: 'create'; keyPrefix: string; valueBytes: number }

@@ -8,6 +8,7 @@ import {
   BadRequestError, decodePayload, describeIssue, quoteInput, requestSchemas, UnauthenticatedError,
   type Encoding, type Op, type RequestOf,
 } from '@secret-svc/protocol';
+import { fastRead } from './read-fast-path.js';
 
 // The same schemas, typed per op, so that schemas[op] parses to RequestOf<O> for a generic O.
 const schemas: { [O in Op]: z.ZodType<RequestOf<O>> } = requestSchemas;
@@ -23,6 +24,9 @@ export function checkRequest<O extends Op>(op: O, value: unknown): RequestOf<O> 
   if (typeof claimed === 'string' && claimed !== op) {
     throw new BadRequestError(`"op" is ${quoteInput(claimed, 32)} but the request came on the ${op} subject`);
   }
+  // The hottest shape has a precompiled check; it only accepts, zod decides everything else.
+  const fast = op === 'read' ? fastRead(value) : undefined;
+  if (fast) return fast as RequestOf<O>;
   const parsed = schemas[op].safeParse(value);
   if (!parsed.success) throw new BadRequestError(describeIssue(parsed.error));
   return parsed.data;

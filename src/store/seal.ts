@@ -26,8 +26,11 @@ export const RECORD_MAC_BYTES = 16;
 /** The subkey cache holds at most this many bytes (digest key + subkey + bookkeeping). */
 const SUBKEY_CACHE_BYTES = 4 * 1024 * 1024;
 const SUBKEY_ENTRY_BYTES = 128;
+/** Bindings up to this long key the subkey cache as they are (a secret's key is at most 256). */
+const DIRECT_BINDING_CHARS = 512;
 
 export class IntegrityError extends InternalError {}
+
 
 /** A key id as §13 defines it: the first 8 hex digits of HMAC-SHA256(key, "secret-svc key id"). */
 export function keyIdOf(key: Uint8Array): string {
@@ -47,10 +50,10 @@ export class Sealer {
   private readonly ring: RingKey[];
   private readonly byId = new Map<string, RingKey>();
   // Deriving a subkey (HMAC) costs more than opening a small box; hot secrets reuse theirs.
-  // Keyed by a digest of the binding (bindings can be long), bounded by bytes.
+  // Keyed by key id and binding (or its digest), bounded by bytes: the key's length counts.
   private readonly subkeys = new LRUCache<string, Uint8Array>({
     maxSize: SUBKEY_CACHE_BYTES,
-    sizeCalculation: () => SUBKEY_ENTRY_BYTES,
+    sizeCalculation: (_subkey, id) => SUBKEY_ENTRY_BYTES + 2 * id.length,
   });
 
   constructor(keys: Uint8Array | readonly Uint8Array[]) {
@@ -105,14 +108,19 @@ export class Sealer {
 
   /** The record MAC under the key that sealed `sealed` (the record's current value). */
   recordMac(sealed: Buffer, parts: readonly (string | Buffer)[]): Buffer {
-    const h = createHmac('sha256', this.ringKeyOf(sealed).macKey);
+    // Each part prefixed with its 4-byte big-endian length, all in one buffer and one update():
+    // a call into the hash per part cost more than the hashing (20-key reads MAC 20 records).
+    let total = 0;
+    for (const part of parts) total += 4 + (typeof part === 'string' ? Buffer.byteLength(part, 'utf8') : part.length);
+    const bytes = Buffer.allocUnsafe(total);
+    let at = 0;
     for (const part of parts) {
-      const bytes = typeof part === 'string' ? Buffer.from(part, 'utf8') : part;
-      const len = Buffer.alloc(4);
-      len.writeUInt32BE(bytes.length);
-      h.update(len).update(bytes);
+      const lengthAt = at;
+      at += 4;
+      at += typeof part === 'string' ? bytes.write(part, at, 'utf8') : part.copy(bytes, at);
+      bytes.writeUInt32BE(at - lengthAt - 4, lengthAt);
     }
-    return h.digest().subarray(0, RECORD_MAC_BYTES);
+    return createHmac('sha256', this.ringKeyOf(sealed).macKey).update(bytes).digest().subarray(0, RECORD_MAC_BYTES);
   }
 
   /** Throws IntegrityError unless `mac` authenticates the record parts. */
@@ -147,11 +155,14 @@ export class Sealer {
   }
 
   private subkey(k: RingKey, binding: string): Uint8Array {
-    const digest = createHash('sha256').update(k.id).update('\0').update(binding).digest('base64');
-    let subkey = this.subkeys.get(digest);
+    // An ordinary binding is its own cache key (hashing it cost as much as a hit saved); a long one is digested.
+    const id = binding.length <= DIRECT_BINDING_CHARS
+      ? `${k.id}\0${binding}`
+      : createHash('sha256').update(k.id).update('\0').update(binding).digest('base64');
+    let subkey = this.subkeys.get(id);
     if (!subkey) {
       subkey = createHmac('sha256', k.key).update('secret-svc/record\0').update(binding).digest();
-      this.subkeys.set(digest, subkey);
+      this.subkeys.set(id, subkey);
     }
     return subkey;
   }
