@@ -16,6 +16,8 @@ export default defineConfig({
     hookTimeout: 30_000,
     // Integration files each start their own servers; two at a time suits a 2-core machine.
     maxWorkers: 2,
+    // The fuzz test measures the heap after a full collection (test/fuzz/handler.test.ts).
+    execArgv: ['--expose-gc'],
     // CI also keeps a JSON summary, from which .ci/run prints one plain "N passed, N failed" line.
     reporters: process.env.CI ? ['default', ['json', { outputFile: '.vitest-results.json' }]] : ['default'],
     projects: [
