@@ -19,7 +19,7 @@
 import type { KeyObject } from 'node:crypto';
 import {
   buildEnvelope, buildSessionEnvelope, DEFAULT_AUDIENCE, DEFAULT_SUBJECT_PREFIX, newNonce, openSessionReplyObject,
-  SecretSvcError, WRITE_OPS, type Encoding,
+  SecretSvcError, SESSION_INVALID_MESSAGE, WRITE_OPS, type Encoding,
 } from '@secret-svc/protocol';
 import {
   handshake, HandshakeTimeout, pinnedServiceKey, SessionsUnsupported, type OpenedSession, type SessionRequestFn,
@@ -29,8 +29,7 @@ export {
   HandshakeTimeout, SessionHandshakeError, SERVICE_PUBLIC_KEY_ENV, pinnedServiceKey, type SessionRequestFn, type OpenedSession,
 } from './session-handshake.js';
 
-/** The worker's message for a ticket that does not open or has expired (src/session/tickets.ts). */
-export const SESSION_INVALID_MESSAGE = 'session is no longer valid: open a new session';
+export { SESSION_INVALID_MESSAGE };
 
 export const DEFAULT_RENEW_MARGIN_MS = 60_000;
 export const DEFAULT_FALLBACK_RECHECK_MS = 60_000;

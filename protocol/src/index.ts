@@ -69,7 +69,7 @@ export { deriveSessionKeys, SESSION_CONTEXT, type SessionKeys } from './session/
 export { seal, open, SEAL_NONCE_BYTES, SEAL_OVERHEAD } from './session/seal.js';
 export { sessionMac, macMatches, MAC_BYTES } from './session/mac.js';
 export {
-  handshakeSignedBytes, signHandshake, verifyHandshake, sessionReplySchema, TICKET_RE,
+  handshakeSignedBytes, signHandshake, verifyHandshake, sessionReplySchema, TICKET_RE, SESSION_INVALID_MESSAGE,
   type SessionReply,
 } from './session/handshake.js';
 export {

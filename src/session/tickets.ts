@@ -11,15 +11,11 @@
  */
 import { hkdfSync } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import { fromBase64url, open, seal, TICKET_RE, toBase64url, UnauthenticatedError } from '@secret-svc/protocol';
+import { fromBase64url, open, seal, SESSION_INVALID_MESSAGE, TICKET_RE, toBase64url, UnauthenticatedError } from '@secret-svc/protocol';
 import { keyIdOf } from '../keyring-source.js';
 import { decodeTicket, encodeTicket, TicketFormatError, type TicketContents } from './ticket-codec.js';
 
-/**
- * The one message for a ticket that does not open or has expired: the client recognises it
- * and opens a new session (client/src/session.ts keeps the same text).
- */
-export const SESSION_INVALID_MESSAGE = 'session is no longer valid: open a new session';
+export { SESSION_INVALID_MESSAGE };
 
 export const TICKET_MAX_CHARS = 1024;
 export const DEFAULT_TICKET_CACHE_BYTES = 8 * 1024 * 1024;

@@ -43,3 +43,9 @@ export function verifyHandshake(servicePublicKey: KeyObject, epk: Uint8Array, re
   if (sig?.length !== 64 || spk?.length !== 32) return false;
   return verifyBytes(servicePublicKey, handshakeSignedBytes(epk, spk, reply.ticket, reply.expiresAt), sig);
 }
+
+/**
+ * The worker's one message (401) for a session ticket that does not open or has expired;
+ * a client that sees it opens a new session.
+ */
+export const SESSION_INVALID_MESSAGE = 'session is no longer valid: open a new session';
