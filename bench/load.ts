@@ -19,6 +19,7 @@ import {
   type Op, type SessionHandle,
 } from '@secret-svc/protocol';
 import type { FromLoad, LoadInit, RunJob, RunResult, Scenario, ToLoad } from './lib/messages.js';
+import { Requests } from './lib/requests.js';
 import { Samples } from './lib/stats.js';
 
 const REQUEST_TIMEOUT_MS = 10_000;
@@ -40,6 +41,8 @@ interface Generator {
 }
 
 let nc: NatsConnection;
+/** The measured requests' request-reply (one inbox subscription). */
+let requests: Requests;
 let init: LoadInit;
 /** This connection's session, opened by the first session scenario and reused after. */
 let session: { handle: SessionHandle; expiresAtMs: number } | undefined;
@@ -160,7 +163,7 @@ async function drive(
       const built = next();
       const t0 = gen.signs ? performance.now() : before;
       try {
-        const msg = await nc.request(subject, built.body, { timeout: REQUEST_TIMEOUT_MS });
+        const msg = await requests.request(subject, built.body);
         const status = msg.headers?.get(ERROR_CODE_HEADER);
         const ok = status || !accept || accept(built, msg.data);
         const dt = performance.now() - t0;
@@ -219,6 +222,7 @@ process.on('message', (m: ToLoad) => {
     if (m.type === 'init') {
       init = m;
       nc = await connect({ servers: m.natsUrl, noAsyncTraces: true, name: 'secret-svc-bench-load' });
+      requests = new Requests(nc, REQUEST_TIMEOUT_MS);
       send({ type: 'ready' });
     } else if (m.type === 'run') {
       try {
@@ -227,6 +231,7 @@ process.on('message', (m: ToLoad) => {
         send({ type: 'failed', id: m.id, error: err instanceof Error ? err.stack ?? err.message : String(err) });
       }
     } else {
+      requests?.close();
       await nc?.close();
       process.exit(0);
     }

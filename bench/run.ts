@@ -164,7 +164,7 @@ async function bench(cleanup: (() => Promise<void>)[]): Promise<void> {
   // measured with the audit trail on (the workers above) and off, in this one run.
   const offPrefix = `${subjectPrefix}-noaudit`;
   const workersOff: Child[] = [];
-  if (wants('read')) {
+  if (wants('read') || wants('sread')) {
     for (let i = 0; i < workerCount; i++) {
       const w = await startNode(workerArgs, { ...workerEnv, SECRET_SVC_AUDIT: 'off', SECRET_SVC_SUBJECT_PREFIX: offPrefix }, /worker serving/, 'worker (audit off)');
       workersOff.push(w);
@@ -198,7 +198,7 @@ async function bench(cleanup: (() => Promise<void>)[]): Promise<void> {
   }
 
   const loadInit = { natsUrl, subjectPrefix, audience: 'secret-svc', encoding: o.encoding };
-  const load = await LoadGenerator.start({ ...loadInit, identity: reader as Identity });
+  const load = await LoadGenerator.start({ ...loadInit, identity: reader as Identity }, profDir);
   cleanup.push(() => load.stop());
   const loadOff = workersOff.length > 0 ? await LoadGenerator.start({ ...loadInit, subjectPrefix: offPrefix, identity: reader as Identity }) : undefined;
   if (loadOff) cleanup.push(() => loadOff.stop());
@@ -240,7 +240,9 @@ async function bench(cleanup: (() => Promise<void>)[]): Promise<void> {
       ...(wants('read') || wants('readmany') || wants('flood') ? [{ kind: 'read1', keys: readerKeys } as const] : []),
     ];
     for (const scenario of paths) {
-      await load.run({ scenario, concurrency: 64, warmupMs: prewarmMs, durationMs: 1, presign: false });
+      for (const gen of [load, ...(loadOff ? [loadOff] : [])]) {
+        await gen.run({ scenario, concurrency: 64, warmupMs: prewarmMs, durationMs: 1, presign: false });
+      }
     }
   }
   const rows: Row[] = [];

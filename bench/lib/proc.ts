@@ -61,8 +61,10 @@ export class LoadGenerator {
     });
   }
 
-  static async start(init: Omit<LoadInit, 'type'>): Promise<LoadGenerator> {
-    const proc = fork(new URL('../load.ts', import.meta.url).pathname, [], { cwd: ROOT, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  /** `profDir`: profile the generator too (node --cpu-prof, into profDir/load): its CPU shares the cores with the worker's. */
+  static async start(init: Omit<LoadInit, 'type'>, profDir?: string): Promise<LoadGenerator> {
+    const execArgv = ['--import', 'tsx', ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}/load`] : [])];
+    const proc = fork(new URL('../load.ts', import.meta.url).pathname, [], { cwd: ROOT, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const gen = new LoadGenerator(proc);
     const ready = new Promise<void>((resolve, reject) => {
       proc.once('message', (m: FromLoad) => (m.type === 'ready' ? resolve() : reject(new Error('load generator did not start'))));

@@ -12,12 +12,13 @@
  * A publish that finds no stream (NATS answers "no responders") creates it again, so a
  * deleted stream or a JetStream outage heals without a restart.
  */
-import { nuid, type JetStreamClient, type JetStreamManager, type NatsConnection, type NatsError } from 'nats';
+import { nuid, type JetStreamManager, type NatsConnection, type NatsError } from 'nats';
 import { UnavailableError } from '@secret-svc/protocol';
 import type { Logger } from '../log.js';
 import { auditSubject, buildEvent, isUnverified, type AuditEvent, type AuditFacts } from './event.js';
 import { Folder } from './fold.js';
-import { publishOnce, type Outgoing } from './publish.js';
+import { AckedPublisher } from './acks.js';
+import type { Outgoing } from './publish.js';
 import type { AuditMode, AuditSettings } from './settings.js';
 import { AuditStartError, ensureStream, isNoJetStream, noJetStreamMessage, replicasFor, streamConfig } from './stream.js';
 
@@ -91,7 +92,7 @@ export class JetStreamAuditTrail implements AuditTrail {
   private readonly log: Logger;
   private readonly subjectPrefix: string;
   private jsm: JetStreamManager | undefined;
-  private js: JetStreamClient | undefined;
+  private acks: AckedPublisher | undefined;
   private worker = nuid.next();
   private readonly idPrefix = nuid.next();
   private seq = 0;
@@ -163,7 +164,7 @@ export class JetStreamAuditTrail implements AuditTrail {
       throw e;
     }
     this.jsm = jsm;
-    this.js = jsm.jetstream();
+    this.acks ??= new AckedPublisher(this.nc);
     this.log.info({ stream: this.settings.stream, subjects: this.config.subjects, maxAgeSeconds: this.settings.maxAgeSeconds, maxBytes: this.settings.maxBytes, replicas: this.config.num_replicas, setup }, 'audit trail ready');
   }
 
@@ -180,9 +181,9 @@ export class JetStreamAuditTrail implements AuditTrail {
     const deadline = Date.now() + this.waitMs;
     let backoff = MIN_RETRY_MS;
     let lastErr: unknown;
-    while (this.js && Date.now() < deadline) {
+    while (this.acks && Date.now() < deadline) {
       try {
-        await publishOnce(this.js, item, deadline - Date.now());
+        await this.acks.publish(item, Math.max(1, deadline - Date.now()));
         this.stored();
         return;
       } catch (err) {
@@ -265,13 +266,13 @@ export class JetStreamAuditTrail implements AuditTrail {
   }
 
   private pump(): void {
-    const js = this.js;
-    if (!js || this.closed || this.retryTimer) return;
+    const acks = this.acks;
+    if (!acks || this.closed || this.retryTimer) return;
     while (this.inFlight < this.maxInFlight) {
       const item = this.next();
       if (!item) break;
       this.inFlight++;
-      publishOnce(js, item, this.waitMs).then(
+      acks.publish(item, this.waitMs).then(
         () => {
           this.inFlight--;
           this.stored();

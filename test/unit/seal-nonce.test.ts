@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { open, seal, SEAL_NONCE_BYTES } from '@secret-svc/protocol';
+import { newNonce, open, seal, SEAL_NONCE_BYTES } from '@secret-svc/protocol';
 
 // seal() cuts its nonces from blocks of CSPRNG output (512 per block): across block
 // boundaries every nonce must still be new, and every sealed text must still open.
@@ -23,5 +23,19 @@ describe('session seal nonces', () => {
     for (let i = 0; i < 1100; i++) seal(key, Buffer.from('later'));
     expect(first.subarray(0, SEAL_NONCE_BYTES).equals(nonce)).toBe(true);
     expect(open(key, first)?.toString()).toBe('first');
+  });
+});
+
+// Request nonces (PROTOCOL.md: 18 random bytes, base64url) are cut from blocks the same way.
+describe('request nonces', () => {
+  it('are 24 base64url characters of 18 bytes and never repeat over several blocks', () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 1600; i++) {
+      const nonce = newNonce();
+      expect(nonce).toMatch(/^[A-Za-z0-9_-]{24}$/);
+      expect(Buffer.from(nonce, 'base64url').length).toBe(18);
+      seen.add(nonce);
+    }
+    expect(seen.size).toBe(1600);
   });
 });
