@@ -84,6 +84,12 @@ const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
 
 // String.prototype.isWellFormed is in Node 20 but not in the ES2023 lib this project targets.
+declare global {
+  interface String {
+    isWellFormed(): boolean;
+  }
+}
+
 function isWellFormed(s: string): boolean {
-  return (s as unknown as { isWellFormed(): boolean }).isWellFormed();
+  return s.isWellFormed();
 }
