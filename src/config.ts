@@ -93,13 +93,18 @@ export interface Config {
   logLevel: string;
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = envSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
+/** The environment checked against a schema; an empty variable counts as unset. The first problem names its variable. */
+function parseEnv<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv): z.infer<S> {
+  const parsed = schema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new ConfigError(`${issue.path.join('.')}: ${issue.message}`);
   }
-  const e = parsed.data;
+  return parsed.data;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const e = parseEnv(envSchema, env);
   return {
     natsServers: e.NATS_URL.split(',').map((s) => s.trim()).filter(Boolean),
     natsAuth: parseNatsAuth(e),
@@ -136,14 +141,11 @@ const STORE_ENV = [
 /** The store's part of the worker configuration, from the same variables (nothing else is read). */
 export function loadStoreConfig(env: NodeJS.ProcessEnv = process.env): StoreConfig {
   const schema = envSchema.pick(Object.fromEntries(STORE_ENV.map((name) => [name, true])) as { [K in (typeof STORE_ENV)[number]]: true });
-  const parsed = schema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new ConfigError(`${issue.path.join('.')}: ${issue.message}`);
-  }
-  const e = parsed.data;
+  const e = parseEnv(schema, env);
   return {
-    redis: parseRedis(e), encryptionKeys: parseKeyring(e), keyringVariable: keyringVariableOf(e), redisPrefix: e.SECRET_SVC_REDIS_PREFIX, maxVersions: e.SECRET_SVC_MAX_VERSIONS };
+    redis: parseRedis(e), encryptionKeys: parseKeyring(e), keyringVariable: keyringVariableOf(e),
+    redisPrefix: e.SECRET_SVC_REDIS_PREFIX, maxVersions: e.SECRET_SVC_MAX_VERSIONS,
+  };
 }
 
 function perCallerShare(maxInFlight: number, given: number | undefined): number {
