@@ -4,11 +4,11 @@
  */
 import { ErrorCode, type ConnectionOptions } from 'nats';
 import { loadIdentity, type Identity, type IdentityOptions } from './identity.js';
-import { connectNats, unavailable, type NatsRequester, type ReplyMsg } from './connection.js';
+import { connectNats, isNoResponders, unavailable, type NatsRequester, type ReplyMsg } from './connection.js';
 import { optionsFromEnv, type Env } from './env.js';
 import { SERVICE_PUBLIC_KEY_ENV, SessionManager } from './session.js';
 import {
-  decodeBody, DEFAULT_AUDIENCE, DEFAULT_SUBJECT_PREFIX, ERROR_CODE_HEADER, errorFromBody, errorFromStatus,
+  decodeBody, DEFAULT_AUDIENCE, DEFAULT_SUBJECT_PREFIX, ERROR_CODE_HEADER, ERROR_MESSAGE_HEADER, errorFromBody, errorFromStatus,
   InternalError, SecretSvcError, sniffEncoding,
   type DeleteReply, type Encoding, type ListReply, type Op, type ParamsOf, type ReadManyReply, type Secret,
   type SecretMetadata, type SessionReply, type WhoamiReply, type VersionsReply,
@@ -80,7 +80,6 @@ type Settings = Required<Pick<ClientOptions, 'subjectPrefix' | 'timeoutMs' | 're
 
 /** nats v2 errors carry `code`; transport-node 3.x throws classes named by the failure. */
 const isTimeout = (err: unknown) => (err as { code?: unknown })?.code === ErrorCode.Timeout || (err as Error)?.name === 'TimeoutError';
-const isNoResponders = (err: unknown) => (err as { code?: unknown })?.code === ErrorCode.NoResponders || (err as Error)?.name === 'NoRespondersError';
 
 export class SecretClient {
   readonly slug: string;
@@ -285,7 +284,7 @@ function decodeReply(msg: ReplyMsg): unknown {
     body = undefined;
   }
   const status = msg.headers?.get(ERROR_CODE_HEADER);
-  const err = errorFromBody(body) ?? (status ? errorFromStatus(Number(status), msg.headers?.get('Nats-Service-Error') || 'error') : undefined);
+  const err = errorFromBody(body) ?? (status ? errorFromStatus(Number(status), msg.headers?.get(ERROR_MESSAGE_HEADER) || 'error') : undefined);
   if (err) throw err;
   if (body === undefined) throw new InternalError('reply is not decodable');
   return body;

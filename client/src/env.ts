@@ -1,7 +1,7 @@
 /** Client options from the environment, the same variables the CLI reads. */
 import type { ConnectionOptions } from 'nats';
 import { natsAuthOptions } from './nats-auth.js';
-import { DEFAULT_NATS_URL } from './connection.js';
+import { DEFAULT_NATS_URL } from '@secret-svc/protocol';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 

@@ -4,7 +4,7 @@
  * key), the session keys derived.
  */
 import type { KeyObject } from 'node:crypto';
-import { ErrorCode } from 'nats';
+import { isNoResponders } from './connection.js';
 import {
   agree, buildEnvelope, deriveSessionKeys, fromBase64url, generateSessionKeyPair, newNonce, publicKeyObject,
   SecretSvcError, SessionReplyError, sessionReplySchema, toBase64url, verifyHandshake,
@@ -83,9 +83,6 @@ export async function handshake(p: HandshakeParams): Promise<OpenedSession> {
 }
 
 /** nats v2 errors carry `code`; transport-node 3.x throws classes named by the failure. */
-export function isNoResponders(err: unknown): boolean {
-  return (err as { code?: unknown } | undefined)?.code === ErrorCode.NoResponders || (err as Error | undefined)?.name === 'NoRespondersError';
-}
 
 /** The pinned service key from the option, else SECRET_SVC_SERVICE_PUBLIC_KEY; undefined when neither is set. */
 export function pinnedServiceKey(option: string | undefined, env: Record<string, string | undefined>): KeyObject | undefined {

@@ -216,11 +216,6 @@ export class SessionCall {
     return this.built.body;
   }
 
-  /** Whether the last body went out over a session (else signed). */
-  get overSession(): boolean {
-    return this.built?.session !== undefined;
-  }
-
   /**
    * The reply object from the decoded success body: over a session, the sealed reply opened
    * and checked to answer this very request (SessionReplyError otherwise).

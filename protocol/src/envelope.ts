@@ -1,10 +1,11 @@
 /** Signed envelopes (PROTOCOL.md §3): building (client) and structural parsing (worker). */
-import { randomBytes, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { fromBase64url, toBase64url } from './base64url.js';
 import { AmbiguousBodyError, decodeJson, decodeMsgpack, decodeUtf8, encodeBody, type Encoding } from './codec.js';
 import { SIGNATURE_CONTEXT, type Op } from './constants.js';
 import { BadRequestError, quoteInput } from './errors.js';
 import { signBytes } from './keys.js';
+import { randomSlice } from './random.js';
 
 /** The body could not be decoded at all: the error reply goes out as JSON (PROTOCOL.md §3). */
 export class UndecodableBodyError extends BadRequestError {}
@@ -24,24 +25,11 @@ export function signedBytes(cred: string, payload: Uint8Array): Buffer {
   return Buffer.concat([CONTEXT, Buffer.from(cred, 'ascii'), NEWLINE, payload]);
 }
 
-/**
- * Request nonces are cut from a block of CSPRNG output fetched 512 at a time: one randomBytes
- * call per request cost 5% of a session client's CPU. Each block is a new buffer and every
- * nonce a distinct slice of it, so no nonce is handed out twice.
- */
 const NONCE_BYTES = 18;
-const NONCES_PER_BLOCK = 512;
-let nonceBlock = Buffer.alloc(0);
-let nonceUsed = 0;
 
+/** A fresh request nonce: 24 base64url characters. */
 export function newNonce(): string {
-  if (nonceUsed + NONCE_BYTES > nonceBlock.length) {
-    nonceBlock = randomBytes(NONCE_BYTES * NONCES_PER_BLOCK);
-    nonceUsed = 0;
-  }
-  const nonce = nonceBlock.toString('base64url', nonceUsed, nonceUsed + NONCE_BYTES);
-  nonceUsed += NONCE_BYTES;
-  return nonce;
+  return randomSlice(NONCE_BYTES).toString('base64url');
 }
 
 export interface RequestHead {

@@ -41,7 +41,8 @@ export interface Authenticated<O extends Op> {
 interface Verified {
   caller: Caller;
   value: unknown;
-  digest: string;
+  /** Computed only for writes (a resend is recognised by it); reads need no hash. */
+  digest: () => string;
   session: SessionReplyKeys | undefined;
 }
 
@@ -100,7 +101,7 @@ export class Authenticator {
         // From the claim on, whatever `ts` says: another worker's clock may see it as fresh for that long.
         ttlMs: 2 * this.o.maxClockSkewMs + NONCE_MARGIN_MS,
         // Only writes keep an outcome to compare a resend against.
-        digest: WRITE_OPS.has(op) ? digest : '',
+        digest: WRITE_OPS.has(op) ? digest() : '',
       },
       session,
     };
@@ -116,14 +117,14 @@ export class Authenticator {
       throw new UnauthenticatedError('request signature is invalid');
     }
     const value = decodePayload(envelope.payload, known.encoding);
-    return { caller, value, digest: requestDigest(envelope.sig), session: undefined };
+    return { caller, value, digest: () => requestDigest(envelope.sig), session: undefined };
   }
 
   /** The session branch (PROTOCOL.md §12): the ticket names the caller, its MAC key vouches for the payload. */
   private session(op: Op, envelope: SessionEnvelope, nowMs: number, known: Known): Verified {
     known.session = true;
     const checked = this.sessions.check(op, envelope, known.encoding, nowMs, known);
-    return { caller: checked.caller, value: checked.request, digest: checked.digest, session: checked.reply };
+    return { caller: checked.caller, value: checked.request, digest: () => checked.digest, session: checked.reply };
   }
 }
 

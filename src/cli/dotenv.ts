@@ -10,10 +10,10 @@
  * Names must be valid variable names in all three; an invalid one is an error naming the key.
  */
 import { UsageError } from './exit.js';
+import { isEnvName } from './env-names.js';
 
 const NAME_RE = /^[A-Za-z0-9_.\-/]+$/;
 const BARE_RE = /^[A-Za-z0-9_.\-/:@+,%]*$/;
-const VAR_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export const EXPORT_FORMATS = ['json', 'dotenv', 'shell', 'env-file'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -37,7 +37,7 @@ export function formatEnvFileLine(name: string, value: string, key: string): str
 /** The lines of one variable-style format; `name` must already be a valid variable name. */
 export function formatVariables(format: Exclude<ExportFormat, 'json'>, entries: Array<{ key: string; name: string; value: string }>): string {
   const lines = entries.map(({ key, name, value }) => {
-    if (!VAR_RE.test(name)) {
+    if (!isEnvName(name)) {
       throw new UsageError(`${key}: "${name}" is not a valid variable name (letters, digits, _; not starting with a digit); ` +
         'use --strip-prefix with a prefix, or --format json');
     }
@@ -66,7 +66,8 @@ export function parseDotenv(text: string): Array<{ name: string; value: string }
     const m = /^\s*(?:export\s+)?([^=\s]+)\s*=\s*/.exec(raw);
     if (!m) fail('expected NAME=value');
     const name = m![1]!;
-    if (!NAME_RE.test(name)) fail(`invalid name "${name.slice(0, 64)}"`);
+    // The text is not quoted: a mis-quoted multi-line value puts secret material where a name should be.
+    if (!NAME_RE.test(name)) fail('invalid name (quote multi-line values)');
     let j = i + m![0].length;
     const q = text[j];
     let value = '';

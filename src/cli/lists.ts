@@ -2,8 +2,10 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import type { SecretMetadata } from '@secret-svc/protocol';
 import { UsageError } from './exit.js';
+import { versionNumber } from './version-number.js';
 
-const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+/** Commander's accumulator for a repeatable option. */
+export const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 const LISTS = [['reader', 'readers'], ['writer', 'writers'], ['deleter', 'deleters']] as const;
 
 export function addListOptions(cmd: Command): Command {
@@ -78,8 +80,11 @@ export function editLists(current: SecretMetadata, o: ListEditFlags, replaced: L
   return result;
 }
 
+/** --if-version: the same rule as every version number on the command line (version-number.ts). */
 export function parseVersion(text: string): number {
-  const n = Number(text);
-  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
-  return n;
+  try {
+    return versionNumber(text, '--if-version');
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
 }

@@ -30,9 +30,3 @@ export function streams(): CliStreams {
 export function withStreams<T>(s: CliStreams, fn: () => Promise<T>): Promise<T> {
   return storage.run(s, fn);
 }
-
-/** An environment value; empty means unset. */
-export function env(name: string): string | undefined {
-  const v = streams().env[name];
-  return v === undefined || v === '' ? undefined : v;
-}

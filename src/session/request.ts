@@ -73,7 +73,8 @@ export class SessionGate {
     return {
       caller,
       request,
-      digest: sessionRequestDigest(envelope.mac),
+      // A getter: only writes need it (reads skip the encoding).
+      get digest() { return sessionRequestDigest(envelope.mac); },
       reply: { replyKey: ticket.keys.replyKey, mac: envelope.mac },
     };
   }

@@ -3,15 +3,9 @@
  * Stored as "w1|<digest>|<version>|<json>"; the version is filled in by the write script,
  * which is the one place that knows it. Reads store "r" and are never answered twice.
  */
-import { createHash } from 'node:crypto';
 import { errorFromStatus, UnauthenticatedError, type SecretSvcError } from '@secret-svc/protocol';
 
 type Outcome = { s: 200; b: object } | { s: number; m: string };
-
-/** Identifies the exact signed bytes: Ed25519 signatures are deterministic and not malleable. */
-export function requestDigest(signature: Uint8Array): string {
-  return createHash('sha256').update(signature).digest('base64url').slice(0, 22);
-}
 
 export function successOutcome(body: object): string {
   return JSON.stringify({ s: 200, b: body } satisfies Outcome);

@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import {
   BadRequestError, ConflictError, ForbiddenError, NotFoundError, SecretSvcError, TooLargeError, UnauthenticatedError,
 } from '@secret-svc/protocol';
-import { errorOutcome, replayReply, requestDigest, successOutcome } from '../../src/store/outcome.js';
+import { requestDigest } from '../../src/auth/authenticate.js';
+import { errorOutcome, replayReply, successOutcome } from '../../src/store/outcome.js';
 import { thrownBy } from './fixtures.js';
 
 const digest = requestDigest(randomBytes(64));

@@ -1,32 +1,13 @@
 /** seal(k, m) = nonce || secretbox(k, nonce, m) with a fresh 24-byte nonce (PROTOCOL.md §12). */
-import { randomBytes } from 'node:crypto';
 import nacl from 'tweetnacl';
+import { randomSlice } from '../random.js';
 
 export const SEAL_NONCE_BYTES = nacl.secretbox.nonceLength; // 24
 /** The shortest sealed text: a nonce and the 16-byte tag of an empty message. */
 export const SEAL_OVERHEAD = SEAL_NONCE_BYTES + nacl.secretbox.overheadLength;
 
-/**
- * Fresh nonces are cut from a block of CSPRNG output fetched 512 at a time: one randomBytes
- * call per reply cost 5% of a worker's CPU on session reads. Each block is a new buffer and
- * every nonce is a distinct slice of it, so no nonce is ever handed out twice.
- */
-const NONCES_PER_BLOCK = 512;
-let block = Buffer.alloc(0);
-let used = 0;
-
-function freshNonce(): Buffer {
-  if (used + SEAL_NONCE_BYTES > block.length) {
-    block = randomBytes(SEAL_NONCE_BYTES * NONCES_PER_BLOCK);
-    used = 0;
-  }
-  const nonce = block.subarray(used, used + SEAL_NONCE_BYTES);
-  used += SEAL_NONCE_BYTES;
-  return nonce;
-}
-
 /** `nonce` is for reproducing test vectors only: never seal twice under one nonce. */
-export function seal(key: Uint8Array, message: Uint8Array, nonce: Uint8Array = freshNonce()): Buffer {
+export function seal(key: Uint8Array, message: Uint8Array, nonce: Uint8Array = randomSlice(SEAL_NONCE_BYTES)): Buffer {
   return Buffer.concat([nonce, nacl.secretbox(message, nonce, key)]);
 }
 

@@ -13,6 +13,7 @@ import { ENV_NAME_RULE, envNames } from '../env-names.js';
 import { CliError, UsageError } from '../exit.js';
 import { warn } from '../io.js';
 import { streams } from '../runtime.js';
+import { collect } from '../lists.js';
 
 interface RunFlags {
   prefix?: string;
@@ -21,7 +22,6 @@ interface RunFlags {
 }
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
-const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
 export function register(program: Command): void {
   program
