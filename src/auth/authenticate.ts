@@ -110,7 +110,7 @@ export class Authenticator {
   /** The signed-request branch: the credential names the caller, its cnf key signed the payload. */
   private signed(envelope: Envelope, nowMs: number, known: Known): Verified {
     const cred = this.credentials.verify(envelope.cred, nowMs);
-    const { publicKey: _key, notBeforeMs: _nbf, ...caller } = cred;
+    const { caller } = cred;
     known.caller = caller;
     this.o.checkCaller?.(caller, nowMs);
     if (!verifyBytes(cred.publicKey, signedBytes(envelope.cred, envelope.payload), envelope.sig)) {

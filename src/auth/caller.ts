@@ -16,6 +16,8 @@ export interface Caller {
 }
 
 export interface VerifiedCredential extends Caller {
+  /** The Caller fields alone, built once with the verification (requests share it, never copy it). */
+  caller: Caller;
   publicKey: KeyObject;
   notBeforeMs: number | null;
 }

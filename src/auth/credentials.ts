@@ -4,7 +4,7 @@ import { LRUCache } from 'lru-cache';
 import {
   parseCredential, publicKeyObject, UnauthenticatedError, verifyCredentialSignature, type CredentialClaims,
 } from '@secret-svc/protocol';
-import type { VerifiedCredential } from './caller.js';
+import type { Caller, VerifiedCredential } from './caller.js';
 
 const CACHE_SIZE = 10_000;
 // Failures are cached briefly so a flood of one bad credential costs one verify.
@@ -53,18 +53,17 @@ export class CredentialVerifier {
     const issuerKey = this.issuers.get(claims.iss);
     if (!issuerKey) throw new UnauthenticatedError('credential issuer is not trusted');
     if (!verifyCredentialSignature(parsed, issuerKey)) throw new UnauthenticatedError('credential signature is invalid');
-    return {
+    const caller: Caller = {
       slug: claims.sub,
       // Only an own property: an inherited `admin` (a "__proto__" claim) grants nothing.
       admin: Object.hasOwn(claims, 'admin') && claims.admin === true,
       issuer: claims.iss,
       keyId: claims.cnf.jwk.x,
       jti: claims.jti ?? null,
-      publicKey: publicKeyObject(claims.cnf.jwk.x),
       issuedAtMs: timeClaimMs(claims, 'iat'),
       expiresAtMs: timeClaimMs(claims, 'exp'),
-      notBeforeMs: timeClaimMs(claims, 'nbf'),
     };
+    return { ...caller, caller, publicKey: publicKeyObject(claims.cnf.jwk.x), notBeforeMs: timeClaimMs(claims, 'nbf') };
   }
 }
 
