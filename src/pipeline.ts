@@ -18,7 +18,7 @@ import { InFlightLimits, type Admission } from './limits.js';
 import type { Logger } from './log.js';
 import type { RunOp } from './ops/context.js';
 import { selectorOf, type AuditSelector } from './audit/event.js';
-import { sealSuccessReply } from './session/reply.js';
+import { largestSealableReply, sealSuccessReply } from './session/reply.js';
 import type { TicketBox } from './session/tickets.js';
 
 /** What was asked for, as far as the request object was read (audit: key / keys / prefix). */
@@ -95,12 +95,14 @@ export class RequestPipeline {
       const nowMs = this.now();
       const { caller, request, encoding, nonce, session } = this.auth.authenticate(op, body, nowMs, known);
       admission.admitCaller(caller.keyId);
-      const result = await this.deps.runOp(op, { caller, nonce, nowMs }, request);
+      const max = this.deps.maxReplyBytes();
+      // A session reply grows when sealed: its budget is decided before any value is opened.
+      const replyBudgetBytes = session ? largestSealableReply(max, encoding) : max;
+      const result = await this.deps.runOp(op, { caller, nonce, nowMs, replyBudgetBytes }, request);
       // A resent session write gets its stored reply sealed afresh here, like any other.
       const encoded = encodeBody(result, encoding);
       const reply = session ? sealSuccessReply(session, encoded, encoding) : encoded;
       // NATS refuses a message over its max_payload; say so instead of leaving the caller to time out.
-      const max = this.deps.maxReplyBytes();
       if (reply.byteLength > max) throw new TooLargeError(`reply would be ${reply.byteLength} bytes, over the bus limit of ${max}: ask for fewer keys`);
       return { ...this.outcome(op, known, reply, undefined), ...resultFacts(op, request, result) };
     } catch (err) {

@@ -105,7 +105,7 @@ export async function startWorker(config: Config, log: Logger, opts: WorkerOptio
         revocations.notify();
       };
       const runOp = createOperations({
-        store, maxValueBytes: config.maxValueBytes, maxReplyBytes, writes: new KeyedQueue(), revocationsChanged, sessions,
+        store, maxValueBytes: config.maxValueBytes, writes: new KeyedQueue(), revocationsChanged, sessions,
       });
       const pipeline = new RequestPipeline({
         config, log, now: opts.now, runOp, maxReplyBytes, tickets, checkCaller: refuseRevoked(revocations.set), intake: replies.intake,

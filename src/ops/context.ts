@@ -10,14 +10,14 @@ export interface RequestContext {
   caller: Caller;
   nonce: NonceClaim;
   nowMs: number;
+  /** The largest reply (as encoded for the caller, before any session sealing) the bus takes. */
+  replyBudgetBytes: number;
 }
 
 /** What the operations share, built once per worker. */
 export interface OpDeps {
   store: SecretStore;
   maxValueBytes: number;
-  /** The largest reply the bus takes (the server's max_payload): bounds batch reads. */
-  maxReplyBytes: () => number;
   /** This worker's queue of writes per key (see KeyedQueue). */
   writes: KeyedQueue;
   /**

@@ -7,5 +7,5 @@ export {
   SessionGate, sessionRequestDigest,
   type SessionGateOptions, type CheckedSessionRequest, type SessionReplyKeys, type KnownCaller,
 } from './request.js';
-export { sealSuccessReply, sealSuccessObject, sealedReplyBytes } from './reply.js';
+export { sealSuccessReply, sealSuccessObject, sealedReplyBytes, largestSealableReply } from './reply.js';
 export { loadServiceKey, ServiceKeyError, SERVICE_KEY_ENV } from './service-key.js';

@@ -16,11 +16,19 @@ export function sealSuccessObject(keys: SessionReplyKeys, reply: unknown, encodi
 }
 
 /**
- * How many bytes sealing adds to an encoded reply of `replyBytes` bytes, at most: mac (32),
- * nonce (24), tag (16), base64url for JSON, and the `{sealed}` map around it. The pipeline
- * compares the sealed body with the bus limit; this lets it say so before sealing.
+ * How many bytes an encoded reply of `replyBytes` bytes takes once sealed, at most: mac (32),
+ * nonce (24), tag (16), base64url for JSON, and the `{sealed}` map around it.
  */
 export function sealedReplyBytes(replyBytes: number, encoding: Encoding): number {
   const sealed = replyBytes + 32 + 24 + 16;
   return encoding === 'json' ? Math.ceil((sealed * 4) / 3) + 16 : sealed + 16;
+}
+
+/**
+ * The largest encoded reply that still fits `maxBodyBytes` once sealed (the inverse of
+ * sealedReplyBytes): a session read's byte budget, decided before any value is opened.
+ */
+export function largestSealableReply(maxBodyBytes: number, encoding: Encoding): number {
+  const sealed = encoding === 'json' ? Math.floor(((maxBodyBytes - 16) * 3) / 4) : maxBodyBytes - 16;
+  return Math.max(0, sealed - 32 - 24 - 16);
 }

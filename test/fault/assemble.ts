@@ -25,7 +25,7 @@ export async function assemblePipeline(env: Record<string, string>, now?: () => 
   const maxReplyBytes = () => 1024 * 1024;
   const tickets = new TicketBox(config.encryptionKeys);
   const sessions = { tickets, ttlMs: config.sessionTtlMs, serviceKey: config.serviceKey };
-  const runOp = createOperations({ store, maxValueBytes: config.maxValueBytes, maxReplyBytes, writes: new KeyedQueue(), sessions });
+  const runOp = createOperations({ store, maxValueBytes: config.maxValueBytes, writes: new KeyedQueue(), sessions });
   const handler = new RequestPipeline({ config, log, runOp, now, maxReplyBytes, tickets });
   return { config, handler, log, close: () => redis.disconnect() };
 }
