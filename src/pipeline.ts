@@ -98,7 +98,7 @@ export class RequestPipeline {
       const max = this.deps.maxReplyBytes();
       // A session reply grows when sealed: its budget is decided before any value is opened.
       const replyBudgetBytes = session ? largestSealableReply(max, encoding) : max;
-      const result = await this.deps.runOp(op, { caller, nonce, nowMs, replyBudgetBytes }, request);
+      const result = await this.deps.runOp(op, { caller, nonce, nowMs, replyBudgetBytes, replyLimitBytes: max }, request);
       // A resent session write gets its stored reply sealed afresh here, like any other.
       const encoded = encodeBody(result, encoding);
       const reply = session ? sealSuccessReply(session, encoded, encoding) : encoded;

@@ -12,6 +12,8 @@ export interface RequestContext {
   nowMs: number;
   /** The largest reply (as encoded for the caller, before any session sealing) the bus takes. */
   replyBudgetBytes: number;
+  /** The bus limit itself (the server's max_payload), for messages. */
+  replyLimitBytes: number;
 }
 
 /** What the operations share, built once per worker. */

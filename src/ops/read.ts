@@ -8,7 +8,7 @@ import type { OpDeps, RequestContext } from './context.js';
 export async function read(deps: OpDeps, ctx: RequestContext, req: RequestOf<'read'>): Promise<Secret | ReadManyReply> {
   const { store } = deps;
   const keys = req.keys ?? [req.key!];
-  const { records, old } = await store.read(ctx.nonce, ctx.caller, keys, { budgetBytes: ctx.replyBudgetBytes, version: req.version });
+  const { records, old } = await store.read(ctx.nonce, ctx.caller, keys, { budgetBytes: ctx.replyBudgetBytes, limitBytes: ctx.replyLimitBytes, version: req.version });
   if (req.key !== undefined) {
     const record = records[0];
     const denied = checkAccess(ctx.caller, req.key, record?.acl, 'read');

@@ -96,13 +96,14 @@ export class SecretStore {
    * Claims the nonce and fetches records, deciding visibility and the reply's size inside
    * the script (413 before anything is opened or returned).
    */
-  async read(nonce: NonceClaim, caller: Principal, keys: string[], o: { budgetBytes: number; version?: number }): Promise<ReadResult> {
+  async read(nonce: NonceClaim, caller: Principal, keys: string[], o: { budgetBytes: number; limitBytes?: number; version?: number }): Promise<ReadResult> {
     const reply = await this.run('read', [this.nonceKey(nonce), ...keys.map((k) => this.keys.record(k))], [
       nonce.ttlMs, caller.slug, caller.admin ? '1' : '', o.budgetBytes, o.version === undefined ? '' : String(o.version),
     ]);
     if (!Array.isArray(reply)) throw REPLAYED();
     if (Number(reply[0]) === 2) {
-      throw new TooLargeError(`the values asked for total about ${Number(reply[1])} bytes, over the reply limit of ${o.budgetBytes}: ask for fewer keys`);
+      // The message names the bus limit the caller can look up; the budget is that limit less any sealing.
+      throw new TooLargeError(`the values asked for total about ${Number(reply[1])} bytes, more than a reply may carry on this bus (max_payload ${o.limitBytes ?? o.budgetBytes} bytes): ask for fewer keys`);
     }
     const packed = reply[1] as (Buffer | null)[];
     const records = keys.map((key, i) => parseRecord(key, packed[i], this.sealer));
