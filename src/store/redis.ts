@@ -6,6 +6,7 @@ import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis'
 import { UnavailableError } from '@secret-svc/protocol';
 import type { Logger } from '../log.js';
 import { describeRedisTarget, type RedisTarget } from './redis-target.js';
+import { SCRIPT_NAMES } from './script-loader.js';
 
 /** What the store talks to; both run the same commands and scripts. */
 export type RedisHandle = Redis | Cluster;
@@ -55,6 +56,11 @@ export function createRedis(target: RedisTarget): RedisHandle {
         enableOfflineQueue: false,
         enableReadyCheck: true,
         enableAutoPipelining: true,
+        // ioredis groups an auto-pipelined script by the slot of its first argument, the key
+        // count, not of its keys: while that slot is missing from the client's map (a cluster
+        // forming, a refresh after a lost node) the call throws a TypeError instead of being
+        // routed. Scripts go through the normal path, which routes by their keys' slot.
+        autoPipeliningIgnoredCommands: [...SCRIPT_NAMES],
         clusterRetryStrategy: retryForever,
         slotsRefreshTimeout: 2000,
         // Node connections keep ioredis' own offline queue (bounded by connectTimeout) while it follows MOVED.

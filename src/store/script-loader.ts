@@ -12,6 +12,7 @@ const SCRIPTS = {
   revoke: '', unrevoke: '', revocations: '',
 } as const;
 export type ScriptName = keyof typeof SCRIPTS;
+export const SCRIPT_NAMES = Object.keys(SCRIPTS) as ScriptName[];
 
 export type ScriptRunner = (keys: string[], args: (string | number | Buffer)[]) => Promise<unknown>;
 
@@ -24,7 +25,7 @@ export function scriptSource(name: string): string {
 
 export function loadScripts(redis: Redis | Cluster): Record<ScriptName, ScriptRunner> {
   const runners = {} as Record<ScriptName, ScriptRunner>;
-  for (const name of Object.keys(SCRIPTS) as ScriptName[]) {
+  for (const name of SCRIPT_NAMES) {
     redis.defineCommand(name, { lua: scriptSource(name) });
     const command = `${name}${SCRIPTS[name]}`;
     // defineCommand adds a method ioredis' types cannot know about.

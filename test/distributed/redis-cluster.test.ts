@@ -67,6 +67,27 @@ describe('Redis Cluster (3 masters)', () => {
   });
 });
 
+describe('Redis Cluster with a partial slot map', () => {
+  // While a cluster forms, or after a refresh that followed a lost node, the client's slot map
+  // can lack slots other than ours. Scripts must still be routed by their keys' slot.
+  it('serves reads and writes while the client knows only the slot of the deployment', async () => {
+    const slot = Number(await redisCli(cluster!.nodes[0]!.port, 'cluster', 'keyslot', TAG_KEY));
+    const slots = (worker!.redis as unknown as { slots: unknown[] }).slots;
+    const saved = [...slots];
+    const admin = await clientFor({ natsServers: [nats!.url], issuer }, issuer.caller('partial-admin', { admin: true }), { retries: 0 });
+    try {
+      for (let i = 0; i < slots.length; i++) if (i !== slot) delete slots[i];
+      await admin.create('partial/K', 'routed by its key');
+      await admin.update('partial/K', { value: 'still routed' });
+      expect(await admin.read('partial/K')).toMatchObject({ value: 'still routed', version: 2 });
+      expect((await admin.list({ prefix: 'partial/' })).secrets.map((e) => e.key)).toEqual(['partial/K']);
+    } finally {
+      saved.forEach((v, i) => { slots[i] = v; });
+      await admin.close();
+    }
+  });
+});
+
 operationSuite('redis cluster', () => ({ natsServers: [nats!.url], issuer }));
 
 describe('Redis Cluster placement and faults', () => {
