@@ -57,7 +57,7 @@ export type {
 // Revocation (PROTOCOL.md §10)
 export {
   selectorOf, isOneSelector,
-  type RevocationSelector, type RevocationEntry, type RevokeReply, type UnrevokeReply, type RevocationsReply,
+  type SelectorFields, type RevocationSelector, type RevocationEntry, type RevokeReply, type UnrevokeReply, type RevocationsReply,
 } from './revocation.js';
 
 // Sessions (PROTOCOL.md §12)

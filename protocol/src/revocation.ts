@@ -23,7 +23,8 @@ export const selectorFields = {
   issuedBefore: z.int().min(0).optional(),
 };
 
-type SelectorFields = { keyId?: string; jti?: string; slug?: string; issuedBefore?: number };
+/** A request's or the CLI's selector fields, each optional. */
+export type SelectorFields = { keyId?: string; jti?: string; slug?: string; issuedBefore?: number };
 
 export function isOneSelector(r: SelectorFields): boolean {
   const bySlug = r.slug !== undefined || r.issuedBefore !== undefined;

@@ -1,14 +1,9 @@
 /** The selector flags of `revoke` and `unrevoke` (PROTOCOL.md §10) and how entries are shown. */
 import { Option, type Command } from 'commander';
-import type { RevocationEntry, RevocationSelector } from '@secret-svc/protocol';
+import { isOneSelector, selectorOf, type RevocationEntry, type RevocationSelector, type SelectorFields } from '@secret-svc/protocol';
 import { UsageError } from './exit.js';
 
-export interface SelectorFlags {
-  keyId?: string;
-  jti?: string;
-  slug?: string;
-  issuedBefore?: number;
-}
+export type SelectorFlags = SelectorFields;
 
 export function addSelectorOptions(cmd: Command): Command {
   return cmd
@@ -35,11 +30,8 @@ export function parseWhen(text: string, nowMs = Date.now()): number {
 /** Exactly one selector form from the flags (the worker checks the values: 400). */
 export function selectorFrom(o: SelectorFlags): RevocationSelector {
   if ((o.slug === undefined) !== (o.issuedBefore === undefined)) throw new UsageError('--slug and --issued-before go together');
-  const forms = [o.keyId !== undefined, o.jti !== undefined, o.slug !== undefined].filter(Boolean).length;
-  if (forms !== 1) throw new UsageError('give exactly one of --key-id, --jti, or --slug with --issued-before');
-  if (o.keyId !== undefined) return { keyId: o.keyId };
-  if (o.jti !== undefined) return { jti: o.jti };
-  return { slug: o.slug!, issuedBefore: o.issuedBefore! };
+  if (!isOneSelector(o)) throw new UsageError('give exactly one of --key-id, --jti, or --slug with --issued-before');
+  return selectorOf(o);
 }
 
 /** One line naming a selector: `keyId=…`, `jti=…` or `slug=… issuedBefore=<seconds> (<ISO>)`. */

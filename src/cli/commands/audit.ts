@@ -9,7 +9,8 @@ import type { AuditEvent } from '../../audit/event.js';
 import { cliConfig } from '../context.js';
 import { parseDuration } from '../duration.js';
 import { CliError, EXIT, UsageError } from '../exit.js';
-import { out } from '../io.js';
+import { out, warn } from '../io.js';
+import { streams } from '../runtime.js';
 
 interface AuditOptions {
   follow?: boolean;
@@ -43,7 +44,7 @@ export function register(program: Command): void {
       const config = cliConfig(cmd);
       if (o.json && o.table) throw new UsageError('--json and --table exclude each other');
       const query = parseQuery(o);
-      const asTable = o.table ?? (!o.json && process.stdout.isTTY === true);
+      const asTable = o.table ?? (!o.json && streams().stdout.isTTY === true);
       const nc = await connect({
         ...config.natsAuth,
         servers: config.servers,
@@ -68,7 +69,7 @@ export function register(program: Command): void {
       };
       try {
         const n = await readTrail(nc, { ...query, subjectPrefix: config.subjectPrefix, follow: o.follow === true, signal: abort.signal }, print);
-        if (n === 0 && !o.follow) process.stderr.write('no events\n');
+        if (n === 0 && !o.follow) warn('no events\n');
       } catch (err) {
         if (err instanceof TrailReadError) throw new CliError(err.message, EXIT.notFound);
         throw err;

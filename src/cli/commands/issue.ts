@@ -7,7 +7,7 @@ import {
 import { DEFAULT_ISSUE_TTL_SECONDS, describeExpiry, newJti } from '../credential-lifetime.js';
 import { parseDuration } from '../duration.js';
 import { UsageError } from '../exit.js';
-import { out, writePrivateFile } from '../io.js';
+import { out, warn, writePrivateFile } from '../io.js';
 
 interface IssueFlags {
   issuerKey: string;
@@ -82,6 +82,6 @@ export function register(program: Command): void {
       if (o.out) writePrivateFile(o.out, `${credential}\n`, o.force);
       else out(`${credential}\n`);
       // Only the credential on stdout, so `issue > file` and $(issue) keep working.
-      process.stderr.write(`jti: ${jti}\nexpires: ${describeExpiry(exp, now)}\n`);
+      warn(`jti: ${jti}\nexpires: ${describeExpiry(exp, now)}\n`);
     });
 }

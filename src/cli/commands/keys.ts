@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { KEY_BYTES, keyIdOf } from '../../keyring-source.js';
 import { CliError, EXIT, UsageError } from '../exit.js';
-import { out } from '../io.js';
+import { out, warn } from '../io.js';
+import { streams } from '../runtime.js';
 import { withOperatorStore } from '../keyring/operator-store.js';
 import { DEFAULT_BATCH, rewrapAll, summaryLine } from '../keyring/rewrap.js';
 import { keyStatus, statusText } from '../keyring/status.js';
@@ -64,8 +65,8 @@ function registerRewrap(keys: Command): void {
               'finish (it skips what is already current)', 130);
           }
           out(`${summaryLine(s, first)}\n`);
-          for (const f of s.failures.slice(0, 10)) process.stderr.write(`failed: ${f.key}: ${f.message}\n`);
-          if (s.failures.length > 10) process.stderr.write(`… and ${s.failures.length - 10} more failed\n`);
+          for (const f of s.failures.slice(0, 10)) warn(`failed: ${f.key}: ${f.message}\n`);
+          if (s.failures.length > 10) warn(`… and ${s.failures.length - 10} more failed\n`);
           if (s.left.size > 0) {
             const left = [...s.left].map(([id, n]) => `${n} under ${id}`).join(', ');
             throw new CliError(`not done: ${left}. Values that fail to open need a key the ring lacks; values still being ` +
@@ -89,8 +90,8 @@ function registerGenerate(keys: Command): void {
       const key = randomBytes(KEY_BYTES);
       out(`${key.toString('base64')}\n`);
       // Only a person at a terminal gets the hint; `key=$(secret-svc keys generate)` sees the key alone.
-      if (process.stdout.isTTY) {
-        process.stderr.write(`(key id ${keyIdOf(key)}) To change keys, give every worker this key second in its ring first: ` +
+      if (streams().stdout.isTTY) {
+        warn(`(key id ${keyIdOf(key)}) To change keys, give every worker this key second in its ring first: ` +
           'see "Rotating the encryption key" in the README.\n');
       }
     });

@@ -1,7 +1,7 @@
 /** `secret-svc revocations`: every revocation in the order made, as a table or JSON. */
 import type { Command } from 'commander';
 import { withClient } from '../context.js';
-import { out } from '../io.js';
+import { out, warn } from '../io.js';
 import { revocationTable } from '../revocation-flags.js';
 
 export function register(program: Command): void {
@@ -13,7 +13,7 @@ export function register(program: Command): void {
     .action(async (o: { json?: boolean }, cmd: Command) => {
       const { revocations } = await withClient(cmd, (c) => c.revocations());
       if (o.json) out(`${JSON.stringify(revocations, null, 2)}\n`);
-      else if (revocations.length === 0) process.stderr.write('no revocations\n');
+      else if (revocations.length === 0) warn('no revocations\n');
       else out(revocationTable(revocations));
     });
 }
