@@ -41,6 +41,7 @@ const program = new Command('bench')
   .option('--redis-args <args>', 'extra redis-server arguments for the Redis we start, e.g. "--hash-max-listpack-value 128"')
   .option('--tsx', 'run workers from src/ through tsx instead of the compiled dist/')
   .option('--no-build', 'do not rebuild dist/ even if sources are newer')
+  .option('--worker-node-args <flags>', 'extra node flags for the workers, e.g. "--max-semi-space-size=16"', '')
   .option('--cpu-prof [dir]', 'profile the workers (node --cpu-prof); profiles go to dir', false)
   .option('--out <file>', 'results file', 'bench/results/latest.json')
   .parse();
@@ -48,7 +49,7 @@ const program = new Command('bench')
 const o = program.opts<{
   duration: string; warmup: string; prewarm: string; concurrency: string; workers: string; secrets: string; visible: string; valueBytes: string;
   readKeys: string; encoding: Encoding; only?: string; redisArgs?: string; natsUrl?: string; redisUrl?: string; tsx?: boolean; build: boolean;
-  cpuProf: string | boolean; out: string;
+  cpuProf: string | boolean; out: string; workerNodeArgs: string;
 }>();
 
 const durationMs = Number(o.duration) * 1000;
@@ -150,6 +151,7 @@ async function bench(cleanup: (() => Promise<void>)[]): Promise<void> {
   const profDir = o.cpuProf ? resolve(ROOT, typeof o.cpuProf === 'string' ? o.cpuProf : 'bench/results/profiles') : undefined;
   if (profDir) mkdirSync(profDir, { recursive: true });
   const workerArgs = [
+    ...(o.workerNodeArgs ? o.workerNodeArgs.split(/\s+/).filter(Boolean) : []),
     ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []),
     ...(o.tsx ? ['--import', 'tsx', 'src/main.ts'] : ['dist/src/main.js']),
   ];

@@ -49,32 +49,34 @@ export function isNoJetStream(err: unknown): boolean {
   return (err as NatsError | undefined)?.code === '503';
 }
 
-export type EnsureResult = 'created' | 'updated' | 'exists';
+export type EnsureResult = 'created' | 'created with one replica' | 'updated' | 'exists';
+
+/** JetStream cannot place the replicas (yet): no suitable peers, or not enough resources. */
+const PLACEMENT_ERRORS: ReadonlySet<number> = new Set([10005, 10023]);
+
+/**
+ * How long a replicated stream's creation keeps trying to be placed before settling for one
+ * copy: a cluster that has just started (workers and NATS started together) takes a few
+ * seconds until every JetStream server has joined, and a trail created then with one replica
+ * would keep it (replicas are an operator's to change), making that one server a single
+ * point of failure for every audited reply.
+ */
+export const PLACEMENT_WAIT_MS = 20_000;
 
 /**
  * Makes sure the stream exists. With `reconcile` (at start) an existing stream whose
  * limits differ from the settings is updated to them (replicas and other settings an
  * operator changed are kept); one holding other subjects is refused (AuditStartError).
  */
-export async function ensureStream(jsm: JetStreamManager, config: ReturnType<typeof streamConfig>, reconcile: boolean): Promise<EnsureResult> {
+export async function ensureStream(
+  jsm: JetStreamManager, config: ReturnType<typeof streamConfig>, reconcile: boolean, placementWaitMs = PLACEMENT_WAIT_MS,
+): Promise<EnsureResult> {
   let existing: StreamConfig;
   try {
     existing = (await jsm.streams.info(config.name)).config;
   } catch (err) {
     if (!isStreamNotFound(err)) throw err;
-    try {
-      await jsm.streams.add(config);
-      return 'created';
-    } catch (addErr) {
-      // Another worker created it between our info and add.
-      if (/already in use/i.test((addErr as Error).message)) return 'exists';
-      // Not enough JetStream servers for the replicas: one copy is better than no trail.
-      if ((config.num_replicas ?? 1) > 1 && (addErr as NatsError).api_error) {
-        await jsm.streams.add({ ...config, num_replicas: 1 });
-        return 'created';
-      }
-      throw addErr;
-    }
+    return create(jsm, config, Date.now() + placementWaitMs);
   }
   if (!reconcile || !differs(existing, config)) return 'exists';
   // Another deployment's trail (other subject prefix, same stream name): taking it over would
@@ -87,6 +89,28 @@ export async function ensureStream(jsm: JetStreamManager, config: ReturnType<typ
   const { name, storage: _storage, retention: _retention, num_replicas: _replicas, ...limits } = config;
   await jsm.streams.update(name, limits);
   return 'updated';
+}
+
+async function create(jsm: JetStreamManager, config: ReturnType<typeof streamConfig>, placementDeadline: number): Promise<EnsureResult> {
+  for (;;) {
+    try {
+      await jsm.streams.add(config);
+      return 'created';
+    } catch (err) {
+      // Another worker created it between our info and add.
+      if (/already in use/i.test((err as Error).message)) return 'exists';
+      const apiError = (err as NatsError).api_error;
+      if ((config.num_replicas ?? 1) === 1 || !apiError) throw err;
+      // Servers still joining: wait for them rather than settle for one copy for good.
+      if (PLACEMENT_ERRORS.has(apiError.err_code ?? 0) && Date.now() < placementDeadline) {
+        await new Promise((r) => setTimeout(r, 250));
+        continue;
+      }
+      // Not enough JetStream servers for the replicas: one copy is better than no trail.
+      await jsm.streams.add({ ...config, num_replicas: 1 });
+      return 'created with one replica';
+    }
+  }
 }
 
 function differs(existing: StreamConfig, wanted: ReturnType<typeof streamConfig>): boolean {

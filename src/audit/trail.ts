@@ -165,7 +165,10 @@ export class JetStreamAuditTrail implements AuditTrail {
     }
     this.jsm = jsm;
     this.acks ??= new AckedPublisher(this.nc);
-    this.log.info({ stream: this.settings.stream, subjects: this.config.subjects, maxAgeSeconds: this.settings.maxAgeSeconds, maxBytes: this.settings.maxBytes, replicas: this.config.num_replicas, setup }, 'audit trail ready');
+    if (setup === 'created with one replica') {
+      this.log.warn({ stream: this.settings.stream, wanted: this.config.num_replicas }, 'audit trail created with one replica: JetStream could not place more; raise it with `nats stream edit` once the cluster is whole');
+    }
+    this.log.info({ stream: this.settings.stream, subjects: this.config.subjects, maxAgeSeconds: this.settings.maxAgeSeconds, maxBytes: this.settings.maxBytes, replicas: setup === 'created with one replica' ? 1 : this.config.num_replicas, setup }, 'audit trail ready');
   }
 
   private startError(err: unknown): AuditStartError {

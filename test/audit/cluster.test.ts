@@ -28,10 +28,12 @@ describe('audit trail on a NATS cluster', { timeout: 240_000 }, () => {
 
   it('keeps three replicas and stores events after the worker\'s server dies', async () => {
     // JetStream API calls on a young or shrinking cluster may time out while it elects leaders: retry them.
+    let replicas: number | undefined;
     await eventually('a stream of three replicas', async () => {
       const jsm = await nc.jetstreamManager({ timeout: 5_000 });
-      return (await jsm.streams.info('SECRET_SVC_AUDIT')).config.num_replicas === 3;
-    }, 60_000);
+      replicas = (await jsm.streams.info('SECRET_SVC_AUDIT')).config.num_replicas;
+      return replicas === 3;
+    }, 60_000).catch((err: Error) => { throw new Error(`${err.message}; the stream has ${replicas ?? 'no'} replicas`); });
     await eventually('an event stored before the kill', () => trail.recordAndWait(ev('before/kill')).then(() => true, () => false), 60_000);
     const node = cluster.nodeOf(nc.getServer())!;
     await node.stop('SIGKILL', true);

@@ -46,8 +46,12 @@ export async function storedEvents(jsm: JetStreamManager, stream = 'SECRET_SVC_A
 /** Polls `check` until it holds (or throws after `timeoutMs`): for what happens in the background. */
 export async function eventually(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!(await Promise.resolve().then(check).catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+  let lastError: unknown;
+  while (!(await Promise.resolve().then(check).catch((err: unknown) => { lastError = err; return false; }))) {
+    if (Date.now() > deadline) {
+      // The last failure says why (a JetStream API timing out, or answering but not yet as wanted).
+      throw new Error(`timed out waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`);
+    }
     await sleep(50);
   }
 }

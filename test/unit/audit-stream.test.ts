@@ -1,0 +1,53 @@
+/** Creating the audit stream on a NATS cluster: replicas wait for JetStream to place them before one copy is accepted. */
+import type { JetStreamManager, StreamConfig } from 'nats';
+import { describe, expect, it } from 'vitest';
+import { ensureStream, replicasFor, streamConfig } from '../../src/audit/stream.js';
+
+const NO_PEERS = Object.assign(new Error('no suitable peers for placement'), { api_error: { code: 400, err_code: 10005, description: 'no suitable peers for placement' } });
+const NOT_FOUND = Object.assign(new Error('stream not found'), { api_error: { code: 404, err_code: 10059, description: 'stream not found' } });
+
+/** A JetStreamManager with no stream whose `add` fails as `failure` says (by attempt and config), else succeeds. */
+function fakeJsm(failure: (attempt: number, config: Partial<StreamConfig>) => Error | undefined): { jsm: JetStreamManager; added: Partial<StreamConfig>[] } {
+  const added: Partial<StreamConfig>[] = [];
+  const jsm = {
+    streams: {
+      info: () => Promise.reject(NOT_FOUND),
+      add: (config: Partial<StreamConfig>) => {
+        added.push(config);
+        const err = failure(added.length, config);
+        return err ? Promise.reject(err) : Promise.resolve({ config });
+      },
+    },
+  } as unknown as JetStreamManager;
+  return { jsm, added };
+}
+
+const config = streamConfig({ mode: 'jetstream', stream: 'SECRET_SVC_AUDIT', maxAgeSeconds: 3600, maxBytes: 1 << 20 }, 'secret', 3);
+
+describe('audit stream creation', () => {
+  it('asks for three replicas on a cluster of three servers, one otherwise', () => {
+    expect(replicasFor({ cluster: 'c', connect_urls: ['a', 'b', 'c'] })).toBe(3);
+    expect(replicasFor({ cluster: 'c', connect_urls: ['a', 'b'] })).toBe(1);
+    expect(replicasFor({ connect_urls: ['a', 'b', 'c'] })).toBe(1);
+  });
+
+  it('keeps asking for three replicas while JetStream cannot place them yet (a cluster still joining)', async () => {
+    const { jsm, added } = fakeJsm((attempt) => (attempt <= 2 ? NO_PEERS : undefined));
+    expect(await ensureStream(jsm, config, true, 10_000)).toBe('created');
+    expect(added.map((c) => c.num_replicas)).toEqual([3, 3, 3]);
+  });
+
+  it('settles for one replica once the placement wait is over', async () => {
+    const { jsm, added } = fakeJsm((_, c) => (c.num_replicas === 3 ? NO_PEERS : undefined));
+    expect(await ensureStream(jsm, config, true, 300)).toBe('created with one replica');
+    expect(added.at(-1)!.num_replicas).toBe(1);
+    expect(added.slice(0, -1).every((c) => c.num_replicas === 3)).toBe(true);
+  });
+
+  it('does not retry other JetStream errors of a replicated stream: one copy at once', async () => {
+    const other = Object.assign(new Error('subjects overlap'), { api_error: { code: 400, err_code: 10065, description: 'subjects overlap' } });
+    const { jsm, added } = fakeJsm((attempt) => (attempt === 1 ? other : undefined));
+    expect(await ensureStream(jsm, config, true, 10_000)).toBe('created with one replica');
+    expect(added.map((c) => c.num_replicas)).toEqual([3, 1]);
+  });
+});
