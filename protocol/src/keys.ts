@@ -1,5 +1,5 @@
 /** Ed25519 keys as JWKs (PROTOCOL.md §2), signed and verified with node:crypto. */
-import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { fromBase64url } from './base64url.js';
 
 export interface PublicJwk { kty: 'OKP'; crv: 'Ed25519'; x: string }
@@ -81,9 +81,23 @@ export function publicKeyObject(x: string): KeyObject {
   return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x }, format: 'jwk' });
 }
 
+/**
+ * A new key pair as JWKs, encoded by the key generation itself. Never take KeyObjects from
+ * generateKeyPairSync: on Node 20 such a KeyObject shares a lock with the finished generation
+ * job; exporting it takes the lock and allocates, and when that allocation collects the job,
+ * the job's destructor waits for the same lock and the process hangs for good (seen in CI;
+ * test/unit/keygen-deadlock.test.ts reproduces it). KeyObjects are made from the JWK instead.
+ */
+export function generateEncodedPair(type: 'ed25519' | 'x25519'): { privateKey: JsonWebKey; publicKey: JsonWebKey } {
+  const { privateKey, publicKey } = generateKeyPairSync(type as 'ed25519', {
+    privateKeyEncoding: { type: 'pkcs8', format: 'jwk' }, publicKeyEncoding: { type: 'spki', format: 'jwk' },
+  });
+  // @types/node types JWK output as string | Buffer; at run time it is the JWK object.
+  return { privateKey: privateKey as unknown as JsonWebKey, publicKey: publicKey as unknown as JsonWebKey };
+}
+
 export function generateJwk(): PrivateJwk {
-  const { privateKey } = generateKeyPairSync('ed25519');
-  return parsePrivateJwk(privateKey.export({ format: 'jwk' }));
+  return parsePrivateJwk(generateEncodedPair('ed25519').privateKey);
 }
 
 export function signBytes(key: KeyObject, data: Uint8Array): Buffer {

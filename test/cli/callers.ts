@@ -1,5 +1,5 @@
 /** CLI environments for test callers: each test makes the identities it needs (no shared state). */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
@@ -13,7 +13,17 @@ export function useStack(): () => Stack {
   return () => stack!;
 }
 
-export const tempDir = (name: string) => mkdtempSync(join(tmpdir(), `secret-svc-${name}-`));
+const madeDirs: string[] = [];
+// They hold test callers' private keys: none is left behind. Registered when a test file
+// imports this module, so it runs after that file's tests.
+afterAll(() => { for (const d of madeDirs.splice(0)) rmSync(d, { recursive: true, force: true }); });
+
+/** A new temporary directory, removed after the test file's tests. */
+export function tempDir(name: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `secret-svc-${name}-`));
+  madeDirs.push(dir);
+  return dir;
+}
 
 /** NATS_URL, SECRET_SVC_CREDENTIAL and SECRET_SVC_KEY_FILE for a new caller `slug`. */
 export function callerEnv(stack: Stack, slug: string, opts: { admin?: boolean } = {}): Record<string, string> {

@@ -5,10 +5,10 @@
  * lengths, invalid UTF-8, hostile credentials, bad signatures, and valid signatures over
  * hostile payloads (whose request objects are checked to really be invalid).
  */
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import fc from 'fast-check';
 import {
-  decodeJson, decodeMsgpack, generateSessionKeyPair, OPS, privateKeyObject, requestHead, requestSchemas, signBytes, signedBytes,
+  decodeJson, decodeMsgpack, generateJwk, generateSessionKeyPair, OPS, privateKeyObject, requestHead, requestSchemas, signBytes, signedBytes,
   toBase64url,
   type Encoding, type Op,
 } from '@secret-svc/protocol';
@@ -49,7 +49,7 @@ function keyOf(c: TestCaller): KeyObject {
   if (!k) keyObjects.set(c, (k = privateKeyObject(c.key)));
   return k;
 }
-const strangerKey = generateKeyPairSync('ed25519').privateKey;
+const strangerKey = privateKeyObject(generateJwk());
 
 const opArb = fc.constantFrom(...OPS);
 const encodingArb = fc.constantFrom<Encoding>('json', 'msgpack');

@@ -4,7 +4,7 @@
  * client's SessionManager over a raw `nc.request`.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,10 +31,10 @@ let signing: TestWorker;
 let servicePublicKey: string;
 /** Same deployment (Redis, keyring), no service key, on the subjects `w2.*`. */
 let second: TestWorker;
+const dir = mkdtempSync(join(tmpdir(), 'secret-svc-svk-'));
 
 beforeAll(async () => {
   stack = await startStack();
-  const dir = mkdtempSync(join(tmpdir(), 'svk-'));
   const keygen = await runCli(['keygen', '--out', join(dir, 'service.jwk')]);
   expect(keygen.code, keygen.stderr).toBe(0);
   servicePublicKey = keygen.stdout.trim();
@@ -46,6 +46,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.allSettled([signing?.stop(), second?.stop()]);
   await stack?.stop();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 /** A SessionManager transport: one raw NATS request, error replies thrown as their protocol errors. */

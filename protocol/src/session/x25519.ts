@@ -1,5 +1,6 @@
 /** X25519 session keys (PROTOCOL.md §12, RFC 7748) via node:crypto; nothing here outlives a session. */
-import { createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, diffieHellman, type KeyObject } from 'node:crypto';
+import { generateEncodedPair } from '../keys.js';
 import { fromBase64url, toBase64url } from '../base64url.js';
 
 export interface SessionKeyPair {
@@ -39,10 +40,10 @@ export function readX25519PublicKey(text: string): Buffer | string {
   return x25519PublicKeyProblem(raw) ?? raw;
 }
 
-/** A fresh key pair: one per session, on either side. */
+/** A fresh key pair: one per session, on either side (from JWK: see generateEncodedPair for why). */
 export function generateSessionKeyPair(): SessionKeyPair {
-  const { privateKey, publicKey } = generateKeyPairSync('x25519');
-  return { privateKey, publicKey: rawPublicKey(publicKey) };
+  const jwk = generateEncodedPair('x25519').privateKey;
+  return { privateKey: createPrivateKey({ key: jwk, format: 'jwk' }), publicKey: fromBase64url(jwk.x!)! };
 }
 
 /** A key pair from 32 raw private bytes (test vectors; real sessions use generateSessionKeyPair). */
