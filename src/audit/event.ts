@@ -4,10 +4,10 @@
  * by mistake (as an extra property) never reaches the trail; absent fields are left out
  * (no nulls).
  */
-import { ERROR_CODES, isErrorStatus, type ErrorCode, type Op } from '@secret-svc/protocol';
+import { ERROR_CODES, isErrorStatus, type ErrorCode, type Op, type RevocationSelector } from '@secret-svc/protocol';
 
 /** What revoke / unrevoke name (§10): exactly one of the three forms. */
-export type AuditSelector = { keyId: string } | { jti: string } | { slug: string; issuedBefore: number };
+export type AuditSelector = RevocationSelector;
 
 export interface AuditEvent {
   v: 1;

@@ -75,10 +75,6 @@ export class Sealer {
     return this.ring[0]!.id;
   }
 
-  get keyId(): Buffer {
-    return this.ring[0]!.idBytes;
-  }
-
   /** Every ring key's id, in ring order. */
   get keyIds(): string[] {
     return this.ring.map((k) => k.id);
@@ -129,12 +125,6 @@ export class Sealer {
     if (mac.length !== expected.length || !timingSafeEqual(mac, expected)) {
       throw new IntegrityError('stored record failed its integrity check (fields altered in Redis)');
     }
-  }
-
-  /** A key for another purpose (e.g. session tickets): HKDF from the first key, with its id. */
-  deriveKey(info: string): { keyId: string; key: Buffer } {
-    const k = this.ring[0]!;
-    return { keyId: k.id, key: Buffer.from(hkdfSync('sha256', k.key, '', `secret-svc/${info}`, 32)) };
   }
 
   /** Bytes the subkey cache accounts for (bounded by SUBKEY_CACHE_BYTES). */

@@ -26,17 +26,6 @@ describe('keyring', () => {
   it('refuses a duplicate key', () => {
     expect(() => new Sealer([oldKey, Buffer.from(oldKey)])).toThrow(/twice/);
   });
-
-  it('deriveKey: HKDF from the first key, stable, per info, never the key itself', () => {
-    const ring = new Sealer([newKey, oldKey]);
-    const a = ring.deriveKey('session tickets');
-    expect(a.keyId).toBe(keyIdOf(newKey));
-    expect(a.key).toHaveLength(32);
-    expect(a.key.equals(newKey)).toBe(false);
-    expect(new Sealer([newKey]).deriveKey('session tickets').key.equals(a.key)).toBe(true);
-    expect(ring.deriveKey('other').key.equals(a.key)).toBe(false);
-    expect(new Sealer([oldKey, newKey]).deriveKey('session tickets').key.equals(a.key)).toBe(false);
-  });
 });
 
 describe('subkey cache', () => {

@@ -106,7 +106,7 @@ describe('Sealer', () => {
   it('refuses a record whose key id was rewritten to the opener\'s key id', () => {
     const other = new Sealer(randomBytes(32));
     const sealed = Buffer.from(sealer.seal(BINDING, VALUE));
-    other.keyId.copy(sealed, 1);
+    Buffer.from(other.keyIdText, 'hex').copy(sealed, 1);
     openFails(other, BINDING, sealed);
   });
 
