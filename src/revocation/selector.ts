@@ -1,12 +1,10 @@
 /**
  * Revocation selectors (PROTOCOL.md §10) and the pure question "does this entry match this
- * verified caller?". Structurally the same as the protocol's RevocationSelector/RevocationEntry.
+ * verified caller?".
  */
-import { fromBase64url, type CredentialClaims } from '@secret-svc/protocol';
+import { fromBase64url, type CredentialClaims, type RevocationEntry, type RevocationSelector } from '@secret-svc/protocol';
 
-/** Exactly one of {keyId} | {jti} | {slug, issuedBefore}. */
-export type RevocationSelector = { keyId: string } | { jti: string } | { slug: string; issuedBefore: number };
-export type RevocationEntry = RevocationSelector & { at: string; by: string };
+export type { RevocationEntry, RevocationSelector };
 
 /** What revocation looks at in a verified credential. */
 export interface RevocationSubject {
