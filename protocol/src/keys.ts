@@ -82,22 +82,22 @@ export function publicKeyObject(x: string): KeyObject {
 }
 
 /**
- * A new key pair as JWKs, encoded by the key generation itself. Never take KeyObjects from
- * generateKeyPairSync: on Node 20 such a KeyObject shares a lock with the finished generation
- * job; exporting it takes the lock and allocates, and when that allocation collects the job,
- * the job's destructor waits for the same lock and the process hangs for good (seen in CI;
- * test/unit/keygen-deadlock.test.ts reproduces it). KeyObjects are made from the JWK instead.
+ * A new private key as a JWK (with its public `x`), encoded by the key generation itself.
+ * Never take KeyObjects from generateKeyPairSync: on Node 20 such a KeyObject shares a lock
+ * with the finished generation job; exporting it takes the lock and allocates, and when that
+ * allocation collects the job, the job's destructor waits for the same lock and the process
+ * hangs for good (seen in CI; test/unit/keygen-deadlock.test.ts reproduces it). Both halves
+ * are asked for encoded, so no KeyObject of the job's key exists; KeyObjects are made from the JWK.
  */
-export function generateEncodedPair(type: 'ed25519' | 'x25519'): { privateKey: JsonWebKey; publicKey: JsonWebKey } {
-  const { privateKey, publicKey } = generateKeyPairSync(type as 'ed25519', {
-    privateKeyEncoding: { type: 'pkcs8', format: 'jwk' }, publicKeyEncoding: { type: 'spki', format: 'jwk' },
-  });
+export function generatePrivateJwk(type: 'ed25519' | 'x25519'): JsonWebKey {
+  const encoding = { privateKeyEncoding: { type: 'pkcs8', format: 'jwk' }, publicKeyEncoding: { type: 'spki', format: 'jwk' } } as const;
+  const { privateKey } = type === 'ed25519' ? generateKeyPairSync('ed25519', encoding) : generateKeyPairSync('x25519', encoding);
   // @types/node types JWK output as string | Buffer; at run time it is the JWK object.
-  return { privateKey: privateKey as unknown as JsonWebKey, publicKey: publicKey as unknown as JsonWebKey };
+  return privateKey as unknown as JsonWebKey;
 }
 
 export function generateJwk(): PrivateJwk {
-  return parsePrivateJwk(generateEncodedPair('ed25519').privateKey);
+  return parsePrivateJwk(generatePrivateJwk('ed25519'));
 }
 
 export function signBytes(key: KeyObject, data: Uint8Array): Buffer {

@@ -61,7 +61,7 @@ const PLACEMENT_ERRORS: ReadonlySet<number> = new Set([10005, 10023]);
  * would keep it (replicas are an operator's to change), making that one server a single
  * point of failure for every audited reply.
  */
-export const PLACEMENT_WAIT_MS = 20_000;
+const PLACEMENT_WAIT_MS = 20_000;
 
 /**
  * Makes sure the stream exists. With `reconcile` (at start) an existing stream whose

@@ -20,7 +20,7 @@ import { Folder } from './fold.js';
 import { AckedPublisher } from './acks.js';
 import type { Outgoing } from './publish.js';
 import type { AuditMode, AuditSettings } from './settings.js';
-import { AuditStartError, ensureStream, isNoJetStream, noJetStreamMessage, replicasFor, streamConfig } from './stream.js';
+import { AuditStartError, ensureStream, type EnsureResult, isNoJetStream, noJetStreamMessage, replicasFor, streamConfig } from './stream.js';
 
 export interface AuditTrail {
   readonly mode: AuditMode;
@@ -165,10 +165,8 @@ export class JetStreamAuditTrail implements AuditTrail {
     }
     this.jsm = jsm;
     this.acks ??= new AckedPublisher(this.nc);
-    if (setup === 'created with one replica') {
-      this.log.warn({ stream: this.settings.stream, wanted: this.config.num_replicas }, 'audit trail created with one replica: JetStream could not place more; raise it with `nats stream edit` once the cluster is whole');
-    }
-    this.log.info({ stream: this.settings.stream, subjects: this.config.subjects, maxAgeSeconds: this.settings.maxAgeSeconds, maxBytes: this.settings.maxBytes, replicas: setup === 'created with one replica' ? 1 : this.config.num_replicas, setup }, 'audit trail ready');
+    const replicas = this.warnIfOneReplica(setup) ? 1 : this.config.num_replicas;
+    this.log.info({ stream: this.settings.stream, subjects: this.config.subjects, maxAgeSeconds: this.settings.maxAgeSeconds, maxBytes: this.settings.maxBytes, replicas, setup }, 'audit trail ready');
   }
 
   private startError(err: unknown): AuditStartError {
@@ -332,13 +330,22 @@ export class JetStreamAuditTrail implements AuditTrail {
       'audit trail: JetStream is not storing events; replies that carry a value or confirm a change get 503 until it does');
   }
 
+  /** Says so when the stream got one replica where more were asked for; true then. */
+  private warnIfOneReplica(setup: EnsureResult): boolean {
+    if (setup !== 'created with one replica') return false;
+    this.log.warn({ stream: this.settings.stream, wanted: this.config.num_replicas },
+      'audit trail created with one replica: JetStream could not place more; raise it with `nats stream edit` once the cluster is whole');
+    return true;
+  }
+
   /** Creates the stream when it is missing; one attempt at a time. */
   private ensure(): Promise<void> {
     const jsm = this.jsm;
     if (!jsm) return Promise.resolve();
     this.ensuring ??= ensureStream(jsm, this.config, false)
       .then((result) => {
-        if (result === 'created') this.log.warn({ stream: this.settings.stream }, 'audit trail: the stream was missing; created it again');
+        if (result === 'created' || result === 'created with one replica') this.log.warn({ stream: this.settings.stream }, 'audit trail: the stream was missing; created it again');
+        this.warnIfOneReplica(result);
       })
       .finally(() => { this.ensuring = undefined; });
     return this.ensuring;

@@ -3,6 +3,7 @@
  * creates, the events it stores (and what it never stores), folding, flushing at stop, and
  * the faults: a deleted stream, JetStream gone and back, NATS gone and back.
  */
+import { pino } from 'pino';
 import { DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager, type NatsConnection } from 'nats';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { UnavailableError } from '@secret-svc/protocol';
@@ -184,12 +185,14 @@ describe('audit trail faults', () => {
   let nc: NatsConnection;
   let jsm: JetStreamManager;
   let trail: AuditTrail;
+  /** The trail's log lines (warn and above). */
+  const logged: string[] = [];
 
   beforeAll(async () => {
     nats = await NatsServer.start();
     nc = await natsConnection(nats.url);
     jsm = await nc.jetstreamManager();
-    trail = trailOn(nc, settings(), { capacity: 50 });
+    trail = trailOn(nc, settings(), { capacity: 50, log: pino({ level: 'warn' }, { write: (line: string) => { logged.push(line); } }) });
     await trail.start();
   });
   afterAll(async () => {
@@ -207,6 +210,7 @@ describe('audit trail faults', () => {
     await trail.recordAndWait(ev('after/delete'));
     expect(await keysStored()).toEqual(['after/delete']);
     expect((await jsm.streams.info('SECRET_SVC_AUDIT')).config.subjects).toEqual(['secret.audit.>']);
+    expect(logged.some((l) => l.includes('the stream was missing; created it again'))).toBe(true);
     trail.record(ev('queued/after-delete'));
     await eventually('the queued event stored', async () => (await keysStored()).includes('queued/after-delete'));
   });

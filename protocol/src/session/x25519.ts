@@ -1,6 +1,6 @@
 /** X25519 session keys (PROTOCOL.md §12, RFC 7748) via node:crypto; nothing here outlives a session. */
 import { createPrivateKey, createPublicKey, diffieHellman, type KeyObject } from 'node:crypto';
-import { generateEncodedPair } from '../keys.js';
+import { generatePrivateJwk } from '../keys.js';
 import { fromBase64url, toBase64url } from '../base64url.js';
 
 export interface SessionKeyPair {
@@ -40,9 +40,9 @@ export function readX25519PublicKey(text: string): Buffer | string {
   return x25519PublicKeyProblem(raw) ?? raw;
 }
 
-/** A fresh key pair: one per session, on either side (from JWK: see generateEncodedPair for why). */
+/** A fresh key pair: one per session, on either side (from JWK: see generatePrivateJwk for why). */
 export function generateSessionKeyPair(): SessionKeyPair {
-  const jwk = generateEncodedPair('x25519').privateKey;
+  const jwk = generatePrivateJwk('x25519');
   return { privateKey: createPrivateKey({ key: jwk, format: 'jwk' }), publicKey: fromBase64url(jwk.x!)! };
 }
 

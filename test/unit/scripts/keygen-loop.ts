@@ -1,7 +1,7 @@
 /**
  * Generates key pairs the way the worker, client and CLI do, under allocation pressure, and
  * uses each one. Prints "done" at the end; on Node 20, taking KeyObjects straight from
- * generateKeyPairSync and exporting them hangs this loop (see generateEncodedPair).
+ * generateKeyPairSync and exporting them hangs this loop (see generatePrivateJwk).
  */
 import { agree, generateJwk, generateSessionKeyPair, privateKeyObject, signBytes } from '@secret-svc/protocol';
 
