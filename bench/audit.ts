@@ -1,5 +1,5 @@
 /**
- * Micro-benchmark of the audit trail (PROTOCOL.md §11) on a nats-server with JetStream (file
+ * Micro-benchmark of the audit trail (docs/protocol.md §11) on a nats-server with JetStream (file
  * storage, a temporary store): what one event costs a request.
  *
  *   node --import tsx bench/audit.ts [--events N] [--concurrency C]

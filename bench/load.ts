@@ -5,7 +5,7 @@
  * signed in advance (sized from the warm-up rate) so signing does not throttle the load.
  *
  * Session scenarios do the client's real work on every request, inside the timed path: the
- * generator opens one session per connection with a signed `session` request (PROTOCOL.md
+ * generator opens one session per connection with a signed `session` request (docs/protocol.md
  * §12), seals and MACs each request object as it sends it (buildSessionEnvelope), and opens
  * each sealed reply and checks that it starts with its request's MAC (a reply that does not
  * counts as an error, "badreply").

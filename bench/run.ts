@@ -207,7 +207,7 @@ async function bench(cleanup: (() => Promise<void>)[]): Promise<void> {
 
   const scenarios: { id: string; name: string; scenario: Scenario; auditOff?: string }[] = [
     { id: 'echo', name: 'echo (baseline)', scenario: { kind: 'echo', subject: echoSubject, bodyBytes: readBody.byteLength } },
-    // Sessions (PROTOCOL.md §12): one per load-generator connection, every request sealed and its reply opened live.
+    // Sessions (docs/protocol.md §12): one per load-generator connection, every request sealed and its reply opened live.
     { id: 'sread', name: SESSION_READ, scenario: { kind: 'sread1', keys: readerKeys }, auditOff: `${SESSION_READ}, audit off` },
     { id: 'read', name: 'read 1 key', scenario: { kind: 'read1', keys: readerKeys }, auditOff: READ_AUDIT_OFF },
     { id: 'sreadmany', name: sessionReadMany(readKeys), scenario: { kind: 'sreadN', keys: readerKeys, perRequest: readKeys } },

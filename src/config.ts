@@ -1,4 +1,4 @@
-/** Worker configuration from the environment (PROTOCOL.md §7), validated once at startup. */
+/** Worker configuration from the environment (docs/protocol.md §7), validated once at startup. */
 import type { KeyObject } from 'node:crypto';
 import type { ConnectionOptions } from 'nats';
 import { z } from 'zod';
@@ -82,13 +82,13 @@ export interface Config {
   maxInFlightBytes: number;
   /** Requests one caller key may have in flight on one worker. */
   maxInFlightPerCaller: number;
-  /** How many versions of a secret are kept, the current one included (PROTOCOL.md §9). */
+  /** How many versions of a secret are kept, the current one included (docs/protocol.md §9). */
   maxVersions: number;
   /** SECRET_SVC_SESSION_TTL: the longest a session lasts (§12). */
   sessionTtlMs: number;
   /** SECRET_SVC_SERVICE_KEY: signs handshake replies when set (§12). */
   serviceKey: KeyObject | undefined;
-  /** The audit trail (PROTOCOL.md §11; src/audit/settings.ts). */
+  /** The audit trail (docs/protocol.md §11; src/audit/settings.ts). */
   audit: AuditSettings;
   logLevel: string;
 }

@@ -1,5 +1,5 @@
 /**
- * Where the encryption keyring comes from (PROTOCOL.md §13): exactly one of five variables,
+ * Where the encryption keyring comes from (docs/protocol.md §13): exactly one of five variables,
  * read once at startup, gives an ordered list of 32-byte keys; the first seals, all open.
  *
  *   SECRET_SVC_ENCRYPTION_KEY          1.0: one key (base64)

@@ -1,5 +1,5 @@
 /**
- * Bounds the work one worker takes on (PROTOCOL.md §5 503 `unavailable`): requests in
+ * Bounds the work one worker takes on (docs/protocol.md §5 503 `unavailable`): requests in
  * flight, request bytes in flight, and requests in flight per caller key, so that one
  * caller cannot take the whole worker. Beyond a bound the request is refused at once.
  */

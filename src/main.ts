@@ -1,4 +1,4 @@
-/** `npm start`: one worker configured from the environment (PROTOCOL.md §7). */
+/** `npm start`: one worker configured from the environment (docs/protocol.md §7). */
 import { serve } from './serve.js';
 
 await serve();

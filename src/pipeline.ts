@@ -2,7 +2,7 @@
  * One request, start to finish:
  *
  *   admit (in-flight bounds) → authenticate → admit the caller → run the op → encode the reply
- *   → seal it when the request came through a session (PROTOCOL.md §12)
+ *   → seal it when the request came through a session (docs/protocol.md §12)
  *
  * Never throws: every failure becomes an error reply in the request's encoding. The
  * Outcome says what was answered and to whom (the audit event is made from it).
@@ -131,7 +131,7 @@ export class RequestPipeline {
   }
 }
 
-/** Ops whose request object is a selector (PROTOCOL.md §10). */
+/** Ops whose request object is a selector (docs/protocol.md §10). */
 const SELECTOR_OPS: ReadonlySet<Op> = new Set<Op>(['revoke', 'unrevoke']);
 
 function askedFor(op: Op, request: AnyRequest): Asked {
@@ -144,7 +144,7 @@ function askedFor(op: Op, request: AnyRequest): Asked {
   };
 }
 
-/** The version and count a success reply reports (PROTOCOL.md §11). */
+/** The version and count a success reply reports (docs/protocol.md §11). */
 function resultFacts(op: Op, request: AnyRequest, result: object): Pick<Outcome, 'version' | 'count'> {
   const single = op === 'create' || op === 'update' || (op === 'read' && 'key' in request && request.key !== undefined);
   return {

@@ -1,5 +1,5 @@
 /**
- * Access rules (PROTOCOL.md §4) as pure functions: no I/O, no clock.
+ * Access rules (docs/protocol.md §4) as pure functions: no I/O, no clock.
  * A secret the caller cannot see does not exist for it (404); a visible one
  * it lacks the right for is 403.
  */

@@ -2,7 +2,7 @@
  * NATS wiring: the `secret-svc` micro service with one endpoint per operation in the queue
  * group. Handlers hand each message to the async pipeline at once (nats.js calls them
  * inline), reply with the error headers on errors, and stop() drains: no new requests,
- * every accepted one answered. A reply leaves only through the audit gate (PROTOCOL.md §11).
+ * every accepted one answered. A reply leaves only through the audit gate (docs/protocol.md §11).
  */
 import { headers as natsHeaders, type NatsConnection, type Service, type ServiceMsg } from 'nats';
 import {

@@ -28,7 +28,7 @@ export interface Worker {
   service: SecretService;
   /** Keeps this worker's revocation set equal to the store's. */
   revocations: RevocationWatcher;
-  /** The audit trail (PROTOCOL.md §11); an OffAuditTrail with SECRET_SVC_AUDIT=off. */
+  /** The audit trail (docs/protocol.md §11); an OffAuditTrail with SECRET_SVC_AUDIT=off. */
   audit: AuditTrail;
   /** Drains (every accepted request answered), then closes NATS and Redis. */
   stop(): Promise<void>;

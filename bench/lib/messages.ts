@@ -14,7 +14,7 @@ export type Scenario =
   | { kind: 'whoami' }
   | { kind: 'read1'; keys: string[] }
   | { kind: 'readN'; keys: string[]; perRequest: number }
-  /** Reads through a session (PROTOCOL.md §12): sealed and MACed live, each reply opened and checked. */
+  /** Reads through a session (docs/protocol.md §12): sealed and MACed live, each reply opened and checked. */
   | { kind: 'sread1'; keys: string[] }
   | { kind: 'sreadN'; keys: string[]; perRequest: number }
   | { kind: 'list'; cursors: (string | null)[]; limit: number }

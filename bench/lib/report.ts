@@ -81,7 +81,7 @@ export function targets(rows: Row[], bytesPerSecret: number, readKeys: number): 
     const x = many64.keysPerSecond / read64.rps;
     out.push({ name: `${readKeys}-key signed read keys/s vs single signed reads/s (64 in flight)`, goal: '>= 10x', measured: `${fmt(x, 1)}x`, met: x >= 10 });
   }
-  // The same workers with SECRET_SVC_AUDIT=off (PROTOCOL.md §11): what the audit trail costs a read.
+  // The same workers with SECRET_SVC_AUDIT=off (docs/protocol.md §11): what the audit trail costs a read.
   for (const c of [1, 64]) {
     const on = find(rows, 'read 1 key', c);
     const off = find(rows, READ_AUDIT_OFF, c);

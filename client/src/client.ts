@@ -1,5 +1,5 @@
 /**
- * SecretClient: typed calls to secret-svc over NATS, over a session by default (PROTOCOL.md §12:
+ * SecretClient: typed calls to secret-svc over NATS, over a session by default (docs/protocol.md §12:
  * requests and replies sealed, an HMAC per request), else with signed envelopes.
  */
 import { ErrorCode, type ConnectionOptions } from 'nats';
@@ -37,7 +37,7 @@ export interface ClientOptions extends IdentityOptions {
   /** Delay before the first retry, doubled each time (default 100 ms). */
   retryDelayMs?: number;
   /**
-   * Sessions (PROTOCOL.md §12): requests and replies sealed, values never in the clear on the
+   * Sessions (docs/protocol.md §12): requests and replies sealed, values never in the clear on the
    * bus. Default true; against a worker without sessions the client sends signed requests
    * (unless `servicePublicKey` is set). false: every request signed.
    */
@@ -146,7 +146,7 @@ export class SecretClient {
     return this.call('whoami', {}, options);
   }
 
-  /** The secret, or with `version` the secret as of that kept version (PROTOCOL.md §9). */
+  /** The secret, or with `version` the secret as of that kept version (docs/protocol.md §9). */
   read(key: string, options: CallOptions & { version?: number } = {}): Promise<Secret> {
     const { version, ...call } = options;
     return this.call('read', version === undefined ? { key } : { key, version }, call) as Promise<Secret>;
@@ -187,7 +187,7 @@ export class SecretClient {
     return this.call('delete', { key, ...params }, options);
   }
 
-  /** Revokes every credential the selector matches (administrators only; PROTOCOL.md §10). */
+  /** Revokes every credential the selector matches (administrators only; docs/protocol.md §10). */
   revoke(selector: RevocationSelector, options: CallOptions = {}): Promise<RevokeReply> {
     return this.call('revoke', selector, options);
   }

@@ -1,5 +1,5 @@
 /**
- * Opening a session (PROTOCOL.md §12) from the caller's side: a signed `session` request with
+ * Opening a session (docs/protocol.md §12) from the caller's side: a signed `session` request with
  * a fresh X25519 key, the reply checked (and its `sig` verified against a pinned service
  * key), the session keys derived.
  */

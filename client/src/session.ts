@@ -1,5 +1,5 @@
 /**
- * Sessions from the caller's side (PROTOCOL.md §12). The SessionManager opens a session on
+ * Sessions from the caller's side (docs/protocol.md §12). The SessionManager opens a session on
  * first use (one handshake in flight however many calls wait for it), renews it in the
  * background before it expires, and falls back to signed requests against a worker that
  * does not offer sessions — unless a service key is pinned, then never.

@@ -1,4 +1,4 @@
-/** Body encodings (PROTOCOL.md §3): JSON when the first non-blank byte is "{", else MessagePack. */
+/** Body encodings (docs/protocol.md §3): JSON when the first non-blank byte is "{", else MessagePack. */
 import { Decoder, Encoder } from '@msgpack/msgpack';
 import { checkJsonText } from './json-guard.js';
 import { countMapKeys, scanMsgpack } from './msgpack-guard.js';

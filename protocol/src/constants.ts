@@ -1,8 +1,8 @@
-/** Wire constants of protocol v1 (PROTOCOL.md). Shared by worker, client and CLI. */
+/** Wire constants of protocol v1 (docs/protocol.md). Shared by worker, client and CLI. */
 
 export const OPS = ['whoami', 'read', 'list', 'create', 'update', 'delete', 'versions', 'revoke', 'unrevoke', 'revocations', 'session'] as const;
 export type Op = (typeof OPS)[number];
-/** Resent as identical bytes and answered with the first reply (PROTOCOL.md §3, §10). */
+/** Resent as identical bytes and answered with the first reply (docs/protocol.md §3, §10). */
 export const WRITE_OPS: ReadonlySet<Op> = new Set<Op>(['create', 'update', 'delete', 'revoke', 'unrevoke']);
 
 export function isOp(value: string): value is Op {

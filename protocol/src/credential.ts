@@ -1,4 +1,4 @@
-/** Credentials (PROTOCOL.md §2): compact JWS, EdDSA, binding a caller key (cnf) to a slug (sub). */
+/** Credentials (docs/protocol.md §2): compact JWS, EdDSA, binding a caller key (cnf) to a slug (sub). */
 import type { KeyObject } from 'node:crypto';
 import { z } from 'zod';
 import { fromBase64url, toBase64url } from './base64url.js';

@@ -1,4 +1,4 @@
-/** Signed envelopes (PROTOCOL.md §3): building (client) and structural parsing (worker). */
+/** Signed envelopes (docs/protocol.md §3): building (client) and structural parsing (worker). */
 import type { KeyObject } from 'node:crypto';
 import { fromBase64url, toBase64url } from './base64url.js';
 import { AmbiguousBodyError, decodeJson, decodeMsgpack, decodeUtf8, encodeBody, type Encoding } from './codec.js';
@@ -7,7 +7,7 @@ import { BadRequestError, quoteInput } from './errors.js';
 import { signBytes } from './keys.js';
 import { randomSlice } from './random.js';
 
-/** The body could not be decoded at all: the error reply goes out as JSON (PROTOCOL.md §3). */
+/** The body could not be decoded at all: the error reply goes out as JSON (docs/protocol.md §3). */
 export class UndecodableBodyError extends BadRequestError {}
 
 export interface Envelope {

@@ -1,4 +1,4 @@
-/** Protocol errors (PROTOCOL.md §5): each class carries its status and code. */
+/** Protocol errors (docs/protocol.md §5): each class carries its status and code. */
 
 export const ERROR_CODES = {
   400: 'bad_request',

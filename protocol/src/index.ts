@@ -1,6 +1,6 @@
 /**
  * @secret-svc/protocol: everything the worker, the client and the CLI share about the wire
- * (PROTOCOL.md; docs/protocol.md). An explicit list: what is not here is internal.
+ * (docs/protocol.md). An explicit list: what is not here is internal.
  */
 
 // Constants and names
@@ -54,13 +54,13 @@ export type {
   Secret, SecretMetadata, WhoamiReply, ReadManyReply, ListReply, DeleteReply, VersionsReply, VersionInfo,
 } from './types.js';
 
-// Revocation (PROTOCOL.md §10)
+// Revocation (docs/protocol.md §10)
 export {
   selectorOf, isOneSelector,
   type SelectorFields, type RevocationSelector, type RevocationEntry, type RevokeReply, type UnrevokeReply, type RevocationsReply,
 } from './revocation.js';
 
-// Sessions (PROTOCOL.md §12)
+// Sessions (docs/protocol.md §12)
 export {
   generateSessionKeyPair, sessionKeyPairFromPrivate, agree, x25519PublicKeyProblem, readX25519PublicKey,
   type SessionKeyPair,

@@ -1,4 +1,4 @@
-/** Ed25519 keys as JWKs (PROTOCOL.md §2), signed and verified with node:crypto. */
+/** Ed25519 keys as JWKs (docs/protocol.md §2), signed and verified with node:crypto. */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { fromBase64url } from './base64url.js';
 

@@ -1,5 +1,5 @@
 /**
- * Revocation (PROTOCOL.md §10): the selector of `revoke`/`unrevoke`, its request fields and
+ * Revocation (docs/protocol.md §10): the selector of `revoke`/`unrevoke`, its request fields and
  * the reply shapes. schemas.ts builds the request schemas from these fields.
  */
 import { z } from 'zod';

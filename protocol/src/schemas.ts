@@ -1,4 +1,4 @@
-/** Strict request-object schemas (PROTOCOL.md §3–4): unknown fields, wrong types and gaps are 400. */
+/** Strict request-object schemas (docs/protocol.md §3–4): unknown fields, wrong types and gaps are 400. */
 import { z } from 'zod';
 import { quoteInput } from './errors.js';
 import {
@@ -18,7 +18,7 @@ const head = {
   nonce: z.string().regex(NONCE_RE, 'nonce must be 16-64 chars of [A-Za-z0-9_-]'),
 };
 
-/** The signed head every request object carries (PROTOCOL.md §3). */
+/** The signed head every request object carries (docs/protocol.md §3). */
 export { head as requestHeadFields };
 
 const lists = { readers: slugList.optional(), writers: slugList.optional(), deleters: slugList.optional() };
@@ -55,7 +55,7 @@ export const requestSchemas = {
   revoke: z.strictObject({ op: z.literal('revoke'), ...head, ...selectorFields }).refine(isOneSelector, ONE_SELECTOR),
   unrevoke: z.strictObject({ op: z.literal('unrevoke'), ...head, ...selectorFields }).refine(isOneSelector, ONE_SELECTOR),
   revocations: z.strictObject({ op: z.literal('revocations'), ...head }),
-  // PROTOCOL.md §12: a signed request only (inside a session envelope it is 400, checked before this).
+  // docs/protocol.md §12: a signed request only (inside a session envelope it is 400, checked before this).
   session: z.strictObject({
     op: z.literal('session'),
     ...head,

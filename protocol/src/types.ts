@@ -1,4 +1,4 @@
-/** Reply shapes (PROTOCOL.md §4). */
+/** Reply shapes (docs/protocol.md §4). */
 
 export interface SecretMetadata {
   key: string;
@@ -39,7 +39,7 @@ export interface DeleteReply {
   deleted: true;
 }
 
-/** One kept version of a secret (PROTOCOL.md §9). */
+/** One kept version of a secret (docs/protocol.md §9). */
 export interface VersionInfo {
   version: number;
   updatedAt: string;

@@ -1,5 +1,5 @@
 /**
- * The audit event (PROTOCOL.md §11). The builder copies only the fields §11 names, each
+ * The audit event (docs/protocol.md §11). The builder copies only the fields §11 names, each
  * checked for its type, so a value, signature, MAC, ticket or credential text handed to it
  * by mistake (as an extra property) never reaches the trail; absent fields are left out
  * (no nulls).

@@ -1,5 +1,5 @@
 /**
- * Folding (PROTOCOL.md §11): requests refused before their credential verified become one
+ * Folding (docs/protocol.md §11): requests refused before their credential verified become one
  * event per second per (op, status, code) with a `count`, so a flood without credentials
  * adds at most a few events a second, whatever its rate.
  */

@@ -1,4 +1,4 @@
-/** The audit trail (PROTOCOL.md §11): what the request pipeline and the CLI use. */
+/** The audit trail (docs/protocol.md §11): what the request pipeline and the CLI use. */
 export { buildEvent, auditSubject, selectorOf, type AuditEvent, type AuditFacts, type AuditSelector } from './event.js';
 export { auditEnvSchema, auditSettings, type AuditMode, type AuditSettings } from './settings.js';
 export { AuditStartError, streamConfig } from './stream.js';

@@ -1,5 +1,5 @@
 /**
- * The reply step's audit gate (PROTOCOL.md §11): every answered request becomes one event,
+ * The reply step's audit gate (docs/protocol.md §11): every answered request becomes one event,
  * made from its Outcome.
  *
  * - A success that carries a value (read) or confirms a change (create, update, delete,

@@ -1,5 +1,5 @@
 /**
- * The audit settings (PROTOCOL.md §11): SECRET_SVC_AUDIT, _AUDIT_STREAM, _AUDIT_MAX_AGE,
+ * The audit settings (docs/protocol.md §11): SECRET_SVC_AUDIT, _AUDIT_STREAM, _AUDIT_MAX_AGE,
  * _AUDIT_MAX_BYTES. The schema entries are spread into config.ts's envSchema, so a value out
  * of range is a ConfigError that names its variable.
  */

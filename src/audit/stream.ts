@@ -1,5 +1,5 @@
 /**
- * The audit stream (PROTOCOL.md §11): file storage, subjects `<prefix>.audit.>`, limits
+ * The audit stream (docs/protocol.md §11): file storage, subjects `<prefix>.audit.>`, limits
  * retention discarding the oldest, bounded by age and bytes. Created at start and again
  * whenever a publish finds none.
  */

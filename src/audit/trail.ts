@@ -1,5 +1,5 @@
 /**
- * The audit trail of one worker (PROTOCOL.md §11). Two ways to record an answered request:
+ * The audit trail of one worker (docs/protocol.md §11). Two ways to record an answered request:
  *
  * - `recordAndWait(facts)` for replies that carry a value or confirm a change: resolves once
  *   JetStream acknowledged the event, or throws UnavailableError (→ 503) after 2 s.

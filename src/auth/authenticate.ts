@@ -9,7 +9,7 @@
  *   → request object (schema, op = subject) → aud and ts → nonce claim
  *
  * Both branches yield the same caller and nonce namespace (the caller's key); a session
- * request also yields the keys its success reply is sealed with (PROTOCOL.md §12).
+ * request also yields the keys its success reply is sealed with (docs/protocol.md §12).
  */
 import { createHash } from 'node:crypto';
 import {
@@ -24,7 +24,7 @@ import { checkFreshness, checkRequest } from './request-object.js';
 
 /**
  * How long past its claim a nonce stays remembered, on top of twice the skew: workers whose
- * clocks differ by up to this much still never accept a nonce twice (PROTOCOL.md §3).
+ * clocks differ by up to this much still never accept a nonce twice (docs/protocol.md §3).
  */
 export const NONCE_MARGIN_MS = 10_000;
 
@@ -120,7 +120,7 @@ export class Authenticator {
     return { caller, value, digest: () => requestDigest(envelope.sig), session: undefined };
   }
 
-  /** The session branch (PROTOCOL.md §12): the ticket names the caller, its MAC key vouches for the payload. */
+  /** The session branch (docs/protocol.md §12): the ticket names the caller, its MAC key vouches for the payload. */
   private session(op: Op, envelope: SessionEnvelope, nowMs: number, known: Known): Verified {
     known.session = true;
     const checked = this.sessions.check(op, envelope, known.encoding, nowMs, known);
@@ -134,7 +134,7 @@ export function readEnvelope(body: Uint8Array, known: Known, maxBytes: number): 
   try {
     return parseRequestEnvelope(body, known.encoding);
   } catch (err) {
-    if (err instanceof UndecodableBodyError) known.encoding = 'json'; // PROTOCOL.md §3: neither encoding → JSON
+    if (err instanceof UndecodableBodyError) known.encoding = 'json'; // docs/protocol.md §3: neither encoding → JSON
     throw err;
   }
 }

@@ -1,4 +1,4 @@
-/** The selector flags of `revoke` and `unrevoke` (PROTOCOL.md §10) and how entries are shown. */
+/** The selector flags of `revoke` and `unrevoke` (docs/protocol.md §10) and how entries are shown. */
 import { Option, type Command } from 'commander';
 import { isOneSelector, selectorOf, type RevocationEntry, type RevocationSelector, type SelectorFields } from '@secret-svc/protocol';
 import { UsageError } from './exit.js';

@@ -1,4 +1,4 @@
-/** A version number given on the command line (PROTOCOL.md §9: a positive integer). */
+/** A version number given on the command line (docs/protocol.md §9: a positive integer). */
 import { UsageError } from './exit.js';
 
 export function versionNumber(text: string, what: string): number {

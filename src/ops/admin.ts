@@ -1,4 +1,4 @@
-/** The administrator-only ops (PROTOCOL.md §10): the caller's right, decided after the request validated. */
+/** The administrator-only ops (docs/protocol.md §10): the caller's right, decided after the request validated. */
 import { ForbiddenError } from '@secret-svc/protocol';
 import type { Caller } from '../auth/caller.js';
 

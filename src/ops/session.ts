@@ -1,5 +1,5 @@
 /**
- * The `session` op (PROTOCOL.md §12): a signed request opens a session. An op like whoami
+ * The `session` op (docs/protocol.md §12): a signed request opens a session. An op like whoami
  * (its nonce claimed, a reply about the caller) rather than part of authentication, which
  * only says who asks; its reply is in the clear (it holds no value, and the caller has no
  * reply key yet). A `session` request inside a session envelope never gets here (400 first).

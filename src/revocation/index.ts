@@ -1,4 +1,4 @@
-/** Revocation (PROTOCOL.md §10): selectors, the in-memory set checked per request, and its watcher. */
+/** Revocation (docs/protocol.md §10): selectors, the in-memory set checked per request, and its watcher. */
 export {
   keyBytesId, revocationSubjectOf, selectorMatches, selectorOfEntry, isKeyIdSelector, isJtiSelector, isSlugSelector, issuedBeforeCutoff,
   type RevocationSelector, type RevocationEntry, type RevocationSubject,

@@ -1,5 +1,5 @@
 /**
- * Revocation selectors (PROTOCOL.md §10) and the pure question "does this entry match this
+ * Revocation selectors (docs/protocol.md §10) and the pure question "does this entry match this
  * verified caller?".
  */
 import { fromBase64url, type CredentialClaims, type RevocationEntry, type RevocationSelector } from '@secret-svc/protocol';

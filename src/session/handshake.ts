@@ -1,5 +1,5 @@
 /**
- * The `session` op (PROTOCOL.md §12): a verified signed request carrying `epk` gets a fresh
+ * The `session` op (docs/protocol.md §12): a verified signed request carrying `epk` gets a fresh
  * X25519 key pair, the session keys sealed into a ticket, and — with a service key — the
  * reply signed, so a caller pinning that key knows a worker of this deployment answered.
  */

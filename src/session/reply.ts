@@ -1,5 +1,5 @@
 /**
- * Success replies to session requests (PROTOCOL.md §12): `{sealed: seal(replyKey, mac || reply)}`
+ * Success replies to session requests (docs/protocol.md §12): `{sealed: seal(replyKey, mac || reply)}`
  * in the request's encoding. Error replies stay in the clear (they never hold a value).
  */
 import { encodeBody, sealSessionReply, type Encoding } from '@secret-svc/protocol';

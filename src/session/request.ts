@@ -1,5 +1,5 @@
 /**
- * The session branch of authentication (PROTOCOL.md §12), after the envelope's shape
+ * The session branch of authentication (docs/protocol.md §12), after the envelope's shape
  * (parseRequestEnvelope, 400) and in the contract's order:
  *
  *   `session` op inside a session → 400
@@ -22,7 +22,7 @@ export interface SessionGateOptions {
   maxClockSkewMs: number;
   /**
    * Runs once the ticket named the caller, before the MAC; throws to refuse. Revocation
-   * (PROTOCOL.md §10) plugs in here, the same hook as for signed requests.
+   * (docs/protocol.md §10) plugs in here, the same hook as for signed requests.
    */
   checkCaller?: (caller: SessionCaller, nowMs: number) => void;
 }

@@ -1,5 +1,5 @@
 /**
- * SECRET_SVC_SERVICE_KEY (PROTOCOL.md §12): the file of an Ed25519 JWK private key, the same
+ * SECRET_SVC_SERVICE_KEY (docs/protocol.md §12): the file of an Ed25519 JWK private key, the same
  * on every worker, that signs handshake replies. Messages name the variable and the file,
  * never the key.
  */

@@ -1,5 +1,5 @@
 /**
- * The plaintext of a ticket (PROTOCOL.md §12): what a session request needs without a
+ * The plaintext of a ticket (docs/protocol.md §12): what a session request needs without a
  * look-up, in a fixed binary layout so the sealed text stays well under 1024 characters
  * (at most 636 bytes here: a 128-character jti of 3-byte UTF-8 characters included).
  *

@@ -1,5 +1,5 @@
 /**
- * Tickets (PROTOCOL.md §12): sealed by the worker that opened the session, opened by any
+ * Tickets (docs/protocol.md §12): sealed by the worker that opened the session, opened by any
  * worker of the deployment. Each is
  *
  *   base64url( 0x01 || key id (4 bytes) || seal(ticketKey, plaintext) )

@@ -1,5 +1,5 @@
 /**
- * Revocation entries in the store (PROTOCOL.md §10), owned by SecretStore: revoke and
+ * Revocation entries in the store (docs/protocol.md §10), owned by SecretStore: revoke and
  * unrevoke claim the nonce and store their outcome in one script like writes do (a
  * resend gets the first reply); loadAll and revision are the RevocationWatcher's source.
  */

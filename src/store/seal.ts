@@ -1,5 +1,5 @@
 /**
- * Sealing values at rest under a keyring (PROTOCOL.md §13): XSalsa20-Poly1305 (tweetnacl
+ * Sealing values at rest under a keyring (docs/protocol.md §13): XSalsa20-Poly1305 (tweetnacl
  * secretbox). The ring's first key seals; every key opens; each sealed value names its key.
  *
  * A sealed value is  header | tag | ciphertext,  header = 0x03 | key id (4) | nonce (24).

@@ -60,7 +60,7 @@ const CANARY_TEXT = 'secret-svc canary v1';
 
 export class SecretStore {
   private readonly scripts: Record<ScriptName, ScriptRunner>;
-  /** The revocation entries (PROTOCOL.md §10), in the same Redis under the same prefix and hash tag. */
+  /** The revocation entries (docs/protocol.md §10), in the same Redis under the same prefix and hash tag. */
   readonly revocations: RevocationStore;
 
   constructor(

@@ -1,4 +1,4 @@
-/** The audit settings (PROTOCOL.md §7, §11): defaults, and out-of-range values refused by name. */
+/** The audit settings (docs/protocol.md §7, §11): defaults, and out-of-range values refused by name. */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { generateJwk } from '@secret-svc/protocol';

@@ -1,5 +1,5 @@
 /**
- * The audit trail (PROTOCOL.md §11) against a real nats-server with JetStream: the stream it
+ * The audit trail (docs/protocol.md §11) against a real nats-server with JetStream: the stream it
  * creates, the events it stores (and what it never stores), folding, flushing at stop, and
  * the faults: a deleted stream, JetStream gone and back, NATS gone and back.
  */

@@ -1,5 +1,5 @@
 /**
- * Changing the encryption key end to end with real processes (PROTOCOL.md §13): workers on
+ * Changing the encryption key end to end with real processes (docs/protocol.md §13): workers on
  * [old] write → workers on [new, old] still read it and seal new writes with new (seen in
  * `keys status`) → `keys rewrap` while a client keeps updating the same keys → workers on
  * [new] alone read everything, and every key holds its last acknowledged write. A worker

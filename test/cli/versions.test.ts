@@ -1,5 +1,5 @@
 /**
- * The versions CLI (PROTOCOL.md §9), in process: `get KEY --version N` (while `secret-svc
+ * The versions CLI (docs/protocol.md §9), in process: `get KEY --version N` (while `secret-svc
  * --version` stays the CLI's version), `versions KEY`, and `rollback KEY N` guarded by the
  * current version.
  */

@@ -1,5 +1,5 @@
 /**
- * The audit trail fails closed (PROTOCOL.md §11): with the stream deleted or JetStream gone
+ * The audit trail fails closed (docs/protocol.md §11): with the stream deleted or JetStream gone
  * while a worker serves, no reply that carries a value or confirms a change leaves without
  * its event stored; such replies are 503 meanwhile, a resend of a write that got 503 gets
  * the reply the operation decided once JetStream is back (applied once), and the worker

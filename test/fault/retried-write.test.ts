@@ -1,5 +1,5 @@
 /**
- * A retried write applies once (PROTOCOL.md §3 Retries): the identical envelope sent again
+ * A retried write applies once (docs/protocol.md §3 Retries): the identical envelope sent again
  * gets the first attempt's reply, whatever it was, and changes nothing; a repeated read
  * envelope, or a nonce reused with other bytes, gets 401.
  */

@@ -92,7 +92,7 @@ process.once('exit', () => {
 
 /**
  * nats-server with JetStream (`-js`) and its store in a temporary directory (`-sd`), as every
- * worker needs it (the audit trail, PROTOCOL.md §11). restart() keeps the store, stop()
+ * worker needs it (the audit trail, docs/protocol.md §11). restart() keeps the store, stop()
  * removes it. Set `jetstream = false` before a (re)start to run without JetStream.
  */
 export class NatsServer extends ServerProcess {

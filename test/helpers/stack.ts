@@ -25,7 +25,7 @@ export interface Stack {
   issuer: TestIssuer;
   env: Record<string, string>;
   worker: TestWorker;
-  /** A plain NATS connection that speaks only PROTOCOL.md (raw envelopes). */
+  /** A plain NATS connection that speaks only docs/protocol.md (raw envelopes). */
   nc: NatsConnection;
   /** A direct Redis connection, to inspect or tamper with what the worker stored. */
   redisClient(): Redis;

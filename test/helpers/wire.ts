@@ -1,6 +1,6 @@
 /**
  * Raw protocol access for integration tests: signed envelopes sent with a plain NATS
- * request, replies decoded by hand, and exact checks of error replies (PROTOCOL.md §3, §5).
+ * request, replies decoded by hand, and exact checks of error replies (docs/protocol.md §3, §5).
  */
 import { createPrivateKey, randomBytes, sign } from 'node:crypto';
 import { expect } from 'vitest';
@@ -33,7 +33,7 @@ export function envelope(caller: TestCaller, req: object, encoding: Encoding): U
 }
 
 /**
- * A JSON envelope built from PROTOCOL.md alone with node:crypto: the signature covers
+ * A JSON envelope built from docs/protocol.md alone with node:crypto: the signature covers
  * "secret-svc/v1\n" || cred || "\n" || payload. Proves an independent client can talk.
  */
 export function handBuiltJsonEnvelope(caller: TestCaller, req: object): Uint8Array {

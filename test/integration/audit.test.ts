@@ -1,5 +1,5 @@
 /**
- * The audit trail of a serving worker (PROTOCOL.md §11): every request answered on an op
+ * The audit trail of a serving worker (docs/protocol.md §11): every request answered on an op
  * subject becomes exactly one event in the JetStream stream, with the §11 fields made from
  * what was answered, in both encodings; no event holds a value, signature or credential.
  */

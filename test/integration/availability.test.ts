@@ -1,5 +1,5 @@
 /**
- * 503 when the store cannot be reached (PROTOCOL.md §5): a request gets a 503 reply, not a
+ * 503 when the store cannot be reached (docs/protocol.md §5): a request gets a 503 reply, not a
  * timeout, and the same worker serves again once Redis is back, without a restart.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * The client uses sessions by default (PROTOCOL.md §12) against the real worker: one handshake
+ * The client uses sessions by default (docs/protocol.md §12) against the real worker: one handshake
  * on `<prefix>.session` for many calls, and a passive subscriber on `>` (every subject,
  * requests and replies) never sees a value — while with `sessions: false` it does.
  */

@@ -1,5 +1,5 @@
 /**
- * Atomic writes under concurrency (PROTOCOL.md §4): one create wins, one update per
+ * Atomic writes under concurrency (docs/protocol.md §4): one create wins, one update per
  * ifVersion wins, and updates without ifVersion are never lost. Two workers share the load
  * so the races cross processes' connections too.
  */

@@ -1,5 +1,5 @@
 /**
- * Service discovery (PROTOCOL.md §1): the `secret-svc` micro service answers $SRV.PING,
+ * Service discovery (docs/protocol.md §1): the `secret-svc` micro service answers $SRV.PING,
  * $SRV.INFO and $SRV.STATS with one endpoint per operation in the queue group, and its
  * stats count what happened. Also: a custom subject prefix and audience are honoured.
  */

@@ -1,5 +1,5 @@
 /**
- * Error replies of PROTOCOL.md §5 (400, 401, 403, 404, 409, 413), checked on the raw reply:
+ * Error replies of docs/protocol.md §5 (400, 401, 403, 404, 409, 413), checked on the raw reply:
  * both headers, the body {error: {status, code, message}} and its encoding.
  * 500 (tampered records) is in storage.test.ts, 503 (Redis down) in availability.test.ts.
  */

@@ -1,7 +1,7 @@
 /**
  * A worker as a real process (`npm start`'s entry point): it refuses to start without an
  * issuer or an encryption key, or with a key that cannot open the data in Redis, and says
- * why; on SIGTERM it answers every request in flight and exits 0 (PROTOCOL.md §6, §7).
+ * why; on SIGTERM it answers every request in flight and exits 0 (docs/protocol.md §6, §7).
  */
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';

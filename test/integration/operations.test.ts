@@ -1,4 +1,4 @@
-/** Every operation of PROTOCOL.md §4 with its exact success reply, in both encodings. */
+/** Every operation of docs/protocol.md §4 with its exact success reply, in both encodings. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SecretClient } from '@secret-svc/client';
 import type { SecretMetadata } from '@secret-svc/protocol';

@@ -1,5 +1,5 @@
 /**
- * Nonces and retries (PROTOCOL.md §3 Retries): an identical write envelope gets the first
+ * Nonces and retries (docs/protocol.md §3 Retries): an identical write envelope gets the first
  * reply and applies once; any other reuse of a nonce gets 401; and this holds across two
  * workers of the queue group sharing one Redis.
  */

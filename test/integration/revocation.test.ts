@@ -1,5 +1,5 @@
 /**
- * Revocation (PROTOCOL.md §10) through real NATS and Redis: a revoked credential is refused
+ * Revocation (docs/protocol.md §10) through real NATS and Redis: a revoked credential is refused
  * with 401 by every worker of the queue group once a second has passed since the reply to
  * `revoke` (also a worker that had it cached, whoami, and resends of earlier writes), after
  * a restart too, and `unrevoke` lifts it; the ops' own replies, refusals and resends; and a
@@ -12,7 +12,7 @@ import type { TestCaller } from '../helpers/identities.js';
 import { startStack, type Stack, type TestWorker } from '../helpers/stack.js';
 import { envelope, expectError, expectOk, request, send, type RawReply } from '../helpers/wire.js';
 
-/** PROTOCOL.md §10: every worker refuses within one second of the reply. */
+/** docs/protocol.md §10: every worker refuses within one second of the reply. */
 const PROPAGATION_MS = 1_000;
 const REVOKED = 'credential has been revoked';
 

@@ -1,5 +1,5 @@
 /**
- * The store side of `keys status` / `keys rewrap` (PROTOCOL.md §13): counting stored values
+ * The store side of `keys status` / `keys rewrap` (docs/protocol.md §13): counting stored values
  * per key id, and moving them to the first key without losing a concurrent write.
  */
 import { randomBytes } from 'node:crypto';

@@ -1,5 +1,5 @@
 /**
- * Sessions end to end (PROTOCOL.md §12): handshakes and session requests against real
+ * Sessions end to end (docs/protocol.md §12): handshakes and session requests against real
  * workers on real NATS and Redis, built with the protocol package's functions and the
  * client's SessionManager over a raw `nc.request`.
  */

@@ -1,5 +1,5 @@
 /**
- * Storage guarantees (PROTOCOL.md §6), observed in Redis: no plaintext value anywhere,
+ * Storage guarantees (docs/protocol.md §6), observed in Redis: no plaintext value anywhere,
  * every key under SECRET_SVC_REDIS_PREFIX, and a record copied or altered in Redis answers
  * 500 (never a value).
  */

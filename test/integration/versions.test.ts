@@ -1,5 +1,5 @@
 /**
- * Versions (PROTOCOL.md §9) and the record MAC (issue 9 item 4), through the real client.
+ * Versions (docs/protocol.md §9) and the record MAC (issue 9 item 4), through the real client.
  */
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

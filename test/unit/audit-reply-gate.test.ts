@@ -1,4 +1,4 @@
-/** The reply step's audit gate (PROTOCOL.md §11) against a recording fake trail. */
+/** The reply step's audit gate (docs/protocol.md §11) against a recording fake trail. */
 import { describe, expect, it } from 'vitest';
 import { decodeBody, encodeBody, NotFoundError, UnavailableError, type Encoding } from '@secret-svc/protocol';
 import { AuditedReplies, factsOf, mustWait, type AuditFacts, type AuditTrail } from '../../src/audit/index.js';

@@ -1,4 +1,4 @@
-/** Worker configuration (PROTOCOL.md §6–7): defaults, and refusing to start without what it needs. */
+/** Worker configuration (docs/protocol.md §6–7): defaults, and refusing to start without what it needs. */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

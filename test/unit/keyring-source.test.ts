@@ -1,4 +1,4 @@
-/** Where the encryption keyring comes from (PROTOCOL.md §13): the five variables, their rules and refusals. */
+/** Where the encryption keyring comes from (docs/protocol.md §13): the five variables, their rules and refusals. */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,4 +1,4 @@
-/** The keyring (PROTOCOL.md §13): the first key seals, every key opens, ids as §13 defines them. */
+/** The keyring (docs/protocol.md §13): the first key seals, every key opens, ids as §13 defines them. */
 import { createHmac, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { IntegrityError, keyIdOf, Sealer } from '../../src/store/seal.js';

@@ -1,4 +1,4 @@
-/** The 1.1 request schemas (PROTOCOL.md §10, §12): revocation selectors and their checks; the session op. */
+/** The 1.1 request schemas (docs/protocol.md §10, §12): revocation selectors and their checks; the session op. */
 import { describe, expect, it } from 'vitest';
 import {
   describeIssue, generateJwk, isOp, requestSchemas, selectorOf, WRITE_OPS,

@@ -1,4 +1,4 @@
-/** Replies to a reused nonce (PROTOCOL.md §3 Retries): the first write reply again, or 401. */
+/** Replies to a reused nonce (docs/protocol.md §3 Retries): the first write reply again, or 401. */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {

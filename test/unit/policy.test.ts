@@ -1,4 +1,4 @@
-/** The access rules of PROTOCOL.md §4, as a table over the pure policy functions. */
+/** The access rules of docs/protocol.md §4, as a table over the pure policy functions. */
 import { describe, expect, it } from 'vitest';
 import { ForbiddenError, NotFoundError } from '@secret-svc/protocol';
 import {

@@ -1,4 +1,4 @@
-/** Strict wire parsing (PROTOCOL.md §3–5): envelopes, encoding sniffing, request schemas, errors. */
+/** Strict wire parsing (docs/protocol.md §3–5): envelopes, encoding sniffing, request schemas, errors. */
 import { decode, encode } from '@msgpack/msgpack';
 import { describe, expect, it } from 'vitest';
 import {

@@ -1,4 +1,4 @@
-/** Revocation selectors matched against verified callers, and the in-memory set (PROTOCOL.md §10). */
+/** Revocation selectors matched against verified callers, and the in-memory set (docs/protocol.md §10). */
 import { describe, expect, it } from 'vitest';
 import { generateJwk, issueCredential, parseCredential, privateKeyObject } from '@secret-svc/protocol';
 import {

@@ -26,7 +26,7 @@ describe('session seal nonces', () => {
   });
 });
 
-// Request nonces (PROTOCOL.md: 18 random bytes, base64url) are cut from blocks the same way.
+// Request nonces (docs/protocol.md: 18 random bytes, base64url) are cut from blocks the same way.
 describe('request nonces', () => {
   it('are 24 base64url characters of 18 bytes and never repeat over several blocks', () => {
     const seen = new Set<string>();

@@ -1,4 +1,4 @@
-/** Sealed values at rest (PROTOCOL.md §6): authenticated, bound to their record, never in plaintext. */
+/** Sealed values at rest (docs/protocol.md §6): authenticated, bound to their record, never in plaintext. */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { aclField, bindingOf } from '../../src/store/record.js';

@@ -1,5 +1,5 @@
 /**
- * The authenticate step's two branches (PROTOCOL.md §3, §12): a session request yields the
+ * The authenticate step's two branches (docs/protocol.md §3, §12): a session request yields the
  * same caller and nonce namespace as a signed one, plus its reply keys, and the caller check
  * (revocation's hook) refuses session requests as it refuses signed ones.
  */

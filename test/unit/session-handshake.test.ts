@@ -1,4 +1,4 @@
-/** The `session` op's reply (PROTOCOL.md §12): ticket, spk, expiresAt, and sig iff a service key. */
+/** The `session` op's reply (docs/protocol.md §12): ticket, spk, expiresAt, and sig iff a service key. */
 import { createPublicKey } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

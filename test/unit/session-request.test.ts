@@ -1,4 +1,4 @@
-/** The session request check (PROTOCOL.md §12) in its order, and the sealed success reply. */
+/** The session request check (docs/protocol.md §12) in its order, and the sealed success reply. */
 import { describe, expect, it } from 'vitest';
 import {
   agree, BadRequestError, buildSessionEnvelope, decodeBody, deriveSessionKeys, encodeBody, fromBase64url,

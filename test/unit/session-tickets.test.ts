@@ -1,4 +1,4 @@
-/** Tickets (PROTOCOL.md §12): sealed under a key derived from the ring, opened by any ring key, retired with it. */
+/** Tickets (docs/protocol.md §12): sealed under a key derived from the ring, opened by any ring key, retired with it. */
 import { hkdfSync, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { open, UnauthenticatedError } from '@secret-svc/protocol';

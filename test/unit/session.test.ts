@@ -1,4 +1,4 @@
-/** Session crypto (PROTOCOL.md §12) against protocol/vectors/session-v1.json, byte for byte, in both encodings. */
+/** Session crypto (docs/protocol.md §12) against protocol/vectors/session-v1.json, byte for byte, in both encodings. */
 import { readFileSync } from 'node:fs';
 import { encode } from '@msgpack/msgpack';
 import { describe, expect, it } from 'vitest';

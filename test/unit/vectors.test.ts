@@ -1,4 +1,4 @@
-/** The shared vectors (PROTOCOL.md §2–3) against the shared protocol code and the worker's credential check. */
+/** The shared vectors (docs/protocol.md §2–3) against the shared protocol code and the worker's credential check. */
 import { describe, expect, it } from 'vitest';
 import {
   buildEnvelope, CredentialError, decodeJson, decodeMsgpack, generateJwk, issueCredential, parseCredential, parseEnvelope,

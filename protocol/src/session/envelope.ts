@@ -1,5 +1,5 @@
 /**
- * Session envelopes and sealed replies (PROTOCOL.md §12). The worker checks a request in
+ * Session envelopes and sealed replies (docs/protocol.md §12). The worker checks a request in
  * this order: shape (parseSessionEnvelope, 400), ticket (the worker's, 401), MAC
  * (checkSessionMac, 401), payload (openSessionPayload, 400), then the request object.
  */

@@ -1,4 +1,4 @@
-/** Opening a session (PROTOCOL.md §12): the reply, and its signature by the service key. */
+/** Opening a session (docs/protocol.md §12): the reply, and its signature by the service key. */
 import type { KeyObject } from 'node:crypto';
 import { z } from 'zod';
 import { fromBase64url, toBase64url } from '../base64url.js';

@@ -1,4 +1,4 @@
-/** Session keys from the X25519 secret (PROTOCOL.md §12): HKDF-SHA256, 96 bytes, three keys. */
+/** Session keys from the X25519 secret (docs/protocol.md §12): HKDF-SHA256, 96 bytes, three keys. */
 import { hkdfSync } from 'node:crypto';
 
 export const SESSION_CONTEXT = 'secret-svc/v1 session';

@@ -1,4 +1,4 @@
-/** Request MACs of a session (PROTOCOL.md §12). */
+/** Request MACs of a session (docs/protocol.md §12). */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { SESSION_CONTEXT } from './keys.js';
 

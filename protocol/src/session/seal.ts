@@ -1,4 +1,4 @@
-/** seal(k, m) = nonce || secretbox(k, nonce, m) with a fresh 24-byte nonce (PROTOCOL.md §12). */
+/** seal(k, m) = nonce || secretbox(k, nonce, m) with a fresh 24-byte nonce (docs/protocol.md §12). */
 import nacl from 'tweetnacl';
 import { randomSlice } from '../random.js';
 

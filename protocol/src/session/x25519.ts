@@ -1,4 +1,4 @@
-/** X25519 session keys (PROTOCOL.md §12, RFC 7748) via node:crypto; nothing here outlives a session. */
+/** X25519 session keys (docs/protocol.md §12, RFC 7748) via node:crypto; nothing here outlives a session. */
 import { createPrivateKey, createPublicKey, diffieHellman, type KeyObject } from 'node:crypto';
 import { generatePrivateJwk } from '../keys.js';
 import { fromBase64url, toBase64url } from '../base64url.js';

@@ -1,4 +1,4 @@
-/** `secret-svc audit`: reads the audit trail (PROTOCOL.md §11) from its JetStream stream. */
+/** `secret-svc audit`: reads the audit trail (docs/protocol.md §11) from its JetStream stream. */
 import type { Command } from 'commander';
 import { connect } from 'nats';
 import { DEFAULT_AUDIT_STREAM } from '../../audit/settings.js';

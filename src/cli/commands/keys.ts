@@ -1,5 +1,5 @@
 /**
- * `secret-svc keys …`: operator commands for the encryption keyring (PROTOCOL.md §13), run
+ * `secret-svc keys …`: operator commands for the encryption keyring (docs/protocol.md §13), run
  * with a worker's environment. `generate` needs none of it; `status` and `rewrap` read the
  * keyring and Redis variables only (src/cli/keyring/).
  */

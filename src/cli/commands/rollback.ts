@@ -1,5 +1,5 @@
 /**
- * `secret-svc rollback KEY N`: writes version N's value as a new version (PROTOCOL.md §9),
+ * `secret-svc rollback KEY N`: writes version N's value as a new version (docs/protocol.md §9),
  * guarded by the current version: if another write lands in between, 409 and nothing changes.
  */
 import type { Command } from 'commander';

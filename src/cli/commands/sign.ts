@@ -1,4 +1,4 @@
-/** `secret-svc sign OP [JSON]`: a signed JSON envelope for `nats req` (PROTOCOL.md §8). */
+/** `secret-svc sign OP [JSON]`: a signed JSON envelope for `nats req` (docs/protocol.md §8). */
 import type { Command } from 'commander';
 import { buildEnvelope, decodeUtf8, isOp, OPS, requestHead } from '@secret-svc/protocol';
 import { cliConfig, cliIdentity } from '../context.js';

@@ -1,4 +1,4 @@
-/** `secret-svc versions KEY`: the kept versions of a secret, newest first (PROTOCOL.md §9). */
+/** `secret-svc versions KEY`: the kept versions of a secret, newest first (docs/protocol.md §9). */
 import type { Command } from 'commander';
 import type { VersionsReply } from '@secret-svc/protocol';
 import { withClient } from '../context.js';

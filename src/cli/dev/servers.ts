@@ -129,7 +129,7 @@ function portOpen(port: number): Promise<boolean> {
 }
 
 /**
- * The dev nats-server: JetStream on (the audit trail needs it, PROTOCOL.md §11), its store in
+ * The dev nats-server: JetStream on (the audit trail needs it, docs/protocol.md §11), its store in
  * `<stateDir>/jetstream` so the trail survives a restart of `dev`.
  */
 export async function startDevNats(bin: string, port: number, stateDir: string): Promise<ChildServer> {

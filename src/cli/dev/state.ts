@@ -20,7 +20,7 @@ export interface DevState {
   adminKeyFile: string;
   credentialFile: string;
   encryptionKeyFile: string;
-  /** SECRET_SVC_SERVICE_KEY: signs session handshakes (PROTOCOL.md §12); callers pin its public key. */
+  /** SECRET_SVC_SERVICE_KEY: signs session handshakes (docs/protocol.md §12); callers pin its public key. */
   serviceKeyFile: string;
   servicePublicKey: string;
   redisDir: string;

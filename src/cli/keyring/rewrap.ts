@@ -1,6 +1,6 @@
 /**
  * `keys rewrap`: moves every stored value and the canary to the ring's first key while
- * workers keep serving (PROTOCOL.md §13). One pass walks the index of keys in batches; each
+ * workers keep serving (docs/protocol.md §13). One pass walks the index of keys in batches; each
  * record is moved by a compare-and-set (SecretStore.rewrap), so a write made meanwhile is
  * never lost or reverted, only skipped as "changed" and tried again on the next pass.
  * Resuming after Ctrl-C or a crash is running it again: records already under the first key

@@ -1,4 +1,4 @@
-/** `keys status`: stored values per key id (PROTOCOL.md §13), ring keys first in ring order. */
+/** `keys status`: stored values per key id (docs/protocol.md §13), ring keys first in ring order. */
 import type { SecretStore } from '../../store/secret-store.js';
 
 export interface KeyStatus {

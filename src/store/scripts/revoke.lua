@@ -1,5 +1,5 @@
 --[[
-  Adds one revocation entry (PROTOCOL.md §10), or finds the identical one, and stores the
+  Adds one revocation entry (docs/protocol.md §10), or finds the identical one, and stores the
   reply under the request's nonce in the same atomic step (outcome.lua), so a resend of
   the same bytes gets the first reply. An entry is kept as the outcome its first revoke
   stored: revoking it again answers with the original `at` and `by` and changes nothing.

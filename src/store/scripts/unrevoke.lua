@@ -1,5 +1,5 @@
 --[[
-  Removes exactly the revocation entry with this selector (PROTOCOL.md §10) and stores the
+  Removes exactly the revocation entry with this selector (docs/protocol.md §10) and stores the
   reply (success, or 404 when there is none) under the request's nonce in the same atomic
   step (outcome.lua), so a resend of the same bytes gets the first reply. A removal bumps
   the revision counter the workers poll.
