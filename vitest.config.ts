@@ -1,7 +1,22 @@
 import { fileURLToPath } from 'node:url';
-import { defineConfig } from 'vitest/config';
+import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
 
 const source = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
+/**
+ * `npm run test:fast`: the tests that need no server and no child process, for the edit loop
+ * (about 20 s). `npm test` runs everything, as CI does.
+ */
+const FAST = process.env.SECRET_SVC_TEST_FAST === '1';
+const fastProject: TestProjectInlineConfiguration = {
+  extends: true,
+  test: {
+    name: 'fast',
+    include: ['test/unit/**/*.test.ts', 'test/cli/units.test.ts', 'test/audit/settings.test.ts'],
+    // These two start a nats-server or spawn 40,000 key generations in a child process.
+    exclude: ['test/unit/keygen-deadlock.test.ts', 'test/unit/revocation-watcher.test.ts'],
+  },
+};
 
 export default defineConfig({
   // The workspace packages from source, as tsconfig's paths (builds use their dist).
@@ -20,7 +35,7 @@ export default defineConfig({
     execArgv: ['--expose-gc'],
     // CI also keeps a JSON summary, from which .ci/run prints one plain "N passed, N failed" line.
     reporters: process.env.CI ? ['default', ['json', { outputFile: '.vitest-results.json' }]] : ['default'],
-    projects: [
+    projects: FAST ? [fastProject] : [
       { extends: true, test: { name: 'all', include: ['test/**/*.test.ts'] } },
       {
         // The integration suite once more, against a 3-master Redis Cluster (see test/helpers/stack.ts).
