@@ -12,7 +12,7 @@ const fastProject: TestProjectInlineConfiguration = {
   extends: true,
   test: {
     name: 'fast',
-    include: ['test/unit/**/*.test.ts', 'test/cli/units.test.ts', 'test/audit/settings.test.ts'],
+    include: ['test/unit/**/*.test.ts', 'client/test/connection.test.ts', 'test/cli/units.test.ts', 'test/audit/settings.test.ts'],
     // These two start a nats-server or spawn 40,000 key generations in a child process.
     exclude: ['test/unit/keygen-deadlock.test.ts', 'test/unit/revocation-watcher.test.ts'],
   },
@@ -36,7 +36,7 @@ export default defineConfig({
     // CI also keeps a JSON summary, from which .ci/run prints one plain "N passed, N failed" line.
     reporters: process.env.CI ? ['default', ['json', { outputFile: '.vitest-results.json' }]] : ['default'],
     projects: FAST ? [fastProject] : [
-      { extends: true, test: { name: 'all', include: ['test/**/*.test.ts'] } },
+      { extends: true, test: { name: 'all', include: ['test/**/*.test.ts', 'client/test/**/*.test.ts'] } },
       {
         // The integration suite once more, against a 3-master Redis Cluster (see test/helpers/stack.ts).
         extends: true,

@@ -1,6 +1,6 @@
 /** Server URLs in client error messages never carry a NATS password or token. */
 import { describe, expect, it } from 'vitest';
-import { withoutPassword } from '../../client/src/connection.js';
+import { withoutPassword } from '../src/connection.js';
 
 describe('withoutPassword', () => {
   it.each([

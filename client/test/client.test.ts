@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { connect } from 'nats';
 import { beforeEach, describe, expect, expectTypeOf, it } from 'vitest';
 import { IdentityError, loadIdentity, SecretClient, UnavailableError, type NatsRequester } from '@secret-svc/client';
-import { freePort } from '../helpers/servers.js';
-import type { Stack } from '../helpers/stack.js';
-import { callerEnv, tempDir, useStack } from './callers.js';
+import { freePort } from '../../test/helpers/servers.js';
+import type { Stack } from '../../test/helpers/stack.js';
+import { callerEnv, tempDir, useStack } from '../../test/cli/callers.js';
 
 const stackOf = useStack();
 let stack: Stack;

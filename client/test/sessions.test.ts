@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Subscription } from 'nats';
 import type { Encoding } from '@secret-svc/protocol';
-import { startStack, type Stack } from '../helpers/stack.js';
+import { startStack, type Stack } from '../../test/helpers/stack.js';
 
 let stack: Stack;
 let wire: Subscription;
