@@ -14,6 +14,8 @@ COPY protocol/src protocol/src
 COPY client/tsconfig.json client/
 COPY client/src client/src
 COPY src src
+# The build embeds src/store/scripts/*.lua into the compiled store (scripts/embed-lua.mjs).
+COPY scripts/embed-lua.mjs scripts/
 RUN npm run build
 
 FROM node:26-slim AS runtime

@@ -1,10 +1,10 @@
 /**
- * Loads the Lua scripts of scripts/ and registers them on a Redis connection (EVALSHA,
- * NOSCRIPT-safe). A line `--- @include "name"` is replaced by scripts/includes/name.lua,
- * so every script shares one record layout.
+ * Registers the Lua scripts of scripts/ on a Redis connection (EVALSHA, NOSCRIPT-safe). Their
+ * text is embedded at build time (lua.generated.ts, includes resolved), so nothing is read
+ * from disk at start.
  */
-import { readFileSync } from 'node:fs';
 import type { Cluster, Redis } from 'ioredis';
+import { LUA } from './lua.generated.js';
 
 /** Scripts whose replies hold sealed values get Buffers; the rest get strings (cheaper to decode). */
 const SCRIPTS = {
@@ -16,17 +16,10 @@ export const SCRIPT_NAMES = Object.keys(SCRIPTS) as ScriptName[];
 
 export type ScriptRunner = (keys: string[], args: (string | number | Buffer)[]) => Promise<unknown>;
 
-const INCLUDE = /^--- @include "([a-z-]+)"$/gm;
-
-export function scriptSource(name: string): string {
-  const lua = readFileSync(new URL(`./scripts/${name}.lua`, import.meta.url), 'utf8');
-  return lua.replace(INCLUDE, (_, include: string) => readFileSync(new URL(`./scripts/includes/${include}.lua`, import.meta.url), 'utf8'));
-}
-
 export function loadScripts(redis: Redis | Cluster): Record<ScriptName, ScriptRunner> {
   const runners = {} as Record<ScriptName, ScriptRunner>;
   for (const name of SCRIPT_NAMES) {
-    redis.defineCommand(name, { lua: scriptSource(name) });
+    redis.defineCommand(name, { lua: LUA[name] });
     const command = `${name}${SCRIPTS[name]}`;
     // defineCommand adds a method ioredis' types cannot know about.
     const call = (Reflect.get(redis, command) as (...a: unknown[]) => Promise<unknown>).bind(redis);
