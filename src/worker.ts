@@ -38,6 +38,8 @@ export interface Worker {
 export interface OpenStore {
   redis: RedisHandle;
   store: SecretStore;
+  /** The keyring: what other keys are derived from (session tickets). */
+  sealer: Sealer;
   canary: 'created' | 'verified';
 }
 
@@ -55,7 +57,7 @@ export async function openStore(config: StoreConfig, log: Logger, signal?: Abort
     const canary = await checkCanary(store, config.keyringVariable);
     const persistence = await checkPersistence(redis);
     if (persistence) log.warn({ redis: describeRedisTarget(config.redis) }, persistence);
-    return { redis, store, canary };
+    return { redis, store, sealer, canary };
   } catch (err) {
     redis.disconnect();
     throw err;
@@ -70,12 +72,13 @@ export interface WorkerOptions {
 }
 
 export async function startWorker(config: Config, log: Logger, opts: WorkerOptions = {}): Promise<Worker> {
-  const { redis, store, canary } = await openStore(config, log, opts.signal);
+  const { redis, store, sealer, canary } = await openStore(config, log, opts.signal);
   const unwatchRedis = watchRedis(redis, log);
   let nc: NatsConnection | undefined;
   try {
     const maxReplyBytes = () => nc?.info?.max_payload ?? DEFAULT_MAX_PAYLOAD;
-    const tickets = new TicketBox(config.encryptionKeys);
+    // Bound to this deployment (docs/protocol.md §15): another one sharing the keyring cannot open them.
+    const tickets = new TicketBox(sealer, { audience: config.audience, subjectPrefix: config.subjectPrefix });
     const sessions = { tickets, ttlMs: config.sessionTtlMs, serviceKey: config.serviceKey };
     nc = await connect({
       ...config.natsAuth,
