@@ -69,6 +69,8 @@ export interface WorkerOptions {
   signal?: AbortSignal;
   /** The worker's clock (epoch ms); tests inject a skewed one. */
   now?: () => number;
+  /** How often the audit stream's settings are checked (docs/protocol.md §15); tests shorten it. */
+  auditCheckMs?: number;
 }
 
 export async function startWorker(config: Config, log: Logger, opts: WorkerOptions = {}): Promise<Worker> {
@@ -92,7 +94,7 @@ export async function startWorker(config: Config, log: Logger, opts: WorkerOptio
     watchNats(nc, log);
     // Before serving: with SECRET_SVC_AUDIT=jetstream a worker whose NATS has no JetStream
     // refuses to start (AuditStartError names the setting).
-    const audit = createAuditTrail(nc, config.audit, { subjectPrefix: config.subjectPrefix, log });
+    const audit = createAuditTrail(nc, config.audit, { subjectPrefix: config.subjectPrefix, log, checkMs: opts.auditCheckMs });
     await audit.start();
     const replies = new AuditedReplies(audit, log, opts.now);
     // Loaded before serving: a worker that cannot read the revocations does not start.
