@@ -110,3 +110,28 @@ describe('reply subjects outside SECRET_SVC_REPLY_PREFIXES', () => {
     expect(JSON.parse(Buffer.from(got.data).toString('utf8'))).toMatchObject({ slug: 'rs-inbox' });
   });
 });
+
+describe('discovery requests ($SRV.*), which the NATS library answers on any reply subject', () => {
+  it('with a JetStream API reply subject leave the audit stream untouched (deny_purge, deny_delete)', async () => {
+    const me = stack.issuer.caller('rs-srv');
+    for (let i = 0; i < 3; i++) expectOk(await call(stack.nc, me, request('whoami'), 'json'), 'json');
+    await eventually('events stored', async () => (await streamState()).messages >= 3);
+    await sleep(200);
+    const before = await streamState();
+    const { first_seq: first } = before;
+    const replies = [`$JS.API.STREAM.PURGE.${STREAM}`, `$JS.API.STREAM.MSG.DELETE.${STREAM}`];
+    // The library's reply really is published there (the worker's own user makes the API call).
+    const seen = await sniffed(stack.nc, replies, async () => {
+      for (const subject of ['$SRV.PING', '$SRV.INFO', '$SRV.PING.secret-svc', '$SRV.INFO.secret-svc', '$SRV.STATS.secret-svc']) {
+        for (const reply of replies) stack.nc.publish(subject, new Uint8Array(0), { reply });
+      }
+      await stack.nc.flush();
+      await sleep(1000);
+    });
+    expect(seen.length).toBeGreaterThan(0);
+    const after = await streamState();
+    expect(after.first_seq).toBe(first);
+    expect(after.messages).toBe(before.messages);
+    expect((await jsm.streams.info(STREAM)).config).toMatchObject({ deny_delete: true, deny_purge: true });
+  });
+});
