@@ -7,7 +7,8 @@
  *   in flight, retried until stored (never dropped while the worker runs). `isFull()` says
  *   the queue reached its bound: the pipeline then refuses new requests with 503.
  *   Requests refused before their credential verified (no `slug`) are folded into one event
- *   per second per (op, status, code) with a `count`.
+ *   per second per (op, status, code) with a `count`; those refused 401 after it verified,
+ *   per (op, status, code, keyId) (fold.ts).
  *
  * A publish that finds no stream (NATS answers "no responders") creates it again, so a
  * deleted stream or a JetStream outage heals without a restart.
@@ -22,7 +23,7 @@
 import { nuid, type JetStreamManager, type NatsConnection, type NatsError } from 'nats';
 import { UnavailableError } from '@secret-svc/protocol';
 import type { Logger } from '../log.js';
-import { auditSubject, buildEvent, isUnverified, type AuditEvent, type AuditFacts } from './event.js';
+import { auditSubject, buildEvent, isFolded, type AuditEvent, type AuditFacts } from './event.js';
 import { Folder } from './fold.js';
 import { AckedPublisher } from './acks.js';
 import type { Outgoing } from './publish.js';
@@ -231,7 +232,7 @@ export class JetStreamAuditTrail implements AuditTrail {
 
   record(facts: AuditFacts): void {
     const event = buildEvent(facts, this.worker);
-    if (isUnverified(facts)) this.folder.add(event);
+    if (isFolded(facts)) this.folder.add(event);
     else this.enqueue(event);
   }
 
