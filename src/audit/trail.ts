@@ -408,7 +408,8 @@ export class JetStreamAuditTrail implements AuditTrail {
     if (changed) {
       this.log.error({ stream: this.settings.stream, problems },
         `audit trail: the stream ${this.settings.stream} is weakened (${problems.join('; ')}); replies that carry a value or confirm a change `
-        + 'get 503 and events wait until an operator restores it (the worker does not change it)');
+        + 'get 503 and events wait until an operator restores it (the worker does not change it): file storage, limits retention, '
+        + 'discard old, deny_delete and deny_purge, limits no tighter than SECRET_SVC_AUDIT_MAX_BYTES / _MAX_AGE and none other');
     }
   }
 
