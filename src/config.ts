@@ -11,6 +11,7 @@ import { KEYRING_ENV, KeyringError, loadKeyring } from './keyring-source.js';
 import { NATS_AUTH_ENV, NatsAuthError, natsAuthOptions } from './nats-auth.js';
 import { DEFAULT_SESSION_TTL_SECONDS } from './session/handshake.js';
 import { loadServiceKey, ServiceKeyError } from './session/service-key.js';
+import { DEFAULT_REPLY_PREFIXES, replyPrefixProblem } from './reply-subjects.js';
 import { parseRedisTarget, REDIS_MODES, RedisTargetError, type RedisTarget } from './store/redis-target.js';
 
 /** Why the worker refuses to start; `exitCode` is the process exit status it calls for. */
@@ -52,6 +53,8 @@ export const envSchema = z.object({
   SECRET_SVC_MAX_VERSIONS: positiveInt(10),
   SECRET_SVC_SESSION_TTL: positiveInt(DEFAULT_SESSION_TTL_SECONDS),
   SECRET_SVC_SERVICE_KEY: z.string().optional(),
+  // Comma-separated; checked against the subject prefix in parseReplyPrefixes (docs/protocol.md §15).
+  SECRET_SVC_REPLY_PREFIXES: z.string().default(DEFAULT_REPLY_PREFIXES.join(',')),
   ...auditEnvSchema,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -90,6 +93,8 @@ export interface Config {
   serviceKey: KeyObject | undefined;
   /** The audit trail (docs/protocol.md §11; src/audit/settings.ts). */
   audit: AuditSettings;
+  /** SECRET_SVC_REPLY_PREFIXES: only replies to subjects beginning with one of these are sent (§15). */
+  replyPrefixes: string[];
   logLevel: string;
 }
 
@@ -126,6 +131,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionTtlMs: e.SECRET_SVC_SESSION_TTL * 1000,
     serviceKey: parseServiceKey(e.SECRET_SVC_SERVICE_KEY),
     audit: auditSettings(e),
+    replyPrefixes: parseReplyPrefixes(e.SECRET_SVC_REPLY_PREFIXES, e.SECRET_SVC_SUBJECT_PREFIX),
     logLevel: e.LOG_LEVEL,
   };
 }
@@ -180,6 +186,16 @@ function parseIssuers(text: string | undefined): string[] {
   const bad: string | undefined = issuers.find((k) => !isPublicKeyText(k as unknown));
   if (bad !== undefined) throw new ConfigError(`SECRET_SVC_ISSUERS: "${bad.slice(0, 60)}" is not a usable Ed25519 public key: ${publicKeyProblem(bad)}`);
   return issuers;
+}
+
+function parseReplyPrefixes(text: string, subjectPrefix: string): string[] {
+  const prefixes = text.split(',').map((s) => s.trim()).filter(Boolean);
+  if (prefixes.length === 0) throw new ConfigError('SECRET_SVC_REPLY_PREFIXES: give at least one inbox prefix (default _INBOX)');
+  for (const p of prefixes) {
+    const problem = replyPrefixProblem(p, subjectPrefix);
+    if (problem) throw new ConfigError(`SECRET_SVC_REPLY_PREFIXES: ${problem}`);
+  }
+  return prefixes;
 }
 
 function parseKeyring(e: Parameters<typeof loadKeyring>[0]): Uint8Array[] {

@@ -11,8 +11,9 @@
  * In files and command output, white space around a line, empty lines and lines starting
  * with `#` (comments) are ignored. The command runs once, through /bin/sh -c, with the
  * worker's environment and no standard input, for at most 10 s. Errors name the variable
- * and the line or position of a bad key, never its text; the command's standard output is
- * never logged or quoted.
+ * and the line or position of a bad key, never its text; neither the command's standard output
+ * nor its standard error is ever logged or quoted (a failing command may echo a key there):
+ * only its exit status and how many bytes it wrote to standard error.
  */
 import { spawnSync, type SpawnSyncOptionsWithStringEncoding } from 'node:child_process';
 import { createHmac } from 'node:crypto';
@@ -33,7 +34,6 @@ export const KEY_BYTES = 32;
 export const KEY_COMMAND_TIMEOUT_MS = 10_000;
 /** Far above any keyring; a runaway command is stopped instead of filling memory. */
 const COMMAND_MAX_OUTPUT_BYTES = 1024 * 1024;
-const STDERR_LINE_MAX_CHARS = 300;
 
 /** A keyring that cannot be loaded; `exitStatus` is set when the key command failed with one. */
 export class KeyringError extends Error {
@@ -171,14 +171,14 @@ function runKeyCommand(command: string, timeoutMs: number): string {
   if (r.status !== 0) {
     const status = r.status ?? 128 + (constants.signals[r.signal as NodeJS.Signals] ?? 0);
     const how = r.status !== null ? `exited with status ${r.status}` : `was killed by ${r.signal}`;
-    throw new KeyringError(`${variable}: the command ${how}: ${lastLine(r.stderr) ?? '(nothing on standard error)'}`, status);
+    throw new KeyringError(`${variable}: the command ${how} (${stderrBytes(r.stderr)} on standard error, not shown: run it yourself to see them)`, status);
   }
   return r.stdout;
 }
 
-function lastLine(text: string): string | undefined {
-  const line = text.split(/\r\n|\n|\r/).map((s) => s.trim()).filter(Boolean).pop();
-  return line && line.length > STDERR_LINE_MAX_CHARS ? `${line.slice(0, STDERR_LINE_MAX_CHARS)}…` : line;
+function stderrBytes(text: string): string {
+  const n = Buffer.byteLength(text, 'utf8');
+  return n === 1 ? '1 byte' : `${n} bytes`;
 }
 
 function killGroup(pid: number | undefined): void {

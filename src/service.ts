@@ -2,7 +2,8 @@
  * NATS wiring: the `secret-svc` micro service with one endpoint per operation in the queue
  * group. Handlers hand each message to the async pipeline at once (nats.js calls them
  * inline), reply with the error headers on errors, and stop() drains: no new requests,
- * every accepted one answered. A reply leaves only through the audit gate (docs/protocol.md §11).
+ * every accepted one answered. A reply leaves only through the audit gate (docs/protocol.md §11),
+ * and only to an allowed reply subject (§15): any other request is dropped and counted unread.
  */
 import { headers as natsHeaders, type NatsConnection, type Service, type ServiceMsg } from 'nats';
 import {
@@ -11,6 +12,7 @@ import {
 import type { AuditedReplies } from './audit/reply-gate.js';
 import type { Logger } from './log.js';
 import type { Outcome, RequestPipeline } from './pipeline.js';
+import { replyAllowed } from './reply-subjects.js';
 import { EndpointStats } from './stats.js';
 import { VERSION } from './version.js';
 
@@ -20,12 +22,19 @@ export const SERVICE_VERSION = VERSION;
 export interface ServiceOptions {
   subjectPrefix: string;
   queue: string;
+  /** SECRET_SVC_REPLY_PREFIXES (docs/protocol.md §15). */
+  replyPrefixes: readonly string[];
 }
+
+/** At most one log line per this many ms about dropped requests (a flood must not flood the log). */
+const DROP_LOG_MS = 1000;
 
 export class SecretService {
   private readonly inFlight = new Set<Promise<void>>();
   private requestSeq = 0;
   private readonly debug: boolean;
+  private dropLoggedAtMs = -Infinity;
+  private droppedSinceLog = 0;
 
   private constructor(
     private readonly service: Service,
@@ -33,6 +42,7 @@ export class SecretService {
     private readonly audit: AuditedReplies,
     private readonly log: Logger,
     readonly stats: Map<Op, EndpointStats>,
+    private readonly replyPrefixes: readonly string[],
   ) {
     this.debug = log.isLevelEnabled('debug');
   }
@@ -52,7 +62,7 @@ export class SecretService {
     reportCounters(service, stats);
     // Before the first endpoint: every event names this instance.
     audit.setWorker(service.info().id);
-    const svc = new SecretService(service, pipeline, audit, log, stats);
+    const svc = new SecretService(service, pipeline, audit, log, stats, o.replyPrefixes);
     for (const [op, endpointStats] of stats) {
       service.addEndpoint(op, {
         subject: endpointStats.subject,
@@ -73,6 +83,11 @@ export class SecretService {
   }
 
   private dispatch(op: Op, msg: ServiceMsg, stats: EndpointStats): void {
+    // Before anything is read: nothing authenticated, stored, claimed or audited (§15).
+    if (!replyAllowed(this.replyPrefixes, msg.reply)) {
+      this.drop(op, msg.reply, stats);
+      return;
+    }
     stats.inFlight++;
     const work = this.answer(op, msg, stats, ++this.requestSeq);
     this.inFlight.add(work);
@@ -98,6 +113,18 @@ export class SecretService {
     } finally {
       stats.inFlight--;
     }
+  }
+
+  private drop(op: Op, reply: string | undefined, stats: EndpointStats): void {
+    stats.dropped();
+    this.droppedSinceLog++;
+    const now = Date.now();
+    if (now - this.dropLoggedAtMs < DROP_LOG_MS) return;
+    this.dropLoggedAtMs = now;
+    // The subject is the caller's text: cut and made one line, like an error header.
+    this.log.warn({ op, reply: reply ? headerSafe(reply).slice(0, 120) : null, dropped: this.droppedSinceLog, allowed: this.replyPrefixes },
+      'request dropped unanswered: its reply subject is not an allowed inbox (SECRET_SVC_REPLY_PREFIXES)');
+    this.droppedSinceLog = 0;
   }
 
   /** Stops taking requests and waits until every accepted one is answered. */

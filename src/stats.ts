@@ -15,6 +15,7 @@ export class EndpointStats {
   private processing_time = 0;
   private last_error = '';
   private statuses: Record<string, number> = {};
+  private droppedReplySubject = 0;
   inFlight = 0;
 
   constructor(readonly name: string, readonly subject: string, readonly queue_group: string) {}
@@ -30,6 +31,14 @@ export class EndpointStats {
     }
   }
 
+  /** A request dropped unanswered for its reply subject (docs/protocol.md §15): an error, with no reply. */
+  dropped(): void {
+    this.num_requests++;
+    this.num_errors++;
+    this.droppedReplySubject++;
+    this.last_error = 'dropped: reply subject not allowed';
+  }
+
   counters(): Counters {
     const { num_requests, num_errors, processing_time, last_error } = this;
     const average_processing_time = num_requests === 0 ? 0 : Math.round(processing_time / num_requests);
@@ -37,8 +46,8 @@ export class EndpointStats {
   }
 
   /** The endpoint's `data` in $SRV.STATS. */
-  data(): { replies_by_status: Record<string, number>; in_flight: number } {
-    return { replies_by_status: { ...this.statuses }, in_flight: this.inFlight };
+  data(): { replies_by_status: Record<string, number>; in_flight: number; dropped_reply_subject: number } {
+    return { replies_by_status: { ...this.statuses }, in_flight: this.inFlight, dropped_reply_subject: this.droppedReplySubject };
   }
 
   stats(): Counters & { name: string; subject: string; queue_group: string; data: ReturnType<EndpointStats['data']> } {

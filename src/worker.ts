@@ -38,6 +38,8 @@ export interface Worker {
 export interface OpenStore {
   redis: RedisHandle;
   store: SecretStore;
+  /** The keyring: what other keys are derived from (session tickets). */
+  sealer: Sealer;
   canary: 'created' | 'verified';
 }
 
@@ -55,7 +57,7 @@ export async function openStore(config: StoreConfig, log: Logger, signal?: Abort
     const canary = await checkCanary(store, config.keyringVariable);
     const persistence = await checkPersistence(redis);
     if (persistence) log.warn({ redis: describeRedisTarget(config.redis) }, persistence);
-    return { redis, store, canary };
+    return { redis, store, sealer, canary };
   } catch (err) {
     redis.disconnect();
     throw err;
@@ -67,15 +69,18 @@ export interface WorkerOptions {
   signal?: AbortSignal;
   /** The worker's clock (epoch ms); tests inject a skewed one. */
   now?: () => number;
+  /** How often the audit stream's settings are checked (docs/protocol.md §15); tests shorten it. */
+  auditCheckMs?: number;
 }
 
 export async function startWorker(config: Config, log: Logger, opts: WorkerOptions = {}): Promise<Worker> {
-  const { redis, store, canary } = await openStore(config, log, opts.signal);
+  const { redis, store, sealer, canary } = await openStore(config, log, opts.signal);
   const unwatchRedis = watchRedis(redis, log);
   let nc: NatsConnection | undefined;
   try {
     const maxReplyBytes = () => nc?.info?.max_payload ?? DEFAULT_MAX_PAYLOAD;
-    const tickets = new TicketBox(config.encryptionKeys);
+    // Bound to this deployment (docs/protocol.md §15): another one sharing the keyring cannot open them.
+    const tickets = new TicketBox(sealer, { audience: config.audience, subjectPrefix: config.subjectPrefix });
     const sessions = { tickets, ttlMs: config.sessionTtlMs, serviceKey: config.serviceKey };
     nc = await connect({
       ...config.natsAuth,
@@ -89,7 +94,7 @@ export async function startWorker(config: Config, log: Logger, opts: WorkerOptio
     watchNats(nc, log);
     // Before serving: with SECRET_SVC_AUDIT=jetstream a worker whose NATS has no JetStream
     // refuses to start (AuditStartError names the setting).
-    const audit = createAuditTrail(nc, config.audit, { subjectPrefix: config.subjectPrefix, log });
+    const audit = createAuditTrail(nc, config.audit, { subjectPrefix: config.subjectPrefix, log, checkMs: opts.auditCheckMs });
     await audit.start();
     const replies = new AuditedReplies(audit, log, opts.now);
     // Loaded before serving: a worker that cannot read the revocations does not start.

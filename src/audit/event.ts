@@ -88,7 +88,10 @@ export function auditSubject(subjectPrefix: string, op: string): string {
   return `${subjectPrefix}.audit.${op}`;
 }
 
-/** Requests refused before their credential verified carry no slug: those are folded (§11). */
-export function isUnverified(facts: AuditFacts): boolean {
-  return !str(facts.slug);
+/**
+ * Folded into counted events (fold.ts): requests refused before their credential verified
+ * (no slug, §11), and those refused 401 after it did (§15).
+ */
+export function isFolded(facts: AuditFacts): boolean {
+  return !str(facts.slug) || facts.status === 401;
 }

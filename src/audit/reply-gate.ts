@@ -6,7 +6,8 @@
  *   revoke, unrevoke) is released only once JetStream acknowledged its event; when that
  *   fails the caller gets 503 `unavailable` instead (recorded too). The op already ran and
  *   its store kept the decided reply with the nonce, so a resend of that write gets the
- *   decided reply, audited again — never this 503.
+ *   decided reply, audited again — never this 503. A change's own event (200) is still
+ *   stored once the stream takes it (§15): the trail never holds only the 503.
  * - Every other reply is recorded without waiting; while the trail's queue is full, new
  *   requests are refused 503 at intake (`intake`, run first by the pipeline).
  */
@@ -16,8 +17,10 @@ import type { Outcome } from '../pipeline.js';
 import type { AuditFacts } from './event.js';
 import type { AuditTrail } from './trail.js';
 
+/** Ops whose success reply confirms a change: applied before the gate, whatever the reply becomes. */
+const CHANGE_OPS: ReadonlySet<Op> = new Set<Op>(['create', 'update', 'delete', 'revoke', 'unrevoke']);
 /** Ops whose success reply carries a value or confirms a change. */
-const WAITED_OPS: ReadonlySet<Op> = new Set<Op>(['read', 'create', 'update', 'delete', 'revoke', 'unrevoke']);
+const WAITED_OPS: ReadonlySet<Op> = new Set<Op>(['read', ...CHANGE_OPS]);
 
 /** This reply may leave only once its event is stored. */
 export function mustWait(outcome: Pick<Outcome, 'op' | 'status'>): boolean {
@@ -67,7 +70,9 @@ export class AuditedReplies {
       return outcome;
     }
     try {
-      await this.trail.recordAndWait(factsOf(outcome));
+      // A change's event stays queued when it cannot wait (docs/protocol.md §15): the trail
+      // then holds both the applied write (200) and the 503 its caller got.
+      await this.trail.recordAndWait(factsOf(outcome), CHANGE_OPS.has(outcome.op));
       return outcome;
     } catch (err) {
       const message = err instanceof UnavailableError ? err.message : 'audit trail unavailable';

@@ -1,7 +1,8 @@
 /**
  * The audit stream (docs/protocol.md §11): file storage, subjects `<prefix>.audit.>`, limits
- * retention discarding the oldest, bounded by age and bytes. Created at start and again
- * whenever a publish finds none.
+ * retention discarding the oldest, bounded by age and bytes, and no message deleted or
+ * purged through the API (§15). Created at start and again whenever a publish finds none.
+ * A stream whose settings were weakened (weakness()) is never changed by a worker.
  */
 import {
   DiscardPolicy, nanos, RetentionPolicy, StorageType,
@@ -31,7 +32,38 @@ export function streamConfig(settings: AuditSettings, subjectPrefix: string, rep
     max_age: nanos(settings.maxAgeSeconds * 1000),
     max_bytes: settings.maxBytes,
     duplicate_window: nanos(Math.min(DUPLICATE_WINDOW_SECONDS, settings.maxAgeSeconds) * 1000),
+    // A reply published on $JS.API.STREAM.PURGE / MSG.DELETE (say, by a library's discovery
+    // handler) or an over-privileged user then cannot take events out of the trail.
+    deny_delete: true,
+    deny_purge: true,
   };
+}
+
+/** The limits a worker compares; those it does not set count as unlimited. */
+const LIMITS = ['max_bytes', 'max_age', 'max_msgs', 'max_msgs_per_subject', 'max_msg_size'] as const;
+
+/** A limit of 0 or less (or none) is no limit: -1 for most, 0 for max_age. */
+const unlimited = (v: number | undefined): boolean => v === undefined || v <= 0;
+
+/**
+ * How `existing` is weaker than the trail the worker sets up (docs/protocol.md §15): storage
+ * not file, retention not limits, discarding new messages, deletes or purges allowed, or a
+ * limit tighter than the worker's. Empty when it is not weakened.
+ */
+export function weakness(existing: StreamConfig, wanted: ReturnType<typeof streamConfig>): string[] {
+  const problems: string[] = [];
+  if (existing.storage !== StorageType.File) problems.push(`storage is ${existing.storage}, not file`);
+  if (existing.retention !== RetentionPolicy.Limits) problems.push(`retention is ${existing.retention}, not limits`);
+  if (existing.discard === DiscardPolicy.New) problems.push('discard is new (new events would be refused once full)');
+  if (existing.deny_delete !== true) problems.push('deny_delete is off (events can be deleted)');
+  if (existing.deny_purge !== true) problems.push('deny_purge is off (the stream can be purged)');
+  for (const limit of LIMITS) {
+    const have = existing[limit] as number | undefined;
+    const want = wanted[limit] as number | undefined;
+    if (unlimited(have)) continue;
+    if (unlimited(want) || have! < want!) problems.push(`${limit} is ${have}, tighter than ${unlimited(want) ? 'unlimited' : want}`);
+  }
+  return problems;
 }
 
 /** 3 on a NATS cluster of at least three servers (as the server announces them), else 1. */
@@ -49,7 +81,7 @@ export function isNoJetStream(err: unknown): boolean {
   return (err as NatsError | undefined)?.code === '503';
 }
 
-export type EnsureResult = 'created' | 'created with one replica' | 'updated' | 'exists';
+export type EnsureResult = 'created' | 'created with one replica' | 'updated' | 'exists' | 'weakened, left as it is';
 
 /** JetStream cannot place the replicas (yet): no suitable peers, or not enough resources. */
 const PLACEMENT_ERRORS: ReadonlySet<number> = new Set([10005, 10023]);
@@ -66,7 +98,8 @@ const PLACEMENT_WAIT_MS = 20_000;
 /**
  * Makes sure the stream exists. With `reconcile` (at start) an existing stream whose
  * limits differ from the settings is updated to them (replicas and other settings an
- * operator changed are kept); one holding other subjects is refused (AuditStartError).
+ * operator changed are kept), unless it is weakened (docs/protocol.md §15: then it is left
+ * for an operator); one holding other subjects is refused (AuditStartError).
  */
 export async function ensureStream(
   jsm: JetStreamManager, config: ReturnType<typeof streamConfig>, reconcile: boolean, placementWaitMs = PLACEMENT_WAIT_MS,
@@ -85,6 +118,7 @@ export async function ensureStream(
     throw new AuditStartError(`audit trail: the stream ${config.name} (SECRET_SVC_AUDIT_STREAM) holds ${(existing.subjects ?? []).join(', ')}, `
       + `not ${config.subjects!.join(', ')}: another deployment (another SECRET_SVC_SUBJECT_PREFIX) uses it; give this one its own SECRET_SVC_AUDIT_STREAM`);
   }
+  if (weakness(existing, config).length > 0) return 'weakened, left as it is';
   // Storage and retention cannot change on an existing stream; replicas stay as an operator set them.
   const { name, storage: _storage, retention: _retention, num_replicas: _replicas, ...limits } = config;
   await jsm.streams.update(name, limits);
@@ -120,6 +154,8 @@ function differs(existing: StreamConfig, wanted: ReturnType<typeof streamConfig>
     || existing.discard !== wanted.discard
     || existing.retention !== wanted.retention
     || existing.duplicate_window !== wanted.duplicate_window
+    || existing.deny_delete !== wanted.deny_delete
+    || existing.deny_purge !== wanted.deny_purge
     || JSON.stringify(existing.subjects) !== JSON.stringify(wanted.subjects);
 }
 

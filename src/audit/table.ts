@@ -15,7 +15,8 @@ export function tableRow(e: AuditEvent): string {
   const what = e.key ?? e.keys?.join(',') ?? (e.prefix !== undefined ? `${e.prefix}*` : undefined) ?? (e.selector ? selectorText(e.selector) : '');
   const detail: string[] = [];
   if (e.version !== undefined) detail.push(`v${e.version}`);
-  if (e.count !== undefined) detail.push(e.slug === undefined ? `x${e.count} requests` : `${e.count} listed`);
+  // A successful list's page size; on any other event, how many folded requests it stands for.
+  if (e.count !== undefined) detail.push(e.op === 'list' && e.status === 200 ? `${e.count} listed` : `x${e.count} requests`);
   if (e.session) detail.push('session');
   if (e.jti !== undefined) detail.push(`jti=${e.jti}`);
   return line([e.time, e.op, status, who, what, detail.join(' ')]);

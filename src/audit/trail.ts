@@ -7,20 +7,30 @@
  *   in flight, retried until stored (never dropped while the worker runs). `isFull()` says
  *   the queue reached its bound: the pipeline then refuses new requests with 503.
  *   Requests refused before their credential verified (no `slug`) are folded into one event
- *   per second per (op, status, code) with a `count`.
+ *   per second per (op, status, code) with a `count`; those refused 401 after it verified,
+ *   per (op, status, code, keyId) (fold.ts).
  *
  * A publish that finds no stream (NATS answers "no responders") creates it again, so a
  * deleted stream or a JetStream outage heals without a restart.
+ *
+ * Integrity (docs/protocol.md §15): the stream's settings are checked at start and every
+ * `checkMs`. While they are weakened (stream.ts, weakness()) nothing is published into it:
+ * recordAndWait fails at once (503) and queued events wait; the worker logs the difference
+ * and changes nothing; once an operator restores the stream, the queue is stored.
+ * An applied write whose event was not stored in time stays queued (same message id, so it
+ * is stored once): the trail never holds only the 503 of a write that happened.
  */
 import { nuid, type JetStreamManager, type NatsConnection, type NatsError } from 'nats';
 import { UnavailableError } from '@secret-svc/protocol';
 import type { Logger } from '../log.js';
-import { auditSubject, buildEvent, isUnverified, type AuditEvent, type AuditFacts } from './event.js';
+import { auditSubject, buildEvent, isFolded, type AuditEvent, type AuditFacts } from './event.js';
 import { Folder } from './fold.js';
 import { AckedPublisher } from './acks.js';
 import type { Outgoing } from './publish.js';
 import type { AuditMode, AuditSettings } from './settings.js';
-import { AuditStartError, ensureStream, type EnsureResult, isNoJetStream, noJetStreamMessage, replicasFor, streamConfig } from './stream.js';
+import {
+  AuditStartError, ensureStream, type EnsureResult, isNoJetStream, isStreamNotFound, noJetStreamMessage, replicasFor, streamConfig, weakness,
+} from './stream.js';
 
 export interface AuditTrail {
   readonly mode: AuditMode;
@@ -28,8 +38,12 @@ export interface AuditTrail {
   start(): Promise<void>;
   /** The worker id events carry: the micro service instance id, known once the service started. */
   setWorker(id: string): void;
-  /** Resolves once the event is stored; UnavailableError when that does not happen within 2 s. */
-  recordAndWait(facts: AuditFacts): Promise<void>;
+  /**
+   * Resolves once the event is stored; UnavailableError when that does not happen within 2 s
+   * (at once while the stream is weakened). `applied`: the event stands for a change already
+   * made, so when it is not stored in time it stays queued until it is (docs/protocol.md §15).
+   */
+  recordAndWait(facts: AuditFacts, applied?: boolean): Promise<void>;
   /** Queues the event (or folds it, without a slug); never throws for a full queue. */
   record(facts: AuditFacts): void;
   /** The queue is at its bound: answer new requests 503 (and record that with `record`, which folds it). */
@@ -55,6 +69,8 @@ export interface AuditTrailOptions {
   stopWaitMs?: number;
   /** How long start() waits for a JetStream that does not answer yet (a cluster electing its leader). */
   startWaitMs?: number;
+  /** How often the stream's settings are checked (§15: at least every 30 s). */
+  checkMs?: number;
 }
 
 export function createAuditTrail(nc: NatsConnection, settings: AuditSettings, options: AuditTrailOptions): AuditTrail {
@@ -74,6 +90,7 @@ export class OffAuditTrail implements AuditTrail {
 }
 
 const MIN_RETRY_MS = 50;
+const DEFAULT_CHECK_MS = 10_000;
 const MAX_RETRY_MS = 2000;
 /** At most this many unstored events are written to the log at stop (the count always). */
 const LOGGED_AT_STOP = 1000;
@@ -88,6 +105,11 @@ export class JetStreamAuditTrail implements AuditTrail {
   private readonly foldMs: number;
   private readonly stopWaitMs: number;
   private readonly startWaitMs: number;
+  private readonly checkMs: number;
+  private checkTimer: NodeJS.Timeout | undefined;
+  private checking: Promise<void> | undefined;
+  /** What weakens the stream, while it is weakened. */
+  private weakened: string[] | undefined;
   private config: ReturnType<typeof streamConfig>;
   private readonly log: Logger;
   private readonly subjectPrefix: string;
@@ -120,6 +142,7 @@ export class JetStreamAuditTrail implements AuditTrail {
     this.foldMs = o.foldMs ?? 1000;
     this.stopWaitMs = o.stopWaitMs ?? 5000;
     this.startWaitMs = o.startWaitMs ?? 30_000;
+    this.checkMs = o.checkMs ?? DEFAULT_CHECK_MS;
     this.config = streamConfig(settings, o.subjectPrefix);
   }
 
@@ -139,6 +162,9 @@ export class JetStreamAuditTrail implements AuditTrail {
     }
     this.foldTimer = setInterval(() => this.flushFolds(), this.foldMs);
     this.foldTimer.unref();
+    await this.checkIntegrity();
+    this.checkTimer = setInterval(() => void this.checkIntegrity(), this.checkMs);
+    this.checkTimer.unref();
     this.pump(); // anything recorded before start
   }
 
@@ -177,8 +203,12 @@ export class JetStreamAuditTrail implements AuditTrail {
     this.worker = id;
   }
 
-  async recordAndWait(facts: AuditFacts): Promise<void> {
+  async recordAndWait(facts: AuditFacts, applied = false): Promise<void> {
     const item = this.outgoing(buildEvent(facts, this.worker));
+    if (this.weakened) {
+      if (applied) this.requeue(item);
+      throw new UnavailableError('audit trail unavailable: its stream\'s settings were weakened; an operator must restore them');
+    }
     const deadline = Date.now() + this.waitMs;
     let backoff = MIN_RETRY_MS;
     let lastErr: unknown;
@@ -195,12 +225,14 @@ export class JetStreamAuditTrail implements AuditTrail {
       backoff = Math.min(backoff * 2, 500);
     }
     this.failed(lastErr);
+    // It may have been stored late: the same message id makes a second store a duplicate JetStream drops.
+    if (applied) this.requeue(item);
     throw new UnavailableError(`audit trail unavailable: the event could not be stored within ${this.waitMs / 1000} s`);
   }
 
   record(facts: AuditFacts): void {
     const event = buildEvent(facts, this.worker);
-    if (isUnverified(facts)) this.folder.add(event);
+    if (isFolded(facts)) this.folder.add(event);
     else this.enqueue(event);
   }
 
@@ -216,6 +248,7 @@ export class JetStreamAuditTrail implements AuditTrail {
     if (this.stopping) return;
     this.stopping = true;
     clearInterval(this.foldTimer);
+    clearInterval(this.checkTimer);
     this.flushFolds();
     this.retryNow();
     if (this.queued() + this.inFlight > 0) {
@@ -246,6 +279,15 @@ export class JetStreamAuditTrail implements AuditTrail {
     this.pump();
   }
 
+  private requeue(item: Outgoing): void {
+    if (this.closed) {
+      this.log.error({ event: JSON.parse(Buffer.from(item.data).toString('utf8')) as AuditEvent }, 'audit trail: event recorded after stop');
+      return;
+    }
+    this.queue.push(item);
+    this.pump();
+  }
+
   private flushFolds(): void {
     for (const event of this.folder.take()) this.enqueue(event);
   }
@@ -268,7 +310,8 @@ export class JetStreamAuditTrail implements AuditTrail {
 
   private pump(): void {
     const acks = this.acks;
-    if (!acks || this.closed || this.retryTimer) return;
+    // Nothing goes into a weakened stream: the events wait for it to be restored.
+    if (!acks || this.closed || this.retryTimer || this.weakened) return;
     while (this.inFlight < this.maxInFlight) {
       const item = this.next();
       if (!item) break;
@@ -328,6 +371,46 @@ export class JetStreamAuditTrail implements AuditTrail {
     this.failing = true;
     this.log.warn({ stream: this.settings.stream, err: (err as Error | undefined)?.message },
       'audit trail: JetStream is not storing events; replies that carry a value or confirm a change get 503 until it does');
+  }
+
+  /** Reads the stream's settings and enters or leaves the weakened state (§15); one check at a time. */
+  private checkIntegrity(): Promise<void> {
+    this.checking ??= this.readIntegrity().finally(() => { this.checking = undefined; });
+    return this.checking;
+  }
+
+  private async readIntegrity(): Promise<void> {
+    const jsm = this.jsm;
+    if (!jsm || this.closed) return;
+    let existing;
+    try {
+      existing = (await jsm.streams.info(this.config.name)).config;
+    } catch (err) {
+      // A missing stream is created again (a new one is not weakened); an outage is the publishes' to report.
+      if (!isStreamNotFound(err)) return;
+      try {
+        await this.ensure();
+        existing = (await jsm.streams.info(this.config.name)).config;
+      } catch {
+        return;
+      }
+    }
+    const problems = weakness(existing, this.config);
+    if (problems.length === 0) {
+      if (!this.weakened) return;
+      this.weakened = undefined;
+      this.log.info({ stream: this.settings.stream }, 'audit trail: the stream\'s settings are restored; storing events again');
+      this.retryNow();
+      return;
+    }
+    const changed = this.weakened?.join('\n') !== problems.join('\n');
+    this.weakened = problems;
+    if (changed) {
+      this.log.error({ stream: this.settings.stream, problems },
+        `audit trail: the stream ${this.settings.stream} is weakened (${problems.join('; ')}); replies that carry a value or confirm a change `
+        + 'get 503 and events wait until an operator restores it (the worker does not change it): file storage, limits retention, '
+        + 'discard old, deny_delete and deny_purge, limits no tighter than SECRET_SVC_AUDIT_MAX_BYTES / _MAX_AGE and none other');
+    }
   }
 
   /** Says so when the stream got one replica where more were asked for; true then. */

@@ -80,7 +80,7 @@ export class Authenticator {
   constructor(private readonly o: AuthenticatorOptions) {
     this.credentials = new CredentialVerifier(o.issuers, o.maxClockSkewMs);
     // The same checkCaller as signed requests: a revoked credential's sessions stop too.
-    this.sessions = new SessionGate({ tickets: o.tickets, maxClockSkewMs: o.maxClockSkewMs, checkCaller: o.checkCaller });
+    this.sessions = new SessionGate({ tickets: o.tickets, issuers: new Set(o.issuers), maxClockSkewMs: o.maxClockSkewMs, checkCaller: o.checkCaller });
   }
 
   authenticate<O extends Op>(op: O, body: Uint8Array, nowMs: number, known: Known): Authenticated<O> {

@@ -7,10 +7,11 @@
  * - shell: `export NAME='value'` (a ' written as '\''): exact in any POSIX shell, multi-line too.
  * - env-file: `NAME=value` with the value raw, as `docker run --env-file` reads it (no quoting
  *   there, so one line per value: a value with a newline is refused, naming its key).
- * Names must be valid variable names in all three; an invalid one is an error naming the key.
+ * Names must be valid variable names in all three, and values hold no NUL byte (no variable
+ * can); either is an error naming the key. JSON holds any value.
  */
 import { UsageError } from './exit.js';
-import { isEnvName } from './env-names.js';
+import { checkEnvValue, isEnvName } from './env-names.js';
 
 const NAME_RE = /^[A-Za-z0-9_.\-/]+$/;
 const BARE_RE = /^[A-Za-z0-9_.\-/:@+,%]*$/;
@@ -30,7 +31,6 @@ export function formatShellLine(name: string, value: string): string {
 
 export function formatEnvFileLine(name: string, value: string, key: string): string {
   if (/[\n\r]/.test(value)) throw new UsageError(`${key}: the value has a line break, which --format env-file cannot hold (use dotenv, shell or json)`);
-  if (value.includes('\0')) throw new UsageError(`${key}: the value has a NUL byte, which no environment can hold`);
   return `${name}=${value}`;
 }
 
@@ -41,6 +41,7 @@ export function formatVariables(format: Exclude<ExportFormat, 'json'>, entries: 
       throw new UsageError(`${key}: "${name}" is not a valid variable name (letters, digits, _; not starting with a digit); ` +
         'use --strip-prefix with a prefix, or --format json');
     }
+    checkEnvValue(key, value);
     if (format === 'env-file') return formatEnvFileLine(name, value, key);
     return format === 'shell' ? formatShellLine(name, value) : formatDotenvLine(name, value);
   });

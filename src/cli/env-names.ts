@@ -20,6 +20,15 @@ export function envNameFor(name: string): string {
   return /^[0-9]/.test(replaced) || replaced === '' ? `_${replaced}` : replaced;
 }
 
+/**
+ * Throws UsageError, naming the key, when the value cannot be a variable's: the environment
+ * (and so every variable-style export and `run`) ends a value at a NUL byte, which would
+ * hand on a shorter value than the one stored.
+ */
+export function checkEnvValue(key: string, value: string): void {
+  if (value.includes('\0')) throw new UsageError(`${key}: the value has a NUL byte, which no environment variable can hold (use --format json)`);
+}
+
 /** key → variable name for every key; throws UsageError on a clash. */
 export function envNames(keys: string[], strip: string): Map<string, string> {
   const byName = new Map<string, string>();

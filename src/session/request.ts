@@ -3,8 +3,9 @@
  * (parseRequestEnvelope, 400) and in the contract's order:
  *
  *   `session` op inside a session → 400
- *   ticket opens and has not expired → 401
- *   the credential behind it: expiry (with skew), then the caller check (revocation) → 401
+ *   ticket opens (for this deployment, §15) and has not expired → 401
+ *   the credential behind it: its issuer still trusted (§15), expiry (with skew), then the
+ *   caller check (revocation) → 401
  *   MAC, in constant time → 401
  *   payload opens and is in the envelope's encoding → 400
  *
@@ -19,6 +20,8 @@ import type { TicketBox } from './tickets.js';
 
 export interface SessionGateOptions {
   tickets: TicketBox;
+  /** SECRET_SVC_ISSUERS: a ticket whose credential's issuer left it no longer works (§15). */
+  issuers: ReadonlySet<string>;
   maxClockSkewMs: number;
   /**
    * Runs once the ticket named the caller, before the MAC; throws to refuse. Revocation
@@ -63,6 +66,8 @@ export class SessionGate {
     if (op === 'session') throw new BadRequestError('a session cannot be opened inside a session: sign the session request');
     const ticket = this.o.tickets.open(envelope.ticket, nowMs);
     const { caller } = ticket;
+    // As for a signed request, a credential of an untrusted issuer never names the caller.
+    if (!this.o.issuers.has(caller.issuer)) throw new UnauthenticatedError('credential issuer is not trusted');
     known.caller = caller;
     if (caller.expiresAtMs !== null && nowMs > caller.expiresAtMs + this.o.maxClockSkewMs) {
       throw new UnauthenticatedError('credential has expired');

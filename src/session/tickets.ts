@@ -4,15 +4,20 @@
  *
  *   base64url( 0x01 || key id (4 bytes) || seal(ticketKey, plaintext) )
  *
- * where ticketKey = HKDF-SHA256(ring key, info "secret-svc/v1 ticket") — never the data key
- * itself — and the key id (§13, in clear) names the ring key. The ring's first key seals;
- * every key opens, so a ring change that drops a key retires its tickets (401, the caller
- * opens a new session). Opened tickets are cached by their text, bounded by bytes.
+ * where ticketKey = HKDF-SHA256(ring key, salt = the deployment, info "secret-svc/v1 ticket")
+ * — never the data key itself, derived by the store's Sealer — and the key id (§13, in clear)
+ * names the ring key. The deployment (SECRET_SVC_AUDIENCE and SECRET_SVC_SUBJECT_PREFIX, each
+ * length-prefixed) in the salt binds a ticket to it (docs/protocol.md §15): a deployment that
+ * shares the keyring but not both settings cannot open it (401, like any ticket that does
+ * not open). The ring's first key seals; every key opens, so a ring change that drops a key
+ * retires its tickets (401, the caller opens a new session). Opened tickets are cached by
+ * their text, bounded by bytes.
  */
-import { hkdfSync } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import { fromBase64url, open, seal, SESSION_INVALID_MESSAGE, TICKET_RE, toBase64url, UnauthenticatedError } from '@secret-svc/protocol';
-import { keyIdOf } from '../keyring-source.js';
+import {
+  DEFAULT_AUDIENCE, DEFAULT_SUBJECT_PREFIX, fromBase64url, open, seal, SESSION_INVALID_MESSAGE, TICKET_RE, toBase64url, UnauthenticatedError,
+} from '@secret-svc/protocol';
+import { Sealer, type DerivedKey } from '../store/seal.js';
 import { decodeTicket, encodeTicket, TicketFormatError, type TicketContents } from './ticket-codec.js';
 
 export { SESSION_INVALID_MESSAGE };
@@ -23,26 +28,36 @@ export const DEFAULT_TICKET_CACHE_BYTES = 8 * 1024 * 1024;
 const VERSION = 0x01;
 const KEY_ID_BYTES = 4;
 const HEADER_BYTES = 1 + KEY_ID_BYTES;
-const INFO = Buffer.from('secret-svc/v1 ticket', 'ascii');
+const INFO = 'secret-svc/v1 ticket';
 /** Per cached entry beyond the text: keys, caller fields, the cache's own bookkeeping. */
 const ENTRY_OVERHEAD_BYTES = 600;
 
-interface TicketKey {
-  id: Buffer;
-  key: Buffer;
+/** What a ticket is bound to (docs/protocol.md §15). */
+export interface TicketDeployment {
+  audience: string;
+  subjectPrefix: string;
+}
+
+const DEFAULT_DEPLOYMENT: TicketDeployment = { audience: DEFAULT_AUDIENCE, subjectPrefix: DEFAULT_SUBJECT_PREFIX };
+
+/** The HKDF salt naming a deployment: each setting as its 2-byte length and UTF-8 bytes (no two deployments share one). */
+export function deploymentSalt(d: TicketDeployment): Buffer {
+  return Buffer.concat([d.audience, d.subjectPrefix].flatMap((text) => {
+    const bytes = Buffer.from(text, 'utf8');
+    const length = Buffer.alloc(2);
+    length.writeUInt16BE(bytes.length);
+    return [length, bytes];
+  }));
 }
 
 export class TicketBox {
-  private readonly keys: TicketKey[];
+  private readonly keys: DerivedKey[];
   private readonly opened: LRUCache<string, TicketContents>;
 
-  /** `ring`: the keyring (config.encryptionKeys), first key first. */
-  constructor(ring: readonly Uint8Array[], cacheBytes = DEFAULT_TICKET_CACHE_BYTES) {
-    if (ring.length === 0) throw new Error('a ticket box needs at least one ring key');
-    this.keys = ring.map((k) => ({
-      id: Buffer.from(keyIdOf(k), 'hex'),
-      key: Buffer.from(hkdfSync('sha256', k, Buffer.alloc(0), INFO, 32)),
-    }));
+  /** `ring`: the keyring (the store's Sealer, or config.encryptionKeys), first key first. */
+  constructor(ring: Sealer | readonly Uint8Array[], deployment: TicketDeployment = DEFAULT_DEPLOYMENT, cacheBytes = DEFAULT_TICKET_CACHE_BYTES) {
+    const sealer = ring instanceof Sealer ? ring : new Sealer(ring);
+    this.keys = sealer.derivedKeys(INFO, deploymentSalt(deployment));
     this.opened = new LRUCache({
       maxSize: cacheBytes,
       sizeCalculation: (_value, text) => 2 * text.length + ENTRY_OVERHEAD_BYTES,

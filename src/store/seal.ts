@@ -45,6 +45,13 @@ interface RingKey {
   macKey: Buffer;
 }
 
+/** A key derived from one ring key, named by that key's id (§13): what other parts of the worker get instead of ring keys. */
+export interface DerivedKey {
+  /** The ring key's id, 4 bytes. */
+  id: Buffer;
+  key: Buffer;
+}
+
 /** The keyring: seals with the first key, opens with any, authenticates records. */
 export class Sealer {
   private readonly ring: RingKey[];
@@ -95,6 +102,15 @@ export class Sealer {
     const plain = nacl.secretbox.open(sealed.subarray(HEADER_BYTES), nonce, this.subkey(k, binding));
     if (!plain) throw new IntegrityError('stored record failed its integrity check (altered, or not this secret\'s)');
     return Buffer.from(plain.buffer, plain.byteOffset, plain.byteLength).toString('utf8');
+  }
+
+  /**
+   * HKDF-SHA256(ring key, salt, info), 32 bytes, for every ring key in ring order (the first
+   * seals). Tickets are sealed under such keys (docs/protocol.md §12): the ring keys
+   * themselves never leave the store.
+   */
+  derivedKeys(info: string, salt: Uint8Array = new Uint8Array(0)): DerivedKey[] {
+    return this.ring.map((k) => ({ id: k.idBytes, key: Buffer.from(hkdfSync('sha256', k.key, salt, info, 32)) }));
   }
 
   /** Whether a sealed value is under the first key (rewrap leaves it alone). */

@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { UnavailableError } from '@secret-svc/protocol';
 import { AuditStartError, type AuditFacts, type AuditTrail } from '../../src/audit/index.js';
 import { NatsServer } from '../helpers/servers.js';
-import { eventually, natsConnection, settings, storedEvents, trailOn } from './support.js';
+import { eventually, natsConnection, settings, sleep, storedEvents, trailOn } from './support.js';
 
 const MARKER = 'MARKER-8d1f0c2b-value-never-stored';
 
@@ -52,12 +52,29 @@ describe('audit trail on a healthy JetStream', () => {
     });
   });
 
-  it('brings an existing stream to the configured limits at start', async () => {
-    await jsm.streams.add({ name: 'SECRET_SVC_AUDIT', subjects: ['secret.audit.>'], max_age: 60 * 1e9, max_bytes: 2_000_000 });
+  it('creates it with deny_delete and deny_purge (§15)', async () => {
+    await start();
+    expect((await jsm.streams.info('SECRET_SVC_AUDIT')).config).toMatchObject({ deny_delete: true, deny_purge: true });
+  });
+
+  it('brings an existing stream with looser limits to the configured ones at start', async () => {
+    await jsm.streams.add({ name: 'SECRET_SVC_AUDIT', subjects: ['secret.audit.>'], max_age: 0, max_bytes: 4_000_000_000, deny_delete: true, deny_purge: true });
     await start();
     const { config } = await jsm.streams.info('SECRET_SVC_AUDIT');
     expect(config.max_age).toBe(7_776_000 * 1e9);
     expect(config.max_bytes).toBe(1_073_741_824);
+  });
+
+  it('leaves a weakened existing stream as it is and fails closed on it (§15)', async () => {
+    await jsm.streams.add({ name: 'SECRET_SVC_AUDIT', subjects: ['secret.audit.>'], max_age: 60 * 1e9, max_bytes: 2_000_000 });
+    const trail = await start(settings(), { stopWaitMs: 100 });
+    const { config } = await jsm.streams.info('SECRET_SVC_AUDIT');
+    expect([config.max_age, config.max_bytes, config.deny_delete, config.deny_purge]).toEqual([60 * 1e9, 2_000_000, false, false]);
+    const err = await trail.recordAndWait({ op: 'read', status: 200, slug: 'ci' }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 503 });
+    trail.record({ op: 'whoami', status: 200, slug: 'ci' });
+    await sleep(300);
+    expect((await jsm.streams.info('SECRET_SVC_AUDIT')).state.messages).toBe(0);
   });
 
   it('stores an event with the §11 fields and nothing else, after its acknowledgement', async () => {

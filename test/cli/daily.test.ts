@@ -71,6 +71,22 @@ describe('export formats', () => {
     expect(multi.stderr).toContain('envf-svc/CERT: the value has a line break');
   });
 
+  it('refuses a value with a NUL byte in every variable format and in run, naming the key; json keeps it', async () => {
+    const env = callerEnv(stack, 'nul-svc');
+    await seed(env, 'nul-svc/', { OK: 'fine', NUL: 'before\0after' });
+    const refused = await Promise.all([
+      ...['dotenv', 'shell', 'env-file'].map((format) => cliIn(['export', 'nul-svc/', '--format', format, '--strip-prefix'], { env })),
+      cli(['run', '--prefix', 'nul-svc/', '--strip-prefix', '--', 'true'], { env }),
+    ]);
+    for (const r of refused) {
+      expect([r.code, r.stdout]).toEqual([2, '']);
+      expect(r.stderr).toContain('nul-svc/NUL: the value has a NUL byte');
+    }
+    const json = await cliIn(['export', 'nul-svc/', '--format', 'json'], { env });
+    expect(json.code, json.stderr).toBe(0);
+    expect((JSON.parse(json.stdout) as Array<{ key: string; value: string }>).find((s) => s.key === 'nul-svc/NUL')?.value).toBe('before\0after');
+  });
+
   it('refuses names that are not variable names, naming the key', async () => {
     const env = callerEnv(stack, 'name-svc');
     await seed(env, 'name-svc/', { BIN: 'x' });

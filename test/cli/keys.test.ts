@@ -36,12 +36,15 @@ describe('a worker whose SECRET_SVC_ENCRYPTION_KEY_COMMAND fails', () => {
     SECRET_SVC_ENCRYPTION_KEY_COMMAND: command,
   });
 
-  it('exits with the command\'s status and the last line of its standard error, never its output', { timeout: SLOW }, async () => {
+  it('exits with the command\'s status and the byte count of its standard error, never its output or its errors', { timeout: SLOW }, async () => {
     const key = randomBytes(32).toString('base64');
-    const w = await spawnWorker(env(`echo ${key}; echo 'first' >&2; echo 'secret manager: token expired' >&2; exit 42`));
+    const echoed = randomBytes(32).toString('base64');
+    const w = await spawnWorker(env(`echo ${key}; echo ${echoed} >&2; echo 'secret manager: token expired' >&2; exit 42`));
     expect(await w.exited).toBe(42);
-    expect(w.output()).toContain('SECRET_SVC_ENCRYPTION_KEY_COMMAND: the command exited with status 42: secret manager: token expired');
+    expect(w.output()).toContain('SECRET_SVC_ENCRYPTION_KEY_COMMAND: the command exited with status 42 (75 bytes on standard error, not shown');
     expect(w.output()).not.toContain(key);
+    expect(w.output()).not.toContain(echoed);
+    expect(w.output()).not.toContain('token expired');
     expect(w.output()).not.toMatch(/worker serving/);
   });
 

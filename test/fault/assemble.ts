@@ -21,9 +21,9 @@ export interface Pipeline {
 export async function assemblePipeline(env: Record<string, string>, now?: () => number): Promise<Pipeline> {
   const config = loadConfig(env);
   const log = createLogger(config.logLevel);
-  const { redis, store } = await openStore(config, log);
+  const { redis, store, sealer } = await openStore(config, log);
   const maxReplyBytes = () => 1024 * 1024;
-  const tickets = new TicketBox(config.encryptionKeys);
+  const tickets = new TicketBox(sealer, { audience: config.audience, subjectPrefix: config.subjectPrefix });
   const sessions = { tickets, ttlMs: config.sessionTtlMs, serviceKey: config.serviceKey };
   const runOp = createOperations({ store, maxValueBytes: config.maxValueBytes, writes: new KeyedQueue(), sessions });
   const handler = new RequestPipeline({ config, log, runOp, now, maxReplyBytes, tickets });

@@ -111,12 +111,16 @@ describe('fail closed while serving', { timeout: 120_000 }, () => {
     // Every reply has its event: the 503s and the whoami answered during the outage arrive once JetStream is back.
     await eventually('the outage events', async () => (await eventsWhere(jsm, (e) => e.slug === 'outage-svc' && e.status === 503)).length === 5);
     await eventually('the whoami answered during the outage', async () => (await eventsWhere(jsm, (e) => e.slug === 'outage-watch')).length >= 2);
-    const updates = await eventsWhere(jsm, (e) => e.op === 'update' && e.key === key);
-    // The 503's event waited in the queue, so it may be stored after the resends' events.
+    // The 503's event waited in the queue, so it may be stored after the resends' events. The
+    // update was applied though its caller got 503: its own event (200) is stored too (§15).
     const summary = (rows: unknown[][]) => rows.map((r) => JSON.stringify(r)).sort();
-    expect(summary(updates.map((e) => [e.status, e.version ?? null, e.code ?? null]))).toEqual(summary([
-      [503, null, 'unavailable'], [200, 2, null], [200, 2, null],
-    ]));
+    const updateRows = async () => summary((await eventsWhere(jsm, (e) => e.op === 'update' && e.key === key)).map((e) => [e.status, e.version ?? null, e.code ?? null]));
+    const expected = summary([[503, null, 'unavailable'], [200, 2, null], [200, 2, null], [200, 2, null]]);
+    await eventually('the applied update, its 503 and the resends stored', async () => JSON.stringify(await updateRows()) === JSON.stringify(expected));
+    // Likewise the create and the delete applied during the outage.
+    for (const [op, k] of [['create', 'outage-svc/NEW'], ['delete', 'outage-svc/GONE']] as const) {
+      expect((await eventsWhere(jsm, (e) => e.op === op && e.key === k)).map((e) => e.status).sort()).toEqual([200, 503]);
+    }
     console.log(`JetStream off: read, read many, update, create, delete → 503; back: the update's resend → 200 version 2 (twice), value v2, applied once`);
   });
 });

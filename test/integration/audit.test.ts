@@ -53,6 +53,8 @@ async function eventsOf(slug: string, count: number): Promise<AuditEvent[]> {
   return found.map((s) => s.event);
 }
 
+const canonical = (o: object): string => JSON.stringify(Object.fromEntries(Object.entries(o).sort(([x], [y]) => x.localeCompare(y))));
+
 /** Events without the fields that vary per run, in a stable order to compare as a multiset. */
 function comparable(events: AuditEvent[]): object[] {
   return events
@@ -61,7 +63,8 @@ function comparable(events: AuditEvent[]): object[] {
       expect(typeof worker).toBe('string');
       return rest;
     })
-    .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+    // Compared as text with the fields in one order, whatever order each event lists them in.
+    .sort((a, b) => canonical(a).localeCompare(canonical(b)));
 }
 
 describe.each(ENCODINGS)('one event per answered request (%s)', (encoding: Encoding) => {
@@ -110,7 +113,8 @@ describe.each(ENCODINGS)('one event per answered request (%s)', (encoding: Encod
       { ...who, op: 'create', status: 403, code: 'forbidden', key: `someone-else/${c.slug}` },
       { ...who, op: 'read', status: 400, code: 'bad_request' },
       { ...who, op: 'read', status: 200, key, version: 2 },
-      { ...who, op: 'read', status: 401, code: 'unauthenticated', key },
+      // A 401 after the credential verified is folded (§15): who, without what, with a count.
+      { v: 1, op: 'read', status: 401, code: 'unauthenticated', keyId: c.key.x, slug: c.slug, jti: c.jti, count: 1 },
       { ...who, op: 'delete', status: 200, key },
     ].map((e) => ({ ...e, time: new Date().toISOString(), worker: 'w' })) as AuditEvent[]));
     // One worker: every event names the micro service instance that answered.
@@ -130,6 +134,31 @@ describe.each(ENCODINGS)('one event per answered request (%s)', (encoding: Encod
     const [event] = await eventsOf(c.slug, 1);
     expect(event).toMatchObject({ op: 'whoami', status: 401, code: 'unauthenticated', slug: c.slug, keyId: c.key.x, jti: c.jti });
   });
+});
+
+it('a flood of bad signatures with a valid credential text is folded per keyId (§15): few events, counts summing to the requests', async () => {
+  const victim = callerWithJti('aud-flood');
+  credentials.push(victim.credential);
+  const copied: TestCaller = { ...victim, key: generateJwk() }; // the credential text without its holder's key
+  const N = 300;
+  const started = Date.now();
+  for (let sent = 0; sent < N; sent += 30) {
+    const batch = Array.from({ length: Math.min(30, N - sent) }, () => call(stack.nc, copied, request('read', { key: 'aud-flood/DB' }), 'json'));
+    for (const reply of await Promise.all(batch)) expectError(reply, 401, 'json');
+  }
+  const seconds = (Date.now() - started) / 1000;
+  const folded = async () => (await storedEvents(jsm)).map((s) => s.event).filter((e) => e.slug === victim.slug);
+  await eventually(`events counting ${N} requests`, async () => (await folded()).reduce((n, e) => n + (e.count ?? 1), 0) >= N);
+  await new Promise((r) => setTimeout(r, 1500)); // a later window would show here as a count beyond N
+  const events = await folded();
+  expect(events.reduce((n, e) => n + (e.count ?? 1), 0)).toBe(N);
+  // One window a second per worker: the flood's length in seconds, plus the windows it straddles.
+  expect(events.length).toBeLessThanOrEqual(Math.ceil(seconds) + 2);
+  for (const e of events) {
+    expect(Object.keys(e).sort()).toEqual(['code', 'count', 'jti', 'keyId', 'op', 'slug', 'status', 'time', 'v', 'worker']);
+    expect(e).toMatchObject({ op: 'read', status: 401, code: 'unauthenticated', slug: victim.slug, keyId: victim.key.x, jti: victim.jti });
+  }
+  console.log(`${N} bad-signature requests with a copied credential in ${seconds.toFixed(1)} s → ${events.length} events, counts ${events.map((e) => e.count).join('+')}`);
 });
 
 describe.each(ENCODINGS)('revocation and sessions (%s)', (encoding: Encoding) => {
@@ -153,7 +182,7 @@ describe.each(ENCODINGS)('revocation and sessions (%s)', (encoding: Encoding) =>
       { ...who, op: 'unrevoke', status: 404, code: 'not_found', selector },
     ].map((e) => ({ ...e, ...stamp })) as AuditEvent[]));
     expect(comparable(await eventsOf(victim.slug, 1))).toEqual(comparable([
-      { v: 1, slug: victim.slug, admin: false, keyId: victim.key.x, jti: victim.jti, op: 'whoami', status: 401, code: 'unauthenticated', ...stamp },
+      { v: 1, slug: victim.slug, keyId: victim.key.x, jti: victim.jti, op: 'whoami', status: 401, code: 'unauthenticated', count: 1, ...stamp },
     ] as AuditEvent[]));
   });
 

@@ -81,7 +81,7 @@ describe('$SRV discovery and stats', () => {
     });
     // The endpoint's data (the public statsHandler): replies by status, and nothing left in flight.
     expect((after.endpoints as { name: string; data: unknown }[]).find((e) => e.name === 'read')!.data)
-      .toEqual({ replies_by_status: { 200: 2, 400: 1, 401: 1, 404: 1 }, in_flight: 0 });
+      .toEqual({ replies_by_status: { 200: 2, 400: 1, 401: 1, 404: 1 }, in_flight: 0, dropped_reply_subject: 0 });
     for (const op of OPS) {
       const e = byName.get(op)!;
       expect({ subject: e.subject, queue_group: e.queue_group }).toEqual({ subject: `secret.${op}`, queue_group: 'secret-svc' });

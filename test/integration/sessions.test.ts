@@ -29,7 +29,7 @@ let stack: Stack;
 /** Same deployment, with a service key made by `secret-svc keygen`, on the subjects `svk.*`. */
 let signing: TestWorker;
 let servicePublicKey: string;
-/** Same deployment (Redis, keyring), no service key, on the subjects `w2.*`. */
+/** The same keyring and Redis but another subject prefix (`w2.*`): another deployment (§15). */
 let second: TestWorker;
 const dir = mkdtempSync(join(tmpdir(), 'secret-svc-svk-'));
 
@@ -295,19 +295,84 @@ describe.each(ENCODINGS)('sessions (%s)', (encoding) => {
     expect(forged.signedOnly).toBe(false);
   });
 
-  it('two workers of the deployment answer one session\'s requests alternately', async () => {
-    const { handle } = await openRaw(me, encoding);
-    const key = `${slug}/two/k`;
-    expect(opened(handle, await sendSession(handle, request('create', { key, value: 'v1' }), encoding, 'w2'), encoding)).toMatchObject({ version: 1 });
-    for (const [i, prefix] of ['secret', 'w2', 'secret', 'w2'].entries()) {
-      const value = `v${i + 2}`;
-      expect(opened(handle, await sendSession(handle, request('update', { key, value }), encoding, prefix), encoding)).toMatchObject({ version: i + 2 });
-      const other = prefix === 'secret' ? 'w2' : 'secret';
-      expect(opened(handle, await sendSession(handle, request('read', { key }), encoding, other), encoding)).toMatchObject({ value, version: i + 2 });
+  it('two workers of the deployment both answer one session\'s requests', async () => {
+    const peer = await startTestWorker(stack.env);
+    try {
+      const served = (w: TestWorker) => ['update', 'read'].reduce((n, op) => n + w.service.stats.get(op as 'read')!.counters().num_requests, 0);
+      const before = [served(stack.worker), served(peer)];
+      const { handle } = await openRaw(me, encoding);
+      const key = `${slug}/two/k`;
+      expect(opened(handle, await sendSession(handle, request('create', { key, value: 'v1' }), encoding), encoding)).toMatchObject({ version: 1 });
+      // The queue group spreads them: 24 requests all on one of two workers would be a 1 in 8 million chance.
+      for (let i = 0; i < 12; i++) {
+        const value = `v${i + 2}`;
+        expect(opened(handle, await sendSession(handle, request('update', { key, value }), encoding), encoding)).toMatchObject({ version: i + 2 });
+        expect(opened(handle, await sendSession(handle, request('read', { key }), encoding), encoding)).toMatchObject({ value, version: i + 2 });
+      }
+      expect(served(stack.worker)).toBeGreaterThan(before[0]!);
+      expect(served(peer)).toBeGreaterThan(before[1]!);
+    } finally {
+      await peer.stop();
     }
-    // A session opened by the second worker serves on the first too.
-    const fromSecond = await openRaw(me, encoding, 'w2');
-    expect(opened(fromSecond.handle, await sendSession(fromSecond.handle, request('read', { key }), encoding), encoding)).toMatchObject({ value: 'v5' });
+  });
+
+  it('a ticket does not open on a worker of another subject prefix sharing the keyring (§15): 401', async () => {
+    const { handle } = await openRaw(me, encoding);
+    const key = `${slug}/bound/k`;
+    expect(opened(handle, await sendSession(handle, request('create', { key, value: 'v' }), encoding), encoding)).toMatchObject({ version: 1 });
+    const there = await sendSession(handle, request('read', { key }), encoding, 'w2');
+    expectError(there.raw, 401, encoding);
+    expect(there.raw.message).toBe(SESSION_INVALID_MESSAGE);
+    // The same caller signing its requests is served there: only the ticket is refused.
+    expect(expectOk(await call(stack.nc, me, request('read', { key }), encoding, { prefix: 'w2' }), encoding)).toMatchObject({ value: 'v' });
+  });
+});
+
+describe('tickets bound to their deployment, issuers re-checked (§15)', () => {
+  const encoding: Encoding = 'json';
+  /** One worker at a time on `bind.*` (its own stream), over the stack's NATS, Redis and keyring. */
+  const base = () => ({ ...stack.env, SECRET_SVC_SUBJECT_PREFIX: 'bind', SECRET_SVC_AUDIT_STREAM: 'BIND_AUDIT' });
+  async function withWorker<T>(env: Record<string, string>, body: () => Promise<T>): Promise<T> {
+    const w = await startTestWorker(env);
+    try {
+      return await body();
+    } finally {
+      await w.stop();
+    }
+  }
+  let me: TestCaller;
+  let handle: SessionHandle;
+  const key = 'bind-svc/k';
+  beforeAll(async () => {
+    me = stack.issuer.caller('bind-svc', { ttlSeconds: 7200 });
+    await withWorker(base(), async () => {
+      ({ handle } = await openRaw(me, encoding, 'bind'));
+      expect(opened(handle, await sendSession(handle, request('create', { key, value: 'v' }), encoding, 'bind'), encoding)).toMatchObject({ version: 1 });
+    });
+  });
+
+  it('the ticket opens on a restarted worker with the same settings', async () => {
+    await withWorker(base(), async () => {
+      expect(opened(handle, await sendSession(handle, request('read', { key }), encoding, 'bind'), encoding)).toMatchObject({ value: 'v' });
+    });
+  });
+
+  it('a worker with another SECRET_SVC_AUDIENCE and the same keyring refuses it: 401', async () => {
+    await withWorker({ ...base(), SECRET_SVC_AUDIENCE: 'secret-svc-staging' }, async () => {
+      const r = await sendSession(handle, request('read', { key }, { aud: 'secret-svc-staging' }), encoding, 'bind');
+      expectError(r.raw, 401, encoding);
+      expect(r.raw.message).toBe(SESSION_INVALID_MESSAGE);
+      expect(expectOk(await call(stack.nc, me, request('read', { key }, { aud: 'secret-svc-staging' }), encoding, { prefix: 'bind' }), encoding))
+        .toMatchObject({ value: 'v' });
+    });
+  });
+
+  it('a worker whose SECRET_SVC_ISSUERS no longer holds the credential\'s issuer refuses the session: 401', async () => {
+    await withWorker({ ...base(), SECRET_SVC_ISSUERS: generateJwk().x }, async () => {
+      const r = await sendSession(handle, request('read', { key }), encoding, 'bind');
+      expectError(r.raw, 401, encoding);
+      expect(r.raw.message).toBe('credential issuer is not trusted');
+    });
   });
 });
 

@@ -8,12 +8,15 @@ import type { Outcome } from '../../src/pipeline.js';
 class FakeTrail implements AuditTrail {
   readonly mode = 'jetstream' as const;
   waited: AuditFacts[] = [];
+  /** The `applied` flag of every recordAndWait call, in order. */
+  applied: boolean[] = [];
   recorded: AuditFacts[] = [];
   fail = false;
   full = false;
   async start(): Promise<void> {}
   setWorker(): void {}
-  async recordAndWait(facts: AuditFacts): Promise<void> {
+  async recordAndWait(facts: AuditFacts, applied = false): Promise<void> {
+    this.applied.push(applied);
     if (this.fail) throw new UnavailableError('audit trail unavailable: the event could not be stored within 2 s');
     this.waited.push(facts);
   }
@@ -96,6 +99,22 @@ describe('AuditedReplies.settle', () => {
     expect(trail.recorded).toEqual([{
       op: 'update', status: 503, code: 'unavailable', time: new Date(DECIDED + 2000), slug: 'deploy-svc', admin: false, keyId: 'K'.repeat(43), key: 'deploy-svc/DB',
     }]);
+  });
+});
+
+describe('an applied write is recorded as applied (§15)', () => {
+  it.each(['create', 'update', 'delete', 'revoke', 'unrevoke'])('%s: its event is handed over as applied (kept until stored)', async (op) => {
+    const trail = new FakeTrail();
+    trail.fail = true;
+    await new AuditedReplies(trail, log).settle(success(op));
+    expect(trail.applied).toEqual([true]);
+  });
+
+  it('a read is not: its value never left, so only the 503 is recorded', async () => {
+    const trail = new FakeTrail();
+    trail.fail = true;
+    await new AuditedReplies(trail, log).settle(success('read'));
+    expect(trail.applied).toEqual([false]);
   });
 });
 

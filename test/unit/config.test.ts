@@ -39,6 +39,7 @@ describe('loadConfig defaults (§7)', () => {
     ['maxClockSkewMs', 60_000],
     ['maxValueBytes', 65_536],
     ['maxEnvelopeBytes', 262_144],
+    ['replyPrefixes', ['_INBOX']],
   ] as const)('%s defaults to %j', (field, expected) => {
     expect(config[field]).toEqual(expected);
   });
@@ -95,6 +96,25 @@ describe('loadConfig overrides', () => {
     ['SECRET_SVC_QUEUE', 'a b'],
   ])('refuses a bad %s, naming it', (name, value) => {
     expect(configError({ ...base, [name]: value }).message).toContain(name);
+  });
+});
+
+describe('SECRET_SVC_REPLY_PREFIXES (§15)', () => {
+  it('splits a comma-separated list', () => {
+    expect(loadConfig({ ...base, SECRET_SVC_REPLY_PREFIXES: ' _INBOX , replies.app1,' }).replyPrefixes).toEqual(['_INBOX', 'replies.app1']);
+  });
+
+  it.each([
+    ['a system subject', '$SYS'],
+    ['a JetStream API subject', '_INBOX,$JS.API'],
+    ['a wildcard', '_INBOX.>'],
+    ['white space inside', 'my inbox'],
+    ['the subject prefix itself', 'secret'],
+    ['a prefix of the subject prefix', 'sec'],
+    ['a subject under the subject prefix', 'secret.audit'],
+    ['only commas', ' , '],
+  ])('refuses %s, naming the variable', (_label, value) => {
+    expect(configError({ ...base, SECRET_SVC_REPLY_PREFIXES: value }).message).toContain('SECRET_SVC_REPLY_PREFIXES');
   });
 });
 
@@ -195,7 +215,7 @@ describe('the keyring (§13; the details in keyring-source.test.ts)', () => {
 
   it('a failing key command: a ConfigError carrying its exit status', () => {
     const err = configError({ SECRET_SVC_ISSUERS: ISSUER, SECRET_SVC_ENCRYPTION_KEY_COMMAND: 'echo locked >&2; exit 5' });
-    expect(err.message).toBe('SECRET_SVC_ENCRYPTION_KEY_COMMAND: the command exited with status 5: locked');
+    expect(err.message).toBe('SECRET_SVC_ENCRYPTION_KEY_COMMAND: the command exited with status 5 (7 bytes on standard error, not shown: run it yourself to see them)');
     expect(err.exitCode).toBe(5);
   });
 

@@ -167,23 +167,27 @@ describe('SECRET_SVC_ENCRYPTION_KEY_COMMAND', () => {
     same(cmd(`cat ${sh(path)}`), [A]);
   });
 
-  it('a non-zero exit: refuses with the exit status and the last line of standard error, never standard output', () => {
+  it('a non-zero exit: refuses with the exit status and the byte count of standard error, never its text nor standard output', () => {
+    // A command that echoes the key on standard error must not put it in the worker's logs.
     const err = refusal({
-      SECRET_SVC_ENCRYPTION_KEY_COMMAND: `echo ${text(A)}; echo 'vault: connecting' >&2; echo 'vault: permission denied' >&2; exit 3`,
+      SECRET_SVC_ENCRYPTION_KEY_COMMAND: `echo ${text(A)}; echo ${text(B)} >&2; echo 'vault: permission denied' >&2; exit 3`,
     });
-    expect(err.message).toBe('SECRET_SVC_ENCRYPTION_KEY_COMMAND: the command exited with status 3: vault: permission denied');
+    const written = Buffer.byteLength(`${text(B)}\nvault: permission denied\n`);
+    expect(err.message).toBe(`SECRET_SVC_ENCRYPTION_KEY_COMMAND: the command exited with status 3 (${written} bytes on standard error, not shown: run it yourself to see them)`);
+    expect(err.message).not.toContain(text(B));
+    expect(err.message).not.toContain('permission denied');
     expect(err.exitStatus).toBe(3);
   });
 
   it('a non-zero exit with nothing on standard error says so', () => {
     const err = refusal({ SECRET_SVC_ENCRYPTION_KEY_COMMAND: 'exit 9' });
-    expect(err.message).toBe('SECRET_SVC_ENCRYPTION_KEY_COMMAND: the command exited with status 9: (nothing on standard error)');
+    expect(err.message).toBe('SECRET_SVC_ENCRYPTION_KEY_COMMAND: the command exited with status 9 (0 bytes on standard error, not shown: run it yourself to see them)');
     expect(err.exitStatus).toBe(9);
   });
 
   it('a command killed by a signal: refuses with 128 + the signal number', () => {
     const err = refusal({ SECRET_SVC_ENCRYPTION_KEY_COMMAND: 'echo stopping >&2; kill -TERM $$' });
-    expect(err.message).toBe('SECRET_SVC_ENCRYPTION_KEY_COMMAND: the command was killed by SIGTERM: stopping');
+    expect(err.message).toBe('SECRET_SVC_ENCRYPTION_KEY_COMMAND: the command was killed by SIGTERM (9 bytes on standard error, not shown: run it yourself to see them)');
     expect(err.exitStatus).toBe(143);
   });
 

@@ -81,7 +81,7 @@ export class FakeWorker {
     const op = subject.slice(subject.lastIndexOf('.') + 1);
     if (op === 'session' && !this.sessions) throw noResponders();
     const encoding = sniffEncoding(body);
-    const gate = new SessionGate({ tickets: this.tickets, maxClockSkewMs: SKEW_MS });
+    const gate = new SessionGate({ tickets: this.tickets, issuers: new Set([this.issuer.publicKey]), maxClockSkewMs: SKEW_MS });
     const parsed = parseRequestEnvelope(body, encoding);
     let replyBody: Uint8Array;
     try {

@@ -16,7 +16,7 @@ const NOW = 1_764_000_000_000;
 const TTL = 3_600_000;
 const request = { op: 'read', aud: 'secret-svc', ts: NOW, nonce: 'n'.repeat(22), key: 'db/password' };
 
-function setUp(o: { caller?: SessionCaller; revoked?: (c: SessionCaller) => boolean } = {}) {
+function setUp(o: { caller?: SessionCaller; revoked?: (c: SessionCaller) => boolean; issuers?: string[] } = {}) {
   const tickets = new TicketBox([ringKey()]);
   const own = generateSessionKeyPair();
   const caller = o.caller ?? sessionCaller();
@@ -25,6 +25,7 @@ function setUp(o: { caller?: SessionCaller; revoked?: (c: SessionCaller) => bool
   const session: SessionHandle = { ticket: reply.ticket, keys: deriveSessionKeys(agree(own.privateKey, spk), own.publicKey, spk) };
   const gate = new SessionGate({
     tickets,
+    issuers: new Set(o.issuers ?? [caller.issuer]),
     maxClockSkewMs: SKEW_MS,
     checkCaller: (c) => {
       if (o.revoked?.(c)) throw new UnauthenticatedError('credential has been revoked');
@@ -115,10 +116,19 @@ describe.each(['json', 'msgpack'] as Encoding[])('%s session request', (encoding
     // A ticket outliving its credential cannot come from openSession; sealed by hand to reach this check.
     const caller = sessionCaller({ expiresAtMs: NOW });
     const ticket = tickets.seal({ caller, keys: session.keys, expiresAtMs: NOW + TTL });
-    const gate = new SessionGate({ tickets, maxClockSkewMs: SKEW_MS });
+    const gate = new SessionGate({ tickets, issuers: new Set([caller.issuer]), maxClockSkewMs: SKEW_MS });
     const { envelope } = envelopeOf({ ticket, keys: session.keys }, request, encoding);
     expect(gate.check('read', envelope, encoding, NOW + SKEW_MS).caller).toEqual(caller);
     expect(thrownBy(() => gate.check('read', envelope, encoding, NOW + SKEW_MS + 1))).toMatchObject({ status: 401, message: 'credential has expired' });
+  });
+
+  it('a credential whose issuer left SECRET_SVC_ISSUERS is 401 (§15), the caller not known, before the MAC', () => {
+    const { session, gate } = setUp({ issuers: [sessionCaller().issuer] });
+    const { envelope } = envelopeOf(session, request, encoding);
+    const known: { caller?: SessionCaller } = {};
+    expect(thrownBy(() => gate.check('read', { ...envelope, mac: Buffer.alloc(32) }, encoding, NOW, known)))
+      .toMatchObject({ status: 401, message: 'credential issuer is not trusted' });
+    expect(known.caller).toBeUndefined();
   });
 
   it('a revoked credential is 401 from the caller hook, before the MAC, with the caller known', () => {

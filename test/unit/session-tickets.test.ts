@@ -4,6 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { open, UnauthenticatedError } from '@secret-svc/protocol';
 import { keyIdOf } from '../../src/keyring-source.js';
 import { SESSION_INVALID_MESSAGE, TicketBox, type TicketContents } from '../../src/session/index.js';
+import { deploymentSalt } from '../../src/session/tickets.js';
+import { Sealer } from '../../src/store/seal.js';
 import { ringKey, sessionCaller } from './session-fixtures.js';
 import { thrownBy } from './fixtures.js';
 
@@ -51,7 +53,7 @@ describe('ticket round trip', () => {
     expect(box.seal(c)).not.toBe(box.seal(c));
   });
 
-  it('carries the ring key id in clear and seals under HKDF(key, "secret-svc/v1 ticket"), not the key itself', () => {
+  it('carries the ring key id in clear and seals under HKDF(key, salt = the deployment, "secret-svc/v1 ticket"), not the key itself', () => {
     const key = ringKey();
     const text = new TicketBox([key]).seal(contents());
     const bytes = Buffer.from(text, 'base64url');
@@ -59,7 +61,11 @@ describe('ticket round trip', () => {
     expect(bytes.subarray(1, 5).toString('hex')).toBe(keyIdOf(key));
     const sealed = bytes.subarray(5);
     expect(open(key, sealed)).toBeUndefined();
-    const derived = Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), Buffer.from('secret-svc/v1 ticket'), 32));
+    expect(open(Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), Buffer.from('secret-svc/v1 ticket'), 32)), sealed)).toBeUndefined();
+    // The defaults: audience "secret-svc", subject prefix "secret", each after its 2-byte length.
+    const salt = Buffer.concat([Buffer.from([0, 10]), Buffer.from('secret-svc'), Buffer.from([0, 6]), Buffer.from('secret')]);
+    expect(deploymentSalt({ audience: 'secret-svc', subjectPrefix: 'secret' })).toEqual(salt);
+    const derived = Buffer.from(hkdfSync('sha256', key, salt, Buffer.from('secret-svc/v1 ticket'), 32));
     expect(open(derived, sealed)).toBeDefined();
   });
 });
@@ -92,6 +98,25 @@ describe('tickets that do not open: 401, session no longer valid', () => {
 
   it('from another deployment (another ring)', () => {
     refused(new TicketBox([ringKey()]), text);
+  });
+});
+
+describe('tickets are bound to their deployment (§15)', () => {
+  const ring = [ringKey()];
+  const prod = { audience: 'secret-svc-prod', subjectPrefix: 'secret' };
+  const text = new TicketBox(ring, prod).seal(contents());
+
+  it('open on a worker with the same audience and subject prefix (built from the store\'s Sealer too)', () => {
+    expect(new TicketBox(ring, prod).open(text, NOW).caller.slug).toBe('app-1');
+    expect(new TicketBox(new Sealer(ring), { ...prod }).open(text, NOW).caller.slug).toBe('app-1');
+  });
+
+  it.each([
+    ['another audience', { audience: 'secret-svc-staging', subjectPrefix: 'secret' }],
+    ['another subject prefix', { audience: 'secret-svc-prod', subjectPrefix: 'staging.secret' }],
+    ['the two settings shifted into each other', { audience: 'secret-svc-pro', subjectPrefix: 'dsecret' }],
+  ])('not with the same keyring and %s', (_label, other) => {
+    refused(new TicketBox(ring, other), text);
   });
 });
 
@@ -131,7 +156,7 @@ describe('key rotation retires tickets', () => {
 
 describe('the cache of opened tickets', () => {
   it('stays within its byte bound however many tickets are opened', () => {
-    const box = new TicketBox([ringKey()], 20_000);
+    const box = new TicketBox([ringKey()], undefined, 20_000);
     const texts = Array.from({ length: 200 }, () => box.seal(contents()));
     for (const t of texts) box.open(t, NOW);
     expect(box.cachedBytes).toBeGreaterThan(0);

@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { ForbiddenError, NotFoundError } from '@secret-svc/protocol';
 import { listKeys, readKeys } from '../batch.js';
 import { withClient } from '../context.js';
-import { ENV_NAME_RULE, envNames } from '../env-names.js';
+import { checkEnvValue, ENV_NAME_RULE, envNames } from '../env-names.js';
 import { CliError, UsageError } from '../exit.js';
 import { warn } from '../io.js';
 import { streams } from '../runtime.js';
@@ -55,7 +55,10 @@ export function register(program: Command): void {
       const names = envNames(found.map((s) => s.key), o.stripPrefix ? o.prefix! : '');
       const childEnv: Record<string, string> = {};
       for (const [k, v] of Object.entries(streams().env)) if (v !== undefined) childEnv[k] = v;
-      for (const s of found) childEnv[names.get(s.key)!] = s.value;
+      for (const s of found) {
+        checkEnvValue(s.key, s.value);
+        childEnv[names.get(s.key)!] = s.value;
+      }
       streams().exitCode = await runChild(command, childEnv);
     });
 }
