@@ -7,9 +7,10 @@ import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, type NatsConnection } from 'nats';
+import { connect } from 'nats';
 import { SecretClient } from '@secret-svc/client';
 import { TestIssuer } from '../helpers/identities.js';
+import { subscribeRefused } from '../helpers/permissions.js';
 import { securityAuthorization } from '../helpers/security-config.js';
 import { freePort, NatsServer, RedisServer } from '../helpers/servers.js';
 import { startTestWorker, testEnv } from '../helpers/worker.js';
@@ -17,20 +18,6 @@ import { sleep } from './support.js';
 
 /** The configuration of SECURITY.md ("NATS permissions"), read from the document, with test passwords. */
 const CONFIG = securityAuthorization({ 'secret-svc-worker': 'worker-pass', 'deploy-svc': 'deploy-pass', auditor: 'auditor-pass' });
-
-/** True when the server refuses the subscription (a permissions violation arrives as an async error). */
-async function subscribeRefused(nc: NatsConnection, subject: string): Promise<boolean> {
-  let refused = false;
-  const watcher = (async () => {
-    for await (const s of nc.status()) if (s.type === 'error' && /permissions violation/i.test(String(s.data))) refused = true;
-  })();
-  const sub = nc.subscribe(subject, { callback: (err) => { if (err && /permissions violation/i.test(err.message)) refused = true; } });
-  await nc.flush();
-  for (let i = 0; i < 40 && !refused; i++) await sleep(25);
-  sub.unsubscribe();
-  void watcher;
-  return refused;
-}
 
 describe('NATS permissions from SECURITY.md', { timeout: 60_000 }, () => {
   let nats: NatsServer;
