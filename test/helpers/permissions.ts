@@ -9,7 +9,10 @@ async function refusedWhile(nc: NatsConnection, subject: string, act: (onError: 
   let refused = false;
   const statuses = nc.status();
   void (async () => {
-    for await (const s of statuses) if (s.type === 'error' && isViolation(String(s.data)) && String(s.data).includes(subject)) refused = true;
+    for await (const s of statuses) {
+      // nats.js reports the code as `data` and what was refused as `permissionContext`.
+      if (s.type === 'error' && s.permissionContext?.subject === subject) refused = true;
+    }
   })();
   const undo = act((err) => { if (err && isViolation(err.message)) refused = true; });
   await nc.flush();
