@@ -36,7 +36,7 @@ describe('NATS permissions from SECURITY.md', { timeout: 60_000 }, () => {
     // The worker logs in as its NATS user from its environment.
     worker = await startTestWorker(testEnv({
       natsUrl: nats.url, redisUrl: redis.url, issuers: [issuer.publicKey],
-      extra: { NATS_USER: 'secret-svc-worker', NATS_PASSWORD: 'worker-pass' },
+      extra: { NATS_USER: 'secret-svc-worker', NATS_PASSWORD: 'worker-pass', NATS_INBOX_PREFIX: '_INBOX_secret-svc-worker' },
     }));
   });
 
@@ -64,7 +64,7 @@ describe('NATS permissions from SECURITY.md', { timeout: 60_000 }, () => {
   });
 
   it('a worker may publish the revocation hint (the other workers hear it)', async () => {
-    const listener = await connect({ servers: `127.0.0.1:${nats.port}`, user: 'secret-svc-worker', pass: 'worker-pass', noAsyncTraces: true });
+    const listener = await connect({ servers: `127.0.0.1:${nats.port}`, user: 'secret-svc-worker', pass: 'worker-pass', inboxPrefix: '_INBOX_secret-svc-worker', noAsyncTraces: true });
     let hints = 0;
     listener.subscribe('secret.internal.revocations', { callback: () => { hints++; } });
     await listener.flush();
