@@ -154,9 +154,17 @@ describe('docker-compose.yml, its services run as local processes', { timeout: 1
     const redisEnv = envOf(compose.services.redis!);
     const ping = await runProgram('redis-cli', ['-p', String(redisPort), 'ping'], { env: { PATH: process.env.PATH ?? '', ...redisEnv } });
     expect(ping.stdout.trim()).toBe('PONG');
-    // The password reached Redis without being on any command line.
     const anonymous = await runProgram('redis-cli', ['-p', String(redisPort), 'ping'], { env: { PATH: process.env.PATH ?? '' } });
     expect(anonymous.stdout).toMatch(/NOAUTH/);
+    const maxmemory = await runProgram('redis-cli', ['-p', String(redisPort), 'config', 'get', 'maxmemory'], { env: { PATH: process.env.PATH ?? '', ...redisEnv } });
+    expect(maxmemory.stdout.split('\n')[1]).toBe(String(1024 ** 3));
+    // No password is on any command line (`ps` shows those to every user of the host).
+    const commandLines = (await runProgram('ps', ['-eo', 'args'], { env: { PATH: process.env.PATH ?? '' } })).stdout;
+    expect(commandLines).toContain(`redis-server 127.0.0.1:${redisPort}`); // Redis's own process title
+    expect(commandLines).toContain(`-p ${natsPort}`);
+    for (const name of ['REDIS_PASSWORD', 'NATS_WORKER_PASSWORD', 'NATS_ADMIN_PASSWORD', 'NATS_DEPLOY_SVC_PASSWORD']) {
+      expect(commandLines.includes(host[name]!), name).toBe(false);
+    }
 
     const [cmd, ...args] = compose.services.worker!.healthcheck!.test as string[];
     expect(cmd).toBe('CMD');
