@@ -90,7 +90,7 @@ export class AckedPublisher {
 }
 
 /** The prefix the connection was opened with (nats.js keeps its options; its NatsConnection type does not show them). */
-export function inboxPrefixOf(nc: NatsConnection): string | undefined {
+function inboxPrefixOf(nc: NatsConnection): string | undefined {
   return (nc as Partial<{ options: ConnectionOptions }>).options?.inboxPrefix;
 }
 
