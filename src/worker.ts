@@ -156,10 +156,25 @@ export async function startWorker(config: Config, log: Logger, opts: WorkerOptio
   }
 }
 
+/** At most one log line per this interval for errors NATS reports on the connection. */
+const NATS_ERROR_LOG_MS = 1000;
+
 function watchNats(nc: NatsConnection, log: Logger): void {
+  let errors = 0;
+  let loggedAt = 0;
   void (async () => {
     for await (const s of nc.status()) {
       if (s.type === 'disconnect' || s.type === 'reconnect') log.warn({ server: String(s.data) }, `NATS ${s.type}`);
+      if (s.type !== 'error') continue;
+      // E.g. a permissions violation: a refused publish (a reply to a subject this user may not
+      // use) or subscription. The connection stays; count them, log at most once a second.
+      errors++;
+      const now = Date.now();
+      if (now - loggedAt < NATS_ERROR_LOG_MS) continue;
+      const refused = s.permissionContext;
+      log.warn({ err: String(s.data), ...(refused ? { operation: refused.operation, subject: refused.subject } : {}), count: errors }, 'NATS reported an error');
+      errors = 0;
+      loggedAt = now;
     }
   })().catch(() => {});
 }

@@ -5,8 +5,11 @@
  * responders": no stream takes the subject). js.publish() goes through nc.request(): a
  * timer, a Promise.race and, on every success, a NatsError built only to reject a settled
  * promise — about a tenth of a worker's CPU when every read waits for its event.
+ *
+ * The inbox begins with the connection's inbox prefix (docs/protocol.md §15): NATS users are
+ * allowed to subscribe only under their own prefix, and createInbox() alone ignores it.
  */
-import { createInbox, ErrorCode, headers, NatsError, type NatsConnection, type PubAck, type Subscription } from 'nats';
+import { createInbox, ErrorCode, headers, NatsError, type ConnectionOptions, type NatsConnection, type PubAck, type Subscription } from 'nats';
 import type { Outgoing } from './publish.js';
 
 interface Pending {
@@ -19,14 +22,19 @@ interface Pending {
 const SWEEP_MS = 100;
 
 export class AckedPublisher {
-  private readonly prefix = `${createInbox()}.`;
+  private readonly prefix: string;
   private readonly pending = new Map<string, Pending>();
   private readonly sub: Subscription;
   private readonly sweep: NodeJS.Timeout;
   private seq = 0;
 
-  constructor(private readonly nc: NatsConnection) {
-    this.sub = nc.subscribe(`${this.prefix}*`, { callback: (_err, msg) => this.settle(msg.subject, msg.data, msg.headers?.code ?? 0) });
+  /** `onError`: the subscription failed (e.g. NATS refused it); every wait then times out (503). */
+  constructor(private readonly nc: NatsConnection, onError: (err: Error, subject: string) => void) {
+    this.prefix = `${createInbox(inboxPrefixOf(nc))}.`;
+    this.sub = nc.subscribe(`${this.prefix}*`, {
+      // On an error nats.js passes no message (an empty object) and closes the subscription.
+      callback: (err, msg) => (err ? onError(err, `${this.prefix}*`) : this.settle(msg.subject, msg.data, msg.headers?.code ?? 0)),
+    });
     this.sweep = setInterval(() => this.expire(), SWEEP_MS);
     this.sweep.unref();
   }
@@ -79,6 +87,11 @@ export class AckedPublisher {
       p.reject(NatsError.errorForCode(ErrorCode.Timeout));
     }
   }
+}
+
+/** The prefix the connection was opened with (nats.js keeps its options; its NatsConnection type does not show them). */
+function inboxPrefixOf(nc: NatsConnection): string | undefined {
+  return (nc as Partial<{ options: ConnectionOptions }>).options?.inboxPrefix;
 }
 
 /** The stream's answer: a PubAck, or its API error thrown as nats.js does (code = the error's HTTP-like code). */

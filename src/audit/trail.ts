@@ -190,7 +190,11 @@ export class JetStreamAuditTrail implements AuditTrail {
       throw e;
     }
     this.jsm = jsm;
-    this.acks ??= new AckedPublisher(this.nc);
+    this.acks ??= new AckedPublisher(this.nc, (err, subject) => {
+      // Nothing can be acknowledged any more: every audited reply gets 503 and says why here.
+      this.log.error({ subject, err: err.message },
+        'audit trail: NATS refused the subscription for JetStream acknowledgements; check that this NATS user may subscribe under its inbox prefix (NATS_INBOX_PREFIX, SECURITY.md)');
+    });
     const replicas = this.warnIfOneReplica(setup) ? 1 : this.config.num_replicas;
     this.log.info({ stream: this.settings.stream, subjects: this.config.subjects, maxAgeSeconds: this.settings.maxAgeSeconds, maxBytes: this.settings.maxBytes, replicas, setup }, 'audit trail ready');
   }

@@ -68,7 +68,10 @@ export class RevocationWatcher {
   async start(): Promise<void> {
     if (this.running) return;
     // Subscribe first, so a hint sent while loading is not lost.
-    this.sub = this.o.bus.subscribe(this.o.subject, { callback: () => this.onHint() });
+    this.sub = this.o.bus.subscribe(this.o.subject, {
+      // An error (NATS refused the subscription) comes without a message; the poll still sees every change.
+      callback: (err) => (err ? this.o.log.warn({ subject: this.o.subject, err: err.message }, 'revocation hints: subscription failed; changes are seen by the poll') : this.onHint()),
+    });
     try {
       await this.refresh();
     } catch (err) {

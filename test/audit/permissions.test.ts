@@ -1,7 +1,9 @@
 /**
  * The audit part of SECURITY.md's NATS permissions on a real nats-server with JetStream: the
- * worker user sets up the stream and stores events; a caller cannot publish on
- * secret.audit.>; an auditor reads the trail through its own inbox prefix and can write nothing.
+ * worker user, on its own inbox prefix, sets up the stream and stores events (its
+ * acknowledgements come to that prefix); a caller cannot publish on secret.audit.>; an
+ * auditor reads the trail through its own inbox prefix and can write nothing; a subscription
+ * NATS refuses is reported, and the connection survives it.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +11,7 @@ import { join } from 'node:path';
 import { connect, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEvent, AuditTrail } from '../../src/audit/index.js';
+import { AckedPublisher } from '../../src/audit/acks.js';
 import { run } from '../../src/cli/program.js';
 import { securityAuthorization } from '../helpers/security-config.js';
 import { freePort, NatsServer } from '../helpers/servers.js';
@@ -16,6 +19,8 @@ import { storedEvents, trailOn } from './support.js';
 
 /** The configuration of SECURITY.md ("NATS permissions"), read from the document, with test passwords. */
 const CONFIG = securityAuthorization({ 'secret-svc-worker': 'worker-pass', 'deploy-svc': 'deploy-pass', auditor: 'auditor-pass' });
+/** The only inbox prefix the worker user may subscribe under. */
+const WORKER_INBOX = '_INBOX_secret-svc-worker';
 
 describe('NATS permissions for the audit trail (SECURITY.md)', { timeout: 60_000 }, () => {
   let dir: string;
@@ -33,7 +38,7 @@ describe('NATS permissions for the audit trail (SECURITY.md)', { timeout: 60_000
     dir = mkdtempSync(join(tmpdir(), 'secret-svc-audit-perm-'));
     writeFileSync(join(dir, 'nats.conf'), CONFIG);
     nats = await new NatsServer(await freePort(), ['-c', join(dir, 'nats.conf')]).start();
-    worker = await login('secret-svc-worker', 'worker-pass');
+    worker = await login('secret-svc-worker', 'worker-pass', WORKER_INBOX);
     trail = trailOn(worker);
     await trail.start();
     await trail.recordAndWait({ op: 'read', status: 200, slug: 'deploy-svc', admin: false, keyId: 'x', key: 'deploy-svc/A', version: 1 });
@@ -46,7 +51,7 @@ describe('NATS permissions for the audit trail (SECURITY.md)', { timeout: 60_000
   });
 
   it('lets a worker create the stream and store events', async () => {
-    const admin = await login('secret-svc-worker', 'worker-pass');
+    const admin = await login('secret-svc-worker', 'worker-pass', WORKER_INBOX);
     const jsm = await admin.jetstreamManager();
     expect((await jsm.streams.info('SECRET_SVC_AUDIT')).state.messages).toBe(1);
   });
@@ -90,5 +95,23 @@ describe('NATS permissions for the audit trail (SECURITY.md)', { timeout: 60_000
     await expect(auditor.jetstream().publish('secret.audit.read', '{}', { timeout: 1000 })).rejects.toThrow();
     const jsm = await worker.jetstreamManager();
     expect((await jsm.streams.info('SECRET_SVC_AUDIT')).state.messages).toBe(1);
+  });
+
+  it('reports a subscription NATS refuses, and the connection survives it', async () => {
+    // A worker login whose inbox prefix its user may not subscribe under.
+    const nc = await login('secret-svc-worker', 'worker-pass', '_INBOX_not-allowed');
+    const refused: string[] = [];
+    const acks = new AckedPublisher(nc, (err, subject) => refused.push(`${subject}: ${err.message}`));
+    await nc.flush();
+    for (let i = 0; i < 40 && refused.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(refused).toEqual([expect.stringMatching(/^_INBOX_not-allowed\..*Permissions Violation/i)]);
+    // No acknowledgement can come: a wait times out (the trail answers 503), nothing throws elsewhere.
+    await expect(acks.publish({ subject: 'secret.audit.read', data: Buffer.from('{}'), id: 'x' }, 300)).rejects.toThrow(/timeout/i);
+    acks.close();
+    expect(nc.isClosed()).toBe(false);
+    await nc.flush();
+    const stillServed = nc.subscribe('secret.internal.probe', { max: 1 });
+    nc.publish('secret.internal.probe', 'ok');
+    for await (const m of stillServed) expect(m.string()).toBe('ok');
   });
 });

@@ -1,38 +1,18 @@
 /**
  * No Docker engine runs here, so docker-compose.yml, the Dockerfile and deploy/ are checked as
- * text against the worker's configuration schema (and nats-server checks its configuration):
- * they cannot silently rot.
+ * text against the worker's configuration schema (and nats-server checks its configuration);
+ * test/deploy/compose.test.ts runs the compose services as local processes.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
 import { ENV_NAMES } from '../../src/config.js';
 import { ROOT } from '../helpers/process.js';
+import { commandOf as commandArgs, composeText as readComposeText, envOf, mountedFiles, readCompose } from '../deploy/compose-file.js';
 
-interface Healthcheck { test?: string[] | string }
-interface Service {
-  image?: string;
-  build?: unknown;
-  user?: string;
-  command?: string[] | string;
-  environment?: Record<string, string> | string[];
-  secrets?: Array<string | { source: string; target?: string }>;
-  deploy?: { replicas?: number };
-  ports?: string[];
-  volumes?: string[];
-  healthcheck?: Healthcheck;
-  depends_on?: Record<string, { condition?: string }>;
-}
-interface Compose {
-  services: Record<string, Service>;
-  secrets?: Record<string, { file?: string }>;
-  volumes?: Record<string, unknown>;
-}
-
-const composeText = readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8');
-const compose = parse(composeText) as Compose;
+const composeText = readComposeText();
+const compose = readCompose();
 const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
 const natsConf = readFileSync(join(ROOT, 'deploy/nats.conf'), 'utf8');
 const redisConf = readFileSync(join(ROOT, 'deploy/redis.conf'), 'utf8');
@@ -40,16 +20,7 @@ const worker = compose.services.worker!;
 const nats = compose.services.nats!;
 const redis = compose.services.redis!;
 
-function envOf(s: Service): Record<string, string> {
-  if (Array.isArray(s.environment)) {
-    return Object.fromEntries(s.environment.map((e) => [e.split('=')[0]!, e.slice(e.indexOf('=') + 1)]));
-  }
-  return s.environment ?? {};
-}
-
-const commandOf = (s: Service) => (Array.isArray(s.command) ? s.command.join(' ') : s.command ?? '');
-/** Host-side files a service mounts (./path:/target…). */
-const mountedFiles = (s: Service) => (s.volumes ?? []).filter((v) => v.startsWith('./')).map((v) => v.split(':')[0]!);
+const commandOf = (s: Parameters<typeof commandArgs>[0]) => commandArgs(s).join(' ');
 
 /** Dockerfile instructions, continuation lines joined, comments dropped. */
 const instructions = dockerfile.replace(/\\\n/g, ' ').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
@@ -69,14 +40,20 @@ describe('docker-compose.yml', () => {
     expect(envOf(worker).SECRET_SVC_ISSUERS).toMatch(/^\$\{SECRET_SVC_ISSUERS:\?.+\}$/);
   });
 
-  it('mounts the encryption key as a Docker secret file and runs the worker as its owner', () => {
+  it('mounts the encryption key and the service key as Docker secret files and runs the worker as their owner', () => {
     const env = envOf(worker);
     expect(env).not.toHaveProperty('SECRET_SVC_ENCRYPTION_KEY');
     const refs = (worker.secrets ?? []).map((s) => (typeof s === 'string' ? { source: s, target: s } : { target: s.source, ...s }));
-    const file = env.SECRET_SVC_ENCRYPTION_KEY_FILE;
-    const ref = refs.find((r) => file === `/run/secrets/${r.target ?? r.source}` || file === r.target);
-    expect(ref, `SECRET_SVC_ENCRYPTION_KEY_FILE=${file} must name a mounted secret`).toBeDefined();
-    expect(compose.secrets?.[ref!.source]?.file).toBeTruthy();
+    for (const name of ['SECRET_SVC_ENCRYPTION_KEY_FILE', 'SECRET_SVC_SERVICE_KEY']) {
+      const file = env[name];
+      const ref = refs.find((r) => file === `/run/secrets/${r.target ?? r.source}` || file === r.target);
+      expect(ref, `${name}=${file} must name a mounted secret`).toBeDefined();
+      expect(compose.secrets?.[ref!.source]?.file).toBeTruthy();
+    }
+    // By default the files `dev` made.
+    expect(Object.values(compose.secrets ?? {}).map((s) => s.file)).toEqual([
+      '${SECRET_SVC_ENCRYPTION_KEY_HOST_FILE:-./.secret-svc/encryption.key}', '${SECRET_SVC_SERVICE_KEY_HOST_FILE:-./.secret-svc/service.jwk}',
+    ]);
     // Plain compose keeps the host file's owner and mode: the worker runs as that uid:gid.
     expect(worker.user).toMatch(/^\$\{SECRET_SVC_UID:\?[^}]+\}:\$\{SECRET_SVC_GID:\?[^}]+\}$/);
   });
@@ -92,19 +69,34 @@ describe('docker-compose.yml', () => {
     expect(instructions).toContain('COPY deploy/worker-healthcheck.mjs deploy/');
   });
 
-  it('runs Redis with a password, AOF every second and noeviction', () => {
-    expect(commandOf(redis)).toMatch(/--requirepass \$\{REDIS_PASSWORD:\?/);
-    expect(mountedFiles(redis)).toEqual(['./deploy/redis.conf']);
-    expect(commandOf(redis)).toContain('/usr/local/etc/redis/redis.conf');
+  it('runs Redis with a password that is on no command line, AOF every second, noeviction and bounded memory', () => {
+    expect(commandOf(redis)).not.toMatch(/requirepass|PASSWORD/);
+    expect(commandArgs(redis)).toEqual(['sh', '/usr/local/etc/redis/redis-start.sh', 'docker-entrypoint.sh', 'redis-server', '/usr/local/etc/redis/redis.conf']);
+    expect(envOf(redis).REDIS_PASSWORD).toMatch(/^\$\{REDIS_PASSWORD:\?/);
+    expect(mountedFiles(redis)).toEqual(['./deploy/redis.conf', './deploy/redis-start.sh']);
     const conf = redisConf.split('\n').filter((l) => l && !l.startsWith('#'));
-    expect(conf).toEqual(expect.arrayContaining(['appendonly yes', 'appendfsync everysec', 'maxmemory-policy noeviction']));
+    expect(conf).toEqual(expect.arrayContaining([
+      'appendonly yes', 'appendfsync everysec', 'maxmemory-policy noeviction', 'maxmemory 1gb', 'client-output-buffer-limit normal 256mb 64mb 60',
+    ]));
+    expect(conf.some((l) => l.startsWith('requirepass'))).toBe(false);
     expect(redis.volumes).toContain('redis-data:/data');
+  });
+
+  it('refuses a Redis password that would not fit the workers\' REDIS_URL, and names the variable', () => {
+    const start = (password: string | undefined) => spawnSync('sh', [join(ROOT, 'deploy/redis-start.sh'), 'true'], {
+      env: { PATH: process.env.PATH ?? '', ...(password === undefined ? {} : { REDIS_PASSWORD: password }) }, encoding: 'utf8',
+    });
+    expect(start(undefined).stderr).toContain('REDIS_PASSWORD is not set');
+    const bad = start('p@ss:word');
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toContain('REDIS_PASSWORD may hold only');
+    expect(start('0123abcd-._~').status).toBe(0);
   });
 
   it('runs NATS from deploy/nats.conf with JetStream on a volume', () => {
     expect(mountedFiles(nats)).toEqual(['./deploy/nats.conf']);
-    expect(commandOf(nats)).toBe('-c /etc/nats/nats.conf');
-    expect(natsConf).toMatch(/jetstream\s*\{\s*store_dir:\s*\/data\/jetstream\s*\}/);
+    expect(commandOf(nats)).toBe('-c /etc/nats/nats.conf -sd /data/jetstream');
+    expect(natsConf).toMatch(/^jetstream: enabled$/m);
     expect(nats.volumes).toContain('nats-data:/data');
     expect(Object.keys(compose.volumes ?? {})).toEqual(expect.arrayContaining(['nats-data', 'redis-data']));
     // Every password the configuration refers to is given to the nats container.
@@ -139,7 +131,15 @@ describe('deploy/nats.conf', () => {
     const [workerUser, admin, service] = users as [typeof users[0], typeof users[0], typeof users[0]];
     expect(workerUser.subAllow).toEqual(expect.arrayContaining(['secret.>', '$SRV.>']));
     expect(workerUser.pubAllow).toContain('secret.audit.>');
-    expect(workerUser.responses).toBe(true);
+    // Replies only to the users' inboxes, never to any reply subject a request names.
+    expect(workerUser.responses).toBe(false);
+    expect(workerUser.pubAllow).toEqual(expect.arrayContaining(users.map((u) => `_INBOX_${u.name}.>`)));
+    for (const u of users) {
+      expect(u.pubAllow.filter((p) => p.startsWith('$JS.') && !p.endsWith('.SECRET_SVC_AUDIT') && !p.includes('.SECRET_SVC_AUDIT.') && p !== '$JS.API.INFO')).toEqual([]);
+      expect(u.pubAllow.filter((p) => /PURGE|DELETE\.SECRET_SVC_AUDIT$|MSG\.DELETE/.test(p))).toEqual([]);
+    }
+    expect(service.pubAllow.filter((p) => p.startsWith('$JS.'))).toEqual([]);
+    expect(admin.pubAllow.filter((p) => /STREAM\.(CREATE|UPDATE)/.test(p))).toEqual([]);
     for (const u of [admin, service]) {
       expect(u.subAllow).toEqual([`_INBOX_${u.name}.>`]); // own inbox only: no _INBOX.>, no secret.>
       expect(u.pubAllow).toContain('secret.>');

@@ -7,9 +7,10 @@ import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, type NatsConnection } from 'nats';
+import { connect } from 'nats';
 import { SecretClient } from '@secret-svc/client';
 import { TestIssuer } from '../helpers/identities.js';
+import { subscribeRefused } from '../helpers/permissions.js';
 import { securityAuthorization } from '../helpers/security-config.js';
 import { freePort, NatsServer, RedisServer } from '../helpers/servers.js';
 import { startTestWorker, testEnv } from '../helpers/worker.js';
@@ -17,20 +18,6 @@ import { sleep } from './support.js';
 
 /** The configuration of SECURITY.md ("NATS permissions"), read from the document, with test passwords. */
 const CONFIG = securityAuthorization({ 'secret-svc-worker': 'worker-pass', 'deploy-svc': 'deploy-pass', auditor: 'auditor-pass' });
-
-/** True when the server refuses the subscription (a permissions violation arrives as an async error). */
-async function subscribeRefused(nc: NatsConnection, subject: string): Promise<boolean> {
-  let refused = false;
-  const watcher = (async () => {
-    for await (const s of nc.status()) if (s.type === 'error' && /permissions violation/i.test(String(s.data))) refused = true;
-  })();
-  const sub = nc.subscribe(subject, { callback: (err) => { if (err && /permissions violation/i.test(err.message)) refused = true; } });
-  await nc.flush();
-  for (let i = 0; i < 40 && !refused; i++) await sleep(25);
-  sub.unsubscribe();
-  void watcher;
-  return refused;
-}
 
 describe('NATS permissions from SECURITY.md', { timeout: 60_000 }, () => {
   let nats: NatsServer;
@@ -49,7 +36,7 @@ describe('NATS permissions from SECURITY.md', { timeout: 60_000 }, () => {
     // The worker logs in as its NATS user from its environment.
     worker = await startTestWorker(testEnv({
       natsUrl: nats.url, redisUrl: redis.url, issuers: [issuer.publicKey],
-      extra: { NATS_USER: 'secret-svc-worker', NATS_PASSWORD: 'worker-pass' },
+      extra: { NATS_USER: 'secret-svc-worker', NATS_PASSWORD: 'worker-pass', NATS_INBOX_PREFIX: '_INBOX_secret-svc-worker' },
     }));
   });
 
@@ -77,7 +64,7 @@ describe('NATS permissions from SECURITY.md', { timeout: 60_000 }, () => {
   });
 
   it('a worker may publish the revocation hint (the other workers hear it)', async () => {
-    const listener = await connect({ servers: `127.0.0.1:${nats.port}`, user: 'secret-svc-worker', pass: 'worker-pass', noAsyncTraces: true });
+    const listener = await connect({ servers: `127.0.0.1:${nats.port}`, user: 'secret-svc-worker', pass: 'worker-pass', inboxPrefix: '_INBOX_secret-svc-worker', noAsyncTraces: true });
     let hints = 0;
     listener.subscribe('secret.internal.revocations', { callback: () => { hints++; } });
     await listener.flush();

@@ -10,9 +10,20 @@ const SECURITY_MD = new URL('../../SECURITY.md', import.meta.url);
 
 /** The `authorization { … }` block of SECURITY.md with `passwords[user]` filled in for each user. */
 export function securityAuthorization(passwords: Record<string, string>): string {
+  return securityBlock('# nats-server.conf\n', 'authorization {', passwords);
+}
+
+/** SECURITY.md's configuration with the audit trail in an account of its own (`accounts { … }`). */
+export function securityAccounts(passwords: Record<string, string>): string {
+  return securityBlock('# nats-server.conf: the audit trail in an account of its own', 'accounts {', passwords);
+}
+
+/** The braced block starting with `opening` after `marker`, with the bcrypt placeholders replaced. */
+function securityBlock(marker: string, opening: string, passwords: Record<string, string>): string {
   const doc = readFileSync(SECURITY_MD, 'utf8');
-  const start = doc.indexOf('authorization {', doc.indexOf('# nats-server.conf'));
-  if (start < 0) throw new Error('SECURITY.md has no nats-server.conf authorization block');
+  const at = doc.indexOf(marker);
+  const start = at < 0 ? -1 : doc.indexOf(opening, at);
+  if (start < 0) throw new Error(`SECURITY.md has no ${marker.trim()} ${opening} block`);
   let depth = 0;
   let end = start;
   for (; end < doc.length; end++) {

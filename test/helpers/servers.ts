@@ -33,7 +33,11 @@ async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
 
 export class ServerProcess {
   private proc: ChildProcess | undefined;
-  constructor(readonly name: string, readonly port: number, private readonly command: string, private readonly args: string[]) {}
+  /** `env`: the process's whole environment (default: this process's). */
+  constructor(
+    readonly name: string, readonly port: number, private readonly command: string, private readonly args: string[],
+    private readonly env?: NodeJS.ProcessEnv,
+  ) {}
 
   /** The command line of the next start (a subclass may vary it between restarts). */
   protected argv(): string[] {
@@ -41,7 +45,7 @@ export class ServerProcess {
   }
 
   async start(): Promise<this> {
-    this.proc = spawn(this.command, this.argv(), { stdio: 'ignore' });
+    this.proc = spawn(this.command, this.argv(), { stdio: 'ignore', ...(this.env ? { env: this.env } : {}) });
     this.proc.on('error', () => {});
     await waitForPort(this.port);
     return this;

@@ -158,6 +158,19 @@ describe('RevocationWatcher (fakes)', () => {
     expect(l.info).toHaveBeenCalledTimes(1);
   });
 
+  it('a failed subscription (no message, as nats.js reports it) is logged and reads nothing', async () => {
+    const store = new FakeStore();
+    const bus = new FakeBus();
+    const l = log();
+    const w = watcher(store, bus, { log: l });
+    await w.start();
+    const reads = store.loads + store.revisionReads;
+    for (const cb of bus.subs.get(HINT) ?? []) cb(new Error("Permissions Violation for Subscription to \"secret.internal.revocations\""), {});
+    await new Promise((r) => setTimeout(r, 20));
+    expect(store.loads + store.revisionReads).toBe(reads);
+    expect(l.warn).toHaveBeenCalledWith(expect.objectContaining({ subject: HINT, err: expect.stringContaining('Permissions Violation') }), expect.any(String));
+  });
+
   it('refresh reloads now and rejects when the store cannot be read; stop ends polling and hints', async () => {
     vi.useFakeTimers();
     const store = new FakeStore();
