@@ -104,19 +104,23 @@ export class Sealer {
 
   /** The record MAC under the key that sealed `sealed` (the record's current value). */
   recordMac(sealed: Buffer, parts: readonly (string | Buffer)[]): Buffer {
-    // Each part prefixed with its 4-byte big-endian length, all in one buffer and one update():
-    // a call into the hash per part cost more than the hashing (20-key reads MAC 20 records).
-    let total = 0;
-    for (const part of parts) total += 4 + (typeof part === 'string' ? Buffer.byteLength(part, 'utf8') : part.length);
-    const bytes = Buffer.allocUnsafe(total);
-    let at = 0;
-    for (const part of parts) {
-      const lengthAt = at;
-      at += 4;
-      at += typeof part === 'string' ? bytes.write(part, at, 'utf8') : part.copy(bytes, at);
-      bytes.writeUInt32BE(at - lengthAt - 4, lengthAt);
-    }
-    return createHmac('sha256', this.ringKeyOf(sealed).macKey).update(bytes).digest().subarray(0, RECORD_MAC_BYTES);
+    return macUnder(this.ringKeyOf(sealed), parts);
+  }
+
+  /**
+   * A change entry's tag (docs/protocol.md §14): the first key's id, then the record MAC
+   * under it, so an entry stays checkable while its key is in the ring.
+   */
+  entryTag(parts: readonly (string | Buffer)[]): Buffer {
+    const k = this.ring[0]!;
+    return Buffer.concat([k.idBytes, macUnder(k, parts)]);
+  }
+
+  /** Throws IntegrityError unless `tag` (from entryTag) authenticates the parts under a ring key. */
+  verifyEntry(parts: readonly (string | Buffer)[], tag: Buffer): void {
+    const k = tag.length === KEY_ID_BYTES + RECORD_MAC_BYTES ? this.byId.get(tag.subarray(0, KEY_ID_BYTES).toString('hex')) : undefined;
+    const mac = tag.subarray(KEY_ID_BYTES);
+    if (!k || !timingSafeEqual(mac, macUnder(k, parts))) throw new IntegrityError('stored change entry failed its integrity check');
   }
 
   /** Throws IntegrityError unless `mac` authenticates the record parts. */
@@ -156,4 +160,21 @@ export class Sealer {
     }
     return subkey;
   }
+}
+
+/** The record MAC key's HMAC over length-prefixed parts. */
+function macUnder(k: RingKey, parts: readonly (string | Buffer)[]): Buffer {
+  // Each part prefixed with its 4-byte big-endian length, all in one buffer and one update():
+  // a call into the hash per part cost more than the hashing (20-key reads MAC 20 records).
+  let total = 0;
+  for (const part of parts) total += 4 + (typeof part === 'string' ? Buffer.byteLength(part, 'utf8') : part.length);
+  const bytes = Buffer.allocUnsafe(total);
+  let at = 0;
+  for (const part of parts) {
+    const lengthAt = at;
+    at += 4;
+    at += typeof part === 'string' ? bytes.write(part, at, 'utf8') : part.copy(bytes, at);
+    bytes.writeUInt32BE(at - lengthAt - 4, lengthAt);
+  }
+  return createHmac('sha256', k.macKey).update(bytes).digest().subarray(0, RECORD_MAC_BYTES);
 }

@@ -36,7 +36,7 @@ describe('$SRV discovery and stats', () => {
 
   it('INFO: one endpoint per op, subject secret.<op>, queue group secret-svc', async () => {
     const info = await srv(stack.nc, '$SRV.INFO.secret-svc');
-    expect(info).toMatchObject({ type: 'io.nats.micro.v1.info_response', name: 'secret-svc', metadata: { protocol: 'secret-svc/v1.1' } });
+    expect(info).toMatchObject({ type: 'io.nats.micro.v1.info_response', name: 'secret-svc', metadata: { protocol: 'secret-svc/v1.2' } });
     const endpoints = (info.endpoints as { name: string; subject: string; queue_group: string }[])
       .map(({ name, subject, queue_group }) => ({ name, subject, queue_group }))
       .sort((x, y) => x.name.localeCompare(y.name));
