@@ -142,7 +142,7 @@ try {
   };
   const AB = QUICK ? 2_000 : 10_000;
   const rounds = { withLog: [] as { rate: number; usec: number }[], withoutLog: [] as { rate: number; usec: number }[] };
-  for (let round = 0; round < 5; round++) {
+  for (let round = 0; round < 9; round++) {
     rounds.withoutLog.push(await abRound('writeWithoutLog', AB));
     rounds.withLog.push(await abRound('writeWithLog', AB));
   }
@@ -154,7 +154,7 @@ try {
   for (let i = 0; i < 20_000; i++) change(i);
   const tagUs = ((performance.now() - tagStarted) / 20_000) * 1000;
   const redisCost = usecWith / usecWithout - 1;
-  report(`writes through two workers (create, 32 in flight): ${fmt(writeRate, 0)} /s. write.lua in Redis (INFO commandstats, medians of 5 interleaved rounds): ${fmt(usecWith, 2)} µs per call with the change log, ${fmt(usecWithout, 2)} µs without = +${fmt(redisCost * 100)} % of Redis time per write (its client-side rates: ${fmt(withLog, 0)} /s and ${fmt(withoutLog2, 0)} /s, noisy on a shared machine); tagging an entry costs ${fmt(tagUs, 1)} µs of worker CPU, ${fmt((tagUs / (1e6 / writeRate)) * 100, 1)} % of a write's time through the workers (target: the log costs ≤ 10 %)`);
+  report(`writes through two workers (create, 32 in flight): ${fmt(writeRate, 0)} /s. write.lua in Redis (INFO commandstats, medians of 9 interleaved rounds): ${fmt(usecWith, 2)} µs per call with the change log, ${fmt(usecWithout, 2)} µs without = +${fmt(redisCost * 100)} % of Redis time per write (its client-side rates: ${fmt(withLog, 0)} /s and ${fmt(withoutLog2, 0)} /s, noisy on a shared machine); tagging an entry costs ${fmt(tagUs, 1)} µs of worker CPU, ${fmt((tagUs / (1e6 / writeRate)) * 100, 1)} % of a write's time through the workers (target: the log costs ≤ 10 %)`);
   results.writes = { throughWorkersPerSecond: writeRate, scriptUsecWithLog: usecWith, scriptUsecWithoutLog: usecWithout, redisCost, rounds, tagUs };
 
   // 4. CPU of one change against 10,000 held watches, in the hub alone (no Redis, no replies sent).
