@@ -113,33 +113,33 @@ export class WatchHub {
     let nonce: NonceClaim | undefined = ask.nonce;
     let since = ask.since;
     for (;;) {
-      const found = await this.collect(since, ask, nonce);
+      const reply = await this.collect(since, ask, nonce);
       nonce = undefined;
-      if (found.reply.changes.length > 0 || found.reply.reset || ask.waitMs === 0 || this.closing) return found.reply;
-      const held = this.hold(ask, found.reply.rev);
+      if (reply.changes.length > 0 || reply.reset || ask.waitMs === 0 || this.closing) return reply;
+      const held = this.hold(ask, reply.rev);
       if (held) return held;
       // Entries were matched meanwhile that this worker no longer keeps: read them again.
-      since = found.reply.rev;
+      since = reply.rev;
     }
   }
 
   /** The qualifying changes after `since`, paged through the log (at most MAX_WATCH_CHANGES). */
-  private async collect(since: number, ask: WatchAsk, nonce: NonceClaim | undefined): Promise<{ reply: WatchReply }> {
+  private async collect(since: number, ask: WatchAsk, nonce: NonceClaim | undefined): Promise<WatchReply> {
     const changes: WatchChange[] = [];
     let from = since;
     for (;;) {
       const page = await this.o.store.changes(from, PAGE, nonce);
       nonce = undefined;
-      if (isGap(page, from)) return { reply: { rev: page.newest, changes: [], reset: true } };
+      if (isGap(page, from)) return { rev: page.newest, changes: [], reset: true };
       this.dropped(page);
       for (const entry of page.entries) {
         const change = changeFor(ask, entry);
         if (!change) continue;
         changes.push(change);
-        if (changes.length === MAX_WATCH_CHANGES) return { reply: { rev: entry.rev, changes, reset: false } };
+        if (changes.length === MAX_WATCH_CHANGES) return { rev: entry.rev, changes, reset: false };
       }
       if (page.last >= page.newest || page.entries.length + page.dropped < PAGE) {
-        return { reply: { rev: Math.max(page.newest, from), changes, reset: false } };
+        return { rev: Math.max(page.newest, from), changes, reset: false };
       }
       from = page.last;
     }
