@@ -51,6 +51,10 @@ export const envSchema = z.object({
   // Default: a quarter of SECRET_SVC_MAX_IN_FLIGHT.
   SECRET_SVC_MAX_IN_FLIGHT_PER_CALLER: z.coerce.number().int().positive().optional(),
   SECRET_SVC_MAX_VERSIONS: positiveInt(10),
+  // docs/protocol.md §14: change entries kept, watches held per worker and per caller key.
+  SECRET_SVC_WATCH_HISTORY: positiveInt(100_000),
+  SECRET_SVC_MAX_WATCHES: positiveInt(10_000),
+  SECRET_SVC_MAX_WATCHES_PER_CALLER: positiveInt(16),
   SECRET_SVC_SESSION_TTL: positiveInt(DEFAULT_SESSION_TTL_SECONDS),
   SECRET_SVC_SERVICE_KEY: z.string().optional(),
   // Comma-separated; checked against the subject prefix in parseReplyPrefixes (docs/protocol.md §15).
@@ -87,6 +91,12 @@ export interface Config {
   maxInFlightPerCaller: number;
   /** How many versions of a secret are kept, the current one included (docs/protocol.md §9). */
   maxVersions: number;
+  /** SECRET_SVC_WATCH_HISTORY: how many change entries the store keeps (§14). */
+  watchHistory: number;
+  /** SECRET_SVC_MAX_WATCHES: watches one worker holds at once (§14). */
+  maxWatches: number;
+  /** SECRET_SVC_MAX_WATCHES_PER_CALLER: watches one caller key may have held on one worker. */
+  maxWatchesPerCaller: number;
   /** SECRET_SVC_SESSION_TTL: the longest a session lasts (§12). */
   sessionTtlMs: number;
   /** SECRET_SVC_SERVICE_KEY: signs handshake replies when set (§12). */
@@ -128,6 +138,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxInFlightBytes: e.SECRET_SVC_MAX_IN_FLIGHT_BYTES,
     maxInFlightPerCaller: perCallerShare(e.SECRET_SVC_MAX_IN_FLIGHT, e.SECRET_SVC_MAX_IN_FLIGHT_PER_CALLER),
     maxVersions: e.SECRET_SVC_MAX_VERSIONS,
+    watchHistory: e.SECRET_SVC_WATCH_HISTORY,
+    maxWatches: e.SECRET_SVC_MAX_WATCHES,
+    maxWatchesPerCaller: e.SECRET_SVC_MAX_WATCHES_PER_CALLER,
     sessionTtlMs: e.SECRET_SVC_SESSION_TTL * 1000,
     serviceKey: parseServiceKey(e.SECRET_SVC_SERVICE_KEY),
     audit: auditSettings(e),
@@ -137,10 +150,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 }
 
 /** What the store needs, and all `keys status` / `keys rewrap` read: the keyring and the Redis settings. */
-export type StoreConfig = Pick<Config, 'redis' | 'encryptionKeys' | 'keyringVariable' | 'redisPrefix' | 'maxVersions'>;
+export type StoreConfig = Pick<Config, 'redis' | 'encryptionKeys' | 'keyringVariable' | 'redisPrefix' | 'maxVersions' | 'watchHistory'>;
 
 const STORE_ENV = [
-  'REDIS_URL', 'REDIS_MODE', 'REDIS_SENTINEL_MASTER', 'REDIS_SENTINEL_PASSWORD', 'SECRET_SVC_REDIS_PREFIX', 'SECRET_SVC_MAX_VERSIONS',
+  'REDIS_URL', 'REDIS_MODE', 'REDIS_SENTINEL_MASTER', 'REDIS_SENTINEL_PASSWORD', 'SECRET_SVC_REDIS_PREFIX', 'SECRET_SVC_MAX_VERSIONS', 'SECRET_SVC_WATCH_HISTORY',
   ...KEYRING_ENV,
 ] as const;
 
@@ -150,7 +163,7 @@ export function loadStoreConfig(env: NodeJS.ProcessEnv = process.env): StoreConf
   const e = parseEnv(schema, env);
   return {
     redis: parseRedis(e), encryptionKeys: parseKeyring(e), keyringVariable: keyringVariableOf(e),
-    redisPrefix: e.SECRET_SVC_REDIS_PREFIX, maxVersions: e.SECRET_SVC_MAX_VERSIONS,
+    redisPrefix: e.SECRET_SVC_REDIS_PREFIX, maxVersions: e.SECRET_SVC_MAX_VERSIONS, watchHistory: e.SECRET_SVC_WATCH_HISTORY,
   };
 }
 

@@ -45,7 +45,7 @@ export interface Outcome {
   asked: Asked | undefined;
   /** Success of read with `key`, create, update: the version read or written. */
   version: number | undefined;
-  /** Success of list: how many secrets the page held. */
+  /** Success of list: how many secrets the page held; of watch: how many changes it reported. */
   count: number | undefined;
   /** When the reply was decided (epoch ms, the worker's clock). */
   decidedAtMs: number;
@@ -98,7 +98,8 @@ export class RequestPipeline {
       const max = this.deps.maxReplyBytes();
       // A session reply grows when sealed: its budget is decided before any value is opened.
       const replyBudgetBytes = session ? largestSealableReply(max, encoding) : max;
-      const result = await this.deps.runOp(op, { caller, nonce, nowMs, replyBudgetBytes, replyLimitBytes: max }, request);
+      const release = () => admission?.release();
+      const result = await this.deps.runOp(op, { caller, nonce, nowMs, replyBudgetBytes, replyLimitBytes: max, release }, request);
       // A resent session write gets its stored reply sealed afresh here, like any other.
       const encoded = encodeBody(result, encoding);
       const reply = session ? sealSuccessReply(session, encoded, encoding) : encoded;
@@ -149,6 +150,7 @@ function resultFacts(op: Op, request: AnyRequest, result: object): Pick<Outcome,
   const single = op === 'create' || op === 'update' || (op === 'read' && 'key' in request && request.key !== undefined);
   return {
     version: single && 'version' in result && typeof result.version === 'number' ? result.version : undefined,
-    count: op === 'list' && 'secrets' in result && Array.isArray(result.secrets) ? result.secrets.length : undefined,
+    count: op === 'list' && 'secrets' in result && Array.isArray(result.secrets) ? result.secrets.length
+      : op === 'watch' && 'changes' in result && Array.isArray(result.changes) ? result.changes.length : undefined,
   };
 }

@@ -3,7 +3,7 @@
  * A secret the caller cannot see does not exist for it (404); a visible one
  * it lacks the right for is 403.
  */
-import { ForbiddenError, NotFoundError, type SecretSvcError } from '@secret-svc/protocol';
+import { ForbiddenError, NotFoundError, type ChangeOp, type SecretSvcError } from '@secret-svc/protocol';
 
 export interface Principal {
   slug: string;
@@ -64,4 +64,23 @@ export function updatedAcl(current: Acl, given: Partial<Acl>): Acl {
 /** Everyone who can see a secret: the slugs whose visibility index lists it. */
 export function audience(acl: Acl): string[] {
   return normalizeList([...acl.readers, ...acl.writers, ...acl.deleters]);
+}
+
+/** A committed change as watches see it: its op and the readers before and after (undefined: no secret). */
+export interface ChangeReaders {
+  op: ChangeOp;
+  readersBefore: readonly string[] | undefined;
+  readersAfter: readonly string[] | undefined;
+}
+
+/**
+ * What a change is to a watcher (docs/protocol.md §14): null when it could read the secret
+ * neither before nor after (never reported); 'delete' when it could read it before and
+ * cannot after; otherwise the change's own op. An administrator reads every secret.
+ */
+export function changeSeenBy(who: Principal, change: ChangeReaders): ChangeOp | null {
+  const before = change.readersBefore !== undefined && (who.admin || change.readersBefore.includes(who.slug));
+  const after = change.readersAfter !== undefined && (who.admin || change.readersAfter.includes(who.slug));
+  if (!before && !after) return null;
+  return before && !after ? 'delete' : change.op;
 }

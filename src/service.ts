@@ -53,9 +53,9 @@ export class SecretService {
     const service = await nc.services.add({
       name: SERVICE_NAME,
       version: SERVICE_VERSION,
-      description: 'Secret store: signed requests and sessions, sealed values (protocol v1.1)',
+      description: 'Secret store: signed requests and sessions, sealed values, change feed (protocol v1.2)',
       queue: o.queue,
-      metadata: { protocol: 'secret-svc/v1.1' },
+      metadata: { protocol: 'secret-svc/v1.2' },
       // The public hook for an endpoint's `data`.
       statsHandler: (endpoint) => Promise.resolve(bySubject.get(endpoint.subject)?.data() ?? null),
     });

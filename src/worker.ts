@@ -5,7 +5,7 @@ import { AuditedReplies, createAuditTrail, type AuditTrail } from './audit/index
 import type { Config, StoreConfig } from './config.js';
 import type { Logger } from './log.js';
 import { RequestPipeline } from './pipeline.js';
-import { refuseRevoked, revocationHintSubject, RevocationWatcher } from './revocation/index.js';
+import { refuseRevoked, revocationHintSubject, RevocationSet, RevocationWatcher } from './revocation/index.js';
 import { createOperations } from './ops/index.js';
 import { KeyedQueue } from './ops/keyed-queue.js';
 import { SecretService } from './service.js';
@@ -18,6 +18,7 @@ import { connectRedis, createRedis, watchRedis, type RedisHandle } from './store
 import { describeRedisTarget } from './store/redis-target.js';
 import { Sealer } from './store/seal.js';
 import { SecretStore } from './store/secret-store.js';
+import { changeHintSubject, WatchHub } from './watch/hub.js';
 
 /** nats-server's default max_payload, until the connected server says otherwise. */
 const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
@@ -30,6 +31,8 @@ export interface Worker {
   revocations: RevocationWatcher;
   /** The audit trail (docs/protocol.md §11); an OffAuditTrail with SECRET_SVC_AUDIT=off. */
   audit: AuditTrail;
+  /** The held watches and the change-log follower (docs/protocol.md §14). */
+  watches: WatchHub;
   /** Drains (every accepted request answered), then closes NATS and Redis. */
   stop(): Promise<void>;
 }
@@ -53,7 +56,7 @@ export async function openStore(config: StoreConfig, log: Logger, signal?: Abort
   try {
     const eviction = await checkEviction(redis);
     if (eviction) log.warn({ redis: describeRedisTarget(config.redis) }, eviction);
-    const store = new SecretStore(redis, keys, sealer, { maxVersions: config.maxVersions });
+    const store = new SecretStore(redis, keys, sealer, { maxVersions: config.maxVersions, watchHistory: config.watchHistory });
     const canary = await checkCanary(store, config.keyringVariable);
     const persistence = await checkPersistence(redis);
     if (persistence) log.warn({ redis: describeRedisTarget(config.redis) }, persistence);
@@ -97,26 +100,36 @@ export async function startWorker(config: Config, log: Logger, opts: WorkerOptio
     const audit = createAuditTrail(nc, config.audit, { subjectPrefix: config.subjectPrefix, log, checkMs: opts.auditCheckMs });
     await audit.start();
     const replies = new AuditedReplies(audit, log, opts.now);
+    const watches = new WatchHub({
+      store, bus: nc, subject: changeHintSubject(config.subjectPrefix), log,
+      maxWatches: config.maxWatches, maxWatchesPerCaller: config.maxWatchesPerCaller,
+    });
     // Loaded before serving: a worker that cannot read the revocations does not start.
+    const revoked = new RevocationSet();
+    const refuse = refuseRevoked(revoked);
     const revocations = new RevocationWatcher({
-      source: store.revocations, bus: nc, subject: revocationHintSubject(config.subjectPrefix), log,
+      source: store.revocations, bus: nc, subject: revocationHintSubject(config.subjectPrefix), log, set: revoked,
+      // A revoked credential's held watches get 401 at once (docs/protocol.md §14).
+      onChange: () => watches.refuse(refuse),
     });
     let service: SecretService;
     try {
       await revocations.start();
+      await watches.start();
       const revocationsChanged = async () => {
         // The change is stored; a failed re-read here is retried by the watcher's poll.
         await revocations.refresh().catch(() => {});
         revocations.notify();
       };
       const runOp = createOperations({
-        store, maxValueBytes: config.maxValueBytes, writes: new KeyedQueue(), revocationsChanged, sessions,
+        store, maxValueBytes: config.maxValueBytes, writes: new KeyedQueue(), revocationsChanged, sessions, watches,
       });
       const pipeline = new RequestPipeline({
-        config, log, now: opts.now, runOp, maxReplyBytes, tickets, checkCaller: refuseRevoked(revocations.set), intake: replies.intake,
+        config, log, now: opts.now, runOp, maxReplyBytes, tickets, checkCaller: refuse, intake: replies.intake,
       });
       service = await SecretService.start(nc, pipeline, replies, config, log);
     } catch (err) {
+      await watches.stop();
       await revocations.stop();
       await audit.stop();
       throw err;
@@ -137,8 +150,10 @@ export async function startWorker(config: Config, log: Logger, opts: WorkerOptio
     }, 'secret-svc worker serving');
     const connection = nc;
     return {
-      nc: connection, redis, service, revocations, audit,
+      nc: connection, redis, service, revocations, audit, watches,
       async stop() {
+        // Held watches are answered first (as if their wait ran out); a watch arriving while draining is answered at once.
+        await watches.stop();
         await service.stop();
         await revocations.stop();
         // Every answered request's event stored (or logged) before the connection goes.

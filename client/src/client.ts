@@ -12,8 +12,10 @@ import {
   InternalError, SecretSvcError, sniffEncoding,
   type DeleteReply, type Encoding, type ListReply, type Op, type ParamsOf, type ReadManyReply, type Secret,
   type SecretMetadata, type SessionReply, type WhoamiReply, type VersionsReply,
-  type RevocationSelector, type RevokeReply, type UnrevokeReply, type RevocationsReply,
+  type RevocationSelector, type RevokeReply, type UnrevokeReply, type RevocationsReply, type WatchReply,
 } from '@secret-svc/protocol';
+import { watchBatches, type WatchBatch, type WatchOptions, type WatchSelector } from './watch.js';
+import { SecretCache, type CacheOptions } from './cache.js';
 
 export interface ClientOptions extends IdentityOptions {
   /** An identity already loaded with loadIdentity (instead of credential/key options). */
@@ -50,10 +52,11 @@ export interface ClientOptions extends IdentityOptions {
   servicePublicKey?: string;
 }
 
-/** Per call: a deadline replacing the client's `timeoutMs`, and a signal to give up early. */
+/** Per call: a deadline replacing the client's `timeoutMs`, a signal to give up early, and the number of retries replacing `retries`. */
 export interface CallOptions {
   timeout?: number;
   signal?: AbortSignal;
+  retries?: number;
 }
 
 export type Lists = Pick<SecretMetadata, 'readers' | 'writers' | 'deleters'>;
@@ -73,6 +76,7 @@ interface Replies {
   unrevoke: UnrevokeReply;
   revocations: RevocationsReply;
   session: SessionReply;
+  watch: WatchReply;
 }
 
 type Settings = Required<Pick<ClientOptions, 'subjectPrefix' | 'timeoutMs' | 'retries' | 'retryDelayMs'>>
@@ -202,6 +206,29 @@ export class SecretClient {
     return this.call('revocations', {}, options);
   }
 
+  /**
+   * Changes to the secrets the selector names that this caller may read, as they are
+   * committed (docs/protocol.md §14): an iterator of batches, resumed from its last revision
+   * after a lost connection, a 503 or a restarted worker, without losing a change. A batch
+   * with `reset: true` (and no changes) means changes were missed: re-read what you hold.
+   * Aborting `signal` ends it; a 4xx (e.g. a revoked credential) ends it with that error.
+   */
+  watch(selector: WatchSelector, options: WatchOptions = {}): AsyncIterableIterator<WatchBatch> {
+    return watchBatches((params, call) => this.call('watch', params, call), () => this.nc.isClosed(), selector, options);
+  }
+
+  /**
+   * A read-through cache in memory of the secrets the selector names, kept fresh by one
+   * watch (see SecretCache: `get`, `stats`, events `change`, `reset`, `stale`; `close()`).
+   */
+  cache(selector: WatchSelector, options: CacheOptions = {}): SecretCache {
+    return new SecretCache({
+      read: (key) => this.read(key),
+      readMany: (keys) => this.readMany(keys),
+      watch: (sel, o, hooks) => watchBatches((params, call) => this.call('watch', params, call), () => this.nc.isClosed(), sel, o, hooks),
+    }, selector, options);
+  }
+
   async close(): Promise<void> {
     if (this.ownsConnection && !this.nc.isClosed()) await this.nc.close();
   }
@@ -217,13 +244,14 @@ export class SecretClient {
   async call<O extends Op>(op: O, params: ParamsOf<O>, options: CallOptions = {}): Promise<Replies[O]> {
     const call = this.sessions.begin(op, params);
     const deadlineMs = options.timeout ?? this.o.timeoutMs;
+    const retries = options.retries ?? this.o.retries;
     const started = Date.now();
     let delay = this.o.retryDelayMs;
     let resent = false;
     for (let attempt = 0; ; attempt++) {
       options.signal?.throwIfAborted();
       const left = deadlineMs - (Date.now() - started);
-      const share = attempt >= this.o.retries ? left : left / (this.o.retries - attempt + 1);
+      const share = attempt >= retries ? left : left / (retries - attempt + 1);
       const attemptMs = Math.max(1, Math.floor(Math.min(share, this.o.attemptTimeoutMs ?? share)));
       const attemptStarted = Date.now();
       let subject = `${this.o.subjectPrefix}.session`; // until the body is built, the wait is for a handshake
@@ -242,7 +270,7 @@ export class SecretClient {
         const racing = call.isWrite && resent && err instanceof SecretSvcError && err.status === 401;
         const retryable = (err instanceof SecretSvcError && err.status === 503) || isTimeout(err) || isNoResponders(err) || racing;
         const waited = Date.now() - started;
-        if (attempt >= this.o.retries || !retryable || waited >= deadlineMs) throw toClientError(err, subject, waited, attempt + 1);
+        if (attempt >= retries || !retryable || waited >= deadlineMs) throw toClientError(err, subject, waited, attempt + 1);
       }
       // The back-off never eats the whole rest of the deadline: the last attempt gets what is left.
       await sleep(Math.min(delay, (deadlineMs - (Date.now() - started)) / 2), options.signal);

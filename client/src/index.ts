@@ -5,6 +5,8 @@
  */
 export { SecretClient, type CallOptions, type ClientOptions, type CreateOptions, type ListOptions, type UpdateChanges } from './client.js';
 export { type NatsRequester, type ReplyMsg } from './connection.js';
+export { type WatchBatch, type WatchChange, type WatchOptions, type WatchSelector } from './watch.js';
+export { SecretCache, type CacheOptions, type CacheStats } from './cache.js';
 export { optionsFromEnv, type Env, type EnvOptions } from './env.js';
 export { IdentityError, type IdentityProblem } from './errors.js';
 export { loadIdentity, type Identity, type IdentityOptions } from './identity.js';
@@ -15,5 +17,5 @@ export {
   TooLargeError, InternalError, UnavailableError, SessionReplyError,
   type ErrorStatus, type ErrorCode,
   type Secret, type SecretMetadata, type ReadManyReply, type ListReply, type WhoamiReply, type DeleteReply, type VersionsReply, type VersionInfo,
-  type Encoding, type Op,
+  type Encoding, type Op, type WatchReply,
 } from '@secret-svc/protocol';

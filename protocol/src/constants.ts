@@ -1,6 +1,6 @@
 /** Wire constants of protocol v1 (docs/protocol.md). Shared by worker, client and CLI. */
 
-export const OPS = ['whoami', 'read', 'list', 'create', 'update', 'delete', 'versions', 'revoke', 'unrevoke', 'revocations', 'session'] as const;
+export const OPS = ['whoami', 'read', 'list', 'create', 'update', 'delete', 'versions', 'revoke', 'unrevoke', 'revocations', 'session', 'watch'] as const;
 export type Op = (typeof OPS)[number];
 /** Resent as identical bytes and answered with the first reply (docs/protocol.md §3, §10). */
 export const WRITE_OPS: ReadonlySet<Op> = new Set<Op>(['create', 'update', 'delete', 'revoke', 'unrevoke']);
@@ -29,6 +29,11 @@ export const MAX_LIST_ENTRIES = 100;
 export const MAX_READ_KEYS = 100;
 export const MAX_LIST_LIMIT = 1000;
 export const DEFAULT_LIST_LIMIT = 100;
+/** watch (docs/protocol.md §14): keys per request, the wait's bounds and default, changes per reply. */
+export const MAX_WATCH_KEYS = 100;
+export const MAX_WATCH_WAIT_MS = 60_000;
+export const DEFAULT_WATCH_WAIT_MS = 20_000;
+export const MAX_WATCH_CHANGES = 1000;
 
 export const ERROR_CODE_HEADER = 'Nats-Service-Error-Code';
 export const ERROR_MESSAGE_HEADER = 'Nats-Service-Error';

@@ -9,6 +9,7 @@ export {
   SIGNATURE_CONTEXT, SERVICE_NAME, DEFAULT_NATS_URL, DEFAULT_SUBJECT_PREFIX, DEFAULT_QUEUE, DEFAULT_AUDIENCE,
   DEFAULT_MAX_CLOCK_SKEW_SECONDS, DEFAULT_MAX_VALUE_BYTES, DEFAULT_MAX_ENVELOPE_BYTES,
   SLUG_RE, KEY_SEGMENT_RE, KEY_MAX_LENGTH, NONCE_RE, MAX_LIST_ENTRIES, MAX_READ_KEYS, MAX_LIST_LIMIT, DEFAULT_LIST_LIMIT,
+  MAX_WATCH_KEYS, MAX_WATCH_WAIT_MS, DEFAULT_WATCH_WAIT_MS, MAX_WATCH_CHANGES,
   ERROR_CODE_HEADER, ERROR_MESSAGE_HEADER,
   type Op,
 } from './constants.js';
@@ -52,6 +53,7 @@ export {
 } from './schemas.js';
 export type {
   Secret, SecretMetadata, WhoamiReply, ReadManyReply, ListReply, DeleteReply, VersionsReply, VersionInfo,
+  ChangeOp, WatchChange, WatchReply,
 } from './types.js';
 
 // Revocation (docs/protocol.md §10)

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { quoteInput } from './errors.js';
 import {
-  isValidKey, MAX_LIST_ENTRIES, MAX_LIST_LIMIT, MAX_READ_KEYS, NONCE_RE, SLUG_RE, type Op,
+  isValidKey, MAX_LIST_ENTRIES, MAX_LIST_LIMIT, MAX_READ_KEYS, MAX_WATCH_KEYS, MAX_WATCH_WAIT_MS, NONCE_RE, SLUG_RE, type Op,
 } from './constants.js';
 import { isOneSelector, ONE_SELECTOR, selectorFields } from './revocation.js';
 import { readX25519PublicKey } from './session/x25519.js';
@@ -64,6 +64,18 @@ export const requestSchemas = {
       'epk must be canonical base64url of an X25519 public key below 2^255 - 19, not of small order',
     ),
   }),
+  // docs/protocol.md §14: prefix or keys (or neither: everything the caller may read).
+  watch: z
+    .strictObject({
+      op: z.literal('watch'),
+      ...head,
+      prefix: z.string().max(256).optional(),
+      keys: z.array(keySchema).min(1).max(MAX_WATCH_KEYS).optional(),
+      since: z.int().min(0).optional(),
+      wait: z.int().min(0).max(MAX_WATCH_WAIT_MS).optional(),
+    })
+    .refine((r) => r.prefix === undefined || r.keys === undefined, 'give "prefix" or "keys", not both')
+    .refine((r) => r.keys === undefined || new Set(r.keys).size === r.keys.length, '"keys" must be distinct'),
 } satisfies Record<Op, z.ZodType>;
 
 export type RequestOf<O extends Op> = z.infer<(typeof requestSchemas)[O]>;

@@ -51,3 +51,22 @@ export interface VersionsReply {
   /** The kept versions, newest first. */
   versions: VersionInfo[];
 }
+
+/** What a change did (docs/protocol.md §14); `delete` also when the caller lost the read right. */
+export type ChangeOp = 'create' | 'update' | 'delete';
+
+/** One change a watch reports: `version` after the change (absent for `delete`), its revision and time. */
+export interface WatchChange {
+  key: string;
+  op: ChangeOp;
+  version?: number;
+  rev: number;
+  at: string;
+}
+
+/** The reply to `watch`: informed up to `rev`; `reset` means changes were missed (re-read everything). */
+export interface WatchReply {
+  rev: number;
+  changes: WatchChange[];
+  reset: boolean;
+}

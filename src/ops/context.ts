@@ -3,6 +3,7 @@ import type { Op, RequestOf } from '@secret-svc/protocol';
 import type { Caller, NonceClaim } from '../auth/caller.js';
 import type { HandshakeDeps } from '../session/handshake.js';
 import type { SecretStore } from '../store/secret-store.js';
+import type { WatchHub } from '../watch/hub.js';
 import type { KeyedQueue } from './keyed-queue.js';
 
 /** What one authenticated request carries into its op. */
@@ -14,6 +15,8 @@ export interface RequestContext {
   replyBudgetBytes: number;
   /** The bus limit itself (the server's max_payload), for messages. */
   replyLimitBytes: number;
+  /** Stops counting this request against the in-flight limits (a held watch: docs/protocol.md §14). */
+  release: () => void;
 }
 
 /** What the operations share, built once per worker. */
@@ -29,6 +32,8 @@ export interface OpDeps {
   revocationsChanged?: () => Promise<void>;
   /** Opening sessions: the worker's TicketBox, SECRET_SVC_SESSION_TTL, SECRET_SVC_SERVICE_KEY. */
   sessions: HandshakeDeps;
+  /** The worker's held watches and change-log follower (docs/protocol.md §14); told of every applied write. */
+  watches?: WatchHub;
 }
 
 /** One operation: deps, the request's context, its request object. */

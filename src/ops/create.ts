@@ -2,7 +2,7 @@ import { ConflictError, type RequestOf, type SecretMetadata } from '@secret-svc/
 import { checkCreate, initialAcl } from '../policy.js';
 import type { CreatePlan, RejectPlan } from '../store/write-plan.js';
 import type { OpDeps, RequestContext } from './context.js';
-import { checkValueSize, reject } from './write.js';
+import { checkValueSize, commit, reject } from './write.js';
 
 export async function create(deps: OpDeps, ctx: RequestContext, req: RequestOf<'create'>): Promise<SecretMetadata | object> {
   const { caller, nowMs } = ctx;
@@ -20,7 +20,7 @@ export async function create(deps: OpDeps, ctx: RequestContext, req: RequestOf<'
     };
   }
   // A create needs no current record, so it cannot go stale: no queue, one round trip.
-  const result = await deps.store.write(ctx.nonce, plan);
+  const result = await commit(deps, ctx, plan);
   if (result.status === 'stale') throw new ConflictError(`secret "${req.key}" already exists`);
   return result.reply;
 }

@@ -11,10 +11,11 @@ import { unrevoke } from './unrevoke.js';
 import { session } from './session.js';
 import { update } from './update.js';
 import { versions } from './versions.js';
+import { watch } from './watch.js';
 import { whoami } from './whoami.js';
 
 const operations: { [O in Op]: Operation<O> } = {
-  whoami, read, list, create, update, delete: remove, versions, revoke, unrevoke, revocations, session,
+  whoami, read, list, create, update, delete: remove, versions, revoke, unrevoke, revocations, session, watch,
 };
 
 export function createOperations(deps: OpDeps): RunOp {

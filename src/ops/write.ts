@@ -6,7 +6,8 @@
  */
 import { TooLargeError, UnavailableError, type SecretSvcError } from '@secret-svc/protocol';
 import type { StoredRecord } from '../store/record.js';
-import type { DeletePlan, RejectPlan, ReplyOf, UpdatePlan } from '../store/write-plan.js';
+import type { WriteResult } from '../store/secret-store.js';
+import type { DeletePlan, RejectPlan, ReplyOf, UpdatePlan, WritePlan } from '../store/write-plan.js';
 import type { OpDeps, RequestContext } from './context.js';
 
 const MAX_ATTEMPTS = 20;
@@ -24,7 +25,7 @@ export async function commitGuarded<P extends GuardedPlan>(
   if (first.replayed) return first.replayed;
   const plan = decide(first.record);
   // A refusal needs no queue: record it with the nonce and answer.
-  if (plan.mode === 'reject') return done(await store.write(ctx.nonce, plan));
+  if (plan.mode === 'reject') return done(await commit(deps, ctx, plan));
   const firstInLine = writes.isIdle(key);
   return writes.run(key, async () => {
     // First in line: nothing of ours ran since the peek; reuse its decision.
@@ -37,12 +38,19 @@ export async function commitGuarded<P extends GuardedPlan>(
         if (peek.replayed) return peek.replayed;
         next = decide(peek.record);
       }
-      const result = await store.write(ctx.nonce, next);
+      const result = await commit(deps, ctx, next);
       if (result.status === 'done') return result.reply;
       next = undefined;
     }
     throw new UnavailableError(`secret "${key}" is changing too fast, retry`);
   }, ctx.caller.keyId);
+}
+
+/** Commits a plan; an applied change (it took a revision) wakes the watches of every worker (docs/protocol.md §14). */
+export async function commit<P extends WritePlan>(deps: OpDeps, ctx: RequestContext, plan: P): Promise<WriteResult<ReplyOf<P>>> {
+  const result = await deps.store.write(ctx.nonce, plan);
+  if (result.status === 'done' && result.rev !== undefined) deps.watches?.changed(result.rev);
+  return result;
 }
 
 function done<R>(result: { status: 'stale' } | { status: 'done'; reply: R }): R {

@@ -10,6 +10,8 @@
  *   <prefix>{s}:rv:order         sorted set of revocation entries in the order made (score: revision added at)
  *   <prefix>{s}:rv:entries       hash: revocation entry → the outcome its revoke stored (revocation-store.ts)
  *   <prefix>{s}:rv:rev           revision counter, bumped by every revocation change (polled by workers)
+ *   <prefix>{s}:ch:log           stream of change entries, ID "<revision>-0" (changes.ts; docs/protocol.md §14)
+ *   <prefix>{s}:ch:rev           the newest revision: bumped by every committed create, update and delete
  */
 export class RedisKeys {
   readonly base: string;
@@ -42,5 +44,11 @@ export class RedisKeys {
   }
   get revocationRevision(): string {
     return `${this.base}rv:rev`;
+  }
+  get changeLog(): string {
+    return `${this.base}ch:log`;
+  }
+  get changeRevision(): string {
+    return `${this.base}ch:rev`;
   }
 }

@@ -9,7 +9,7 @@ import { LUA } from './lua.generated.js';
 /** Scripts whose replies hold sealed values get Buffers; the rest get strings (cheaper to decode). */
 const SCRIPTS = {
   read: 'Buffer', peek: 'Buffer', list: 'Buffer', versions: 'Buffer', write: '', rewrap: '', keycount: 'Buffer', canary: '',
-  revoke: '', unrevoke: '', revocations: '',
+  revoke: '', unrevoke: '', revocations: '', changes: '',
 } as const;
 export type ScriptName = keyof typeof SCRIPTS;
 export const SCRIPT_NAMES = Object.keys(SCRIPTS) as ScriptName[];

@@ -31,6 +31,9 @@ const DIRECT_BINDING_CHARS = 512;
 
 export class IntegrityError extends InternalError {}
 
+/** Something stored under a key the ring no longer holds: it cannot be checked (not: it was altered). */
+export class RetiredKeyError extends IntegrityError {}
+
 
 /** A key id as §13 defines it: the first 8 hex digits of HMAC-SHA256(key, "secret-svc key id"). */
 export function keyIdOf(key: Uint8Array): string {
@@ -120,19 +123,28 @@ export class Sealer {
 
   /** The record MAC under the key that sealed `sealed` (the record's current value). */
   recordMac(sealed: Buffer, parts: readonly (string | Buffer)[]): Buffer {
-    // Each part prefixed with its 4-byte big-endian length, all in one buffer and one update():
-    // a call into the hash per part cost more than the hashing (20-key reads MAC 20 records).
-    let total = 0;
-    for (const part of parts) total += 4 + (typeof part === 'string' ? Buffer.byteLength(part, 'utf8') : part.length);
-    const bytes = Buffer.allocUnsafe(total);
-    let at = 0;
-    for (const part of parts) {
-      const lengthAt = at;
-      at += 4;
-      at += typeof part === 'string' ? bytes.write(part, at, 'utf8') : part.copy(bytes, at);
-      bytes.writeUInt32BE(at - lengthAt - 4, lengthAt);
-    }
-    return createHmac('sha256', this.ringKeyOf(sealed).macKey).update(bytes).digest().subarray(0, RECORD_MAC_BYTES);
+    return macUnder(this.ringKeyOf(sealed), parts);
+  }
+
+  /**
+   * A change entry's tag (docs/protocol.md §14): the first key's id, then the record MAC
+   * under it, so an entry stays checkable while its key is in the ring.
+   */
+  entryTag(parts: readonly (string | Buffer)[]): Buffer {
+    const k = this.ring[0]!;
+    return Buffer.concat([k.idBytes, macUnder(k, parts)]);
+  }
+
+  /**
+   * Throws unless `tag` (from entryTag) authenticates the parts: RetiredKeyError when its key
+   * is no longer in the ring (the entry cannot be checked), IntegrityError when it fails.
+   */
+  verifyEntry(parts: readonly (string | Buffer)[], tag: Buffer): void {
+    if (tag.length !== KEY_ID_BYTES + RECORD_MAC_BYTES) throw new IntegrityError('stored change entry is malformed');
+    const id = tag.subarray(0, KEY_ID_BYTES).toString('hex');
+    const k = this.byId.get(id);
+    if (!k) throw new RetiredKeyError(`stored change entry was tagged by key ${id}, which is not in the keyring`);
+    if (!timingSafeEqual(tag.subarray(KEY_ID_BYTES), macUnder(k, parts))) throw new IntegrityError('stored change entry failed its integrity check');
   }
 
   /** Throws IntegrityError unless `mac` authenticates the record parts. */
@@ -172,4 +184,21 @@ export class Sealer {
     }
     return subkey;
   }
+}
+
+/** The record MAC key's HMAC over length-prefixed parts. */
+function macUnder(k: RingKey, parts: readonly (string | Buffer)[]): Buffer {
+  // Each part prefixed with its 4-byte big-endian length, all in one buffer and one update():
+  // a call into the hash per part cost more than the hashing (20-key reads MAC 20 records).
+  let total = 0;
+  for (const part of parts) total += 4 + (typeof part === 'string' ? Buffer.byteLength(part, 'utf8') : part.length);
+  const bytes = Buffer.allocUnsafe(total);
+  let at = 0;
+  for (const part of parts) {
+    const lengthAt = at;
+    at += 4;
+    at += typeof part === 'string' ? bytes.write(part, at, 'utf8') : part.copy(bytes, at);
+    bytes.writeUInt32BE(at - lengthAt - 4, lengthAt);
+  }
+  return createHmac('sha256', k.macKey).update(bytes).digest().subarray(0, RECORD_MAC_BYTES);
 }

@@ -19,8 +19,9 @@ import {
 import { toStoreError } from './redis.js';
 import { RevocationStore } from './revocation-store.js';
 import { loadScripts, type ScriptName, type ScriptRunner } from './script-loader.js';
-import { IntegrityError, Sealer } from './seal.js';
+import { IntegrityError, RetiredKeyError, Sealer } from './seal.js';
 import type { ReplyOf, WritePlan } from './write-plan.js';
+import { changeBody, parseChange, type ChangeEntry } from './changes.js';
 import { audience } from '../policy.js';
 
 export interface Listed {
@@ -28,7 +29,24 @@ export interface Listed {
   record: StoredRecord | undefined;
 }
 
-export type WriteResult<R> = { status: 'stale' } | { status: 'done'; reply: R };
+/** `rev`: the revision an applied change took (docs/protocol.md §14); absent for a refusal or a resend. */
+export type WriteResult<R> = { status: 'stale' } | { status: 'done'; reply: R; rev?: number };
+
+/** Change entries after a revision (docs/protocol.md §14), MAC-checked. */
+export interface ChangePage {
+  /** The newest revision (0 before any change). */
+  newest: number;
+  /** The revision of the oldest entry kept (0: the log is empty). */
+  oldest: number;
+  /** The entries read, in ascending revision, without those that failed their check. */
+  entries: ChangeEntry[];
+  /** The revision of the last entry read (checked or not), or `since` when none was: where the next page starts. */
+  last: number;
+  /** How many entries failed their check (never reported; the caller logs them). */
+  dropped: number;
+  /** How many entries were tagged by a key no longer in the ring: not checkable, so missed (a watch gets `reset`). */
+  retired: number;
+}
 
 export type PeekResult = { replayed: object } | { replayed?: undefined; record: StoredRecord | undefined };
 
@@ -52,6 +70,8 @@ export interface RewrapTally extends Record<RewrapOutcome, number> {
 
 export interface StoreOptions {
   maxVersions: number;
+  /** How many change entries the log keeps (SECRET_SVC_WATCH_HISTORY). */
+  watchHistory: number;
 }
 
 const REPLAYED = () => new UnauthenticatedError('nonce has already been used');
@@ -153,16 +173,19 @@ export class SecretStore {
     return { record: parseRecord(key, packed, this.sealer) };
   }
 
-  /** Commits a plan with its outcome; 'stale' when the record changed since it was planned from. */
+  /** Commits a plan with its outcome (and, when applied, its change entry); 'stale' when the record changed since it was planned from. */
   async write<P extends WritePlan>(nonce: NonceClaim, plan: P): Promise<WriteResult<ReplyOf<P>>> {
     const args = this.writeArgs(plan);
-    const keys = [this.nonceKey(nonce), this.keys.record(plan.key), this.keys.all, ...args.indexes.map((s) => this.keys.visible(s))];
+    const keys = [
+      this.nonceKey(nonce), this.keys.record(plan.key), this.keys.all, this.keys.changeLog, this.keys.changeRevision,
+      ...args.indexes.map((s) => this.keys.visible(s)),
+    ];
     const argv = [
       plan.mode, nonce.ttlMs, `w1|${nonce.digest}`, args.success, args.conflict, args.identity, args.fromVersion,
       args.ifVersion, plan.key, args.removeCount, args.acl, args.created, args.mac, args.stamp, args.head, args.box,
-      this.options.maxVersions,
+      this.options.maxVersions, args.change, this.options.watchHistory,
     ];
-    const [status, detail] = (await this.run('write', keys, argv)) as [string, string | number | undefined];
+    const [status, detail, rev] = (await this.run('write', keys, argv)) as [string, string | number | undefined, number | undefined];
     switch (status) {
       case 'replay': return { status: 'done', reply: replayReply(String(detail), nonce.digest) as ReplyOf<P> };
       case 'stale': return { status: 'stale' };
@@ -171,7 +194,40 @@ export class SecretStore {
         throw plan.conflict;
       default:
         if (plan.mode === 'reject') throw plan.error;
-        return { status: 'done', reply: plan.reply as ReplyOf<P> };
+        return { status: 'done', reply: plan.reply as ReplyOf<P>, ...(rev === undefined ? {} : { rev: Number(rev) }) };
+    }
+  }
+
+  /**
+   * Up to `count` change entries after `since`, with the newest and oldest kept revisions;
+   * with `nonce`, claims it first in the same round trip (a used one: 401).
+   */
+  async changes(since: number, count: number, nonce?: NonceClaim): Promise<ChangePage> {
+    const keys = [this.keys.changeLog, this.keys.changeRevision, ...(nonce ? [this.nonceKey(nonce)] : [])];
+    const reply = await this.run('changes', keys, [since, count, nonce?.ttlMs ?? 0]);
+    if (!Array.isArray(reply)) throw REPLAYED();
+    const [newest, oldest, flat] = reply as [number, number, string[]];
+    const page: ChangePage = { newest: Number(newest), oldest: Number(oldest), entries: [], last: since, dropped: 0, retired: 0 };
+    for (let i = 0; i < flat.length; i += 2) {
+      const rev = Number(flat[i + 1]);
+      page.last = rev;
+      try {
+        page.entries.push(parseChange(flat[i]!, rev, this.sealer));
+      } catch (err) {
+        if (err instanceof RetiredKeyError) page.retired++;
+        else if (err instanceof IntegrityError) page.dropped++;
+        else throw err;
+      }
+    }
+    return page;
+  }
+
+  /** The newest revision (0 before any change). */
+  async newestRevision(): Promise<number> {
+    try {
+      return Number((await this.redis.get(this.keys.changeRevision)) ?? 0);
+    } catch (err) {
+      throw toStoreError(err);
     }
   }
 
@@ -296,7 +352,9 @@ export class SecretStore {
   }
 
   private writeArgs(plan: WritePlan) {
-    const none = { identity: '', fromVersion: '', ifVersion: '', acl: '', created: '', mac: Buffer.alloc(0), stamp: '', head: Buffer.alloc(0), box: Buffer.alloc(0) };
+    const none = {
+      identity: '', fromVersion: '', ifVersion: '', acl: '', created: '', mac: Buffer.alloc(0), stamp: '', head: Buffer.alloc(0), box: Buffer.alloc(0), change: '',
+    };
     switch (plan.mode) {
       case 'reject':
         return { ...none, indexes: [], removeCount: 0, success: errorOutcome(plan.error), conflict: '' };
@@ -305,6 +363,10 @@ export class SecretStore {
           ...none, ...indexChanges(plan.from.acl, undefined), identity: plan.from.identity, fromVersion: String(plan.from.version),
           ifVersion: plan.ifVersion === undefined ? '' : String(plan.ifVersion),
           success: successOutcome(plan.reply), conflict: errorOutcome(plan.conflict),
+          change: changeBody(this.sealer, {
+            op: 'delete', key: plan.key, version: plan.from.version, identity: plan.from.identity, atMs: plan.atMs,
+            readersBefore: plan.from.acl.readers, readersAfter: undefined,
+          }),
         };
       case 'create':
       case 'update': {
@@ -327,6 +389,9 @@ export class SecretStore {
           acl, created, stamp, head, box,
           mac: this.sealer.recordMac(head, macParts(plan.key, version, acl, created, identity, stamp, head)),
           success: successOutcome({ ...plan.reply, version }), conflict: errorOutcome(plan.conflict),
+          change: changeBody(this.sealer, {
+            op: plan.mode, key: plan.key, version, identity, atMs: plan.atMs, readersBefore: from?.acl.readers, readersAfter: plan.acl.readers,
+          }),
         };
       }
     }

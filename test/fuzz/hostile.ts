@@ -91,6 +91,8 @@ function validRequestArb(op: Op, audience: string): fc.Arbitrary<Record<string, 
     unrevoke: fc.record({ jti: keySegmentArb.map((s) => `fuzz-jti-${s}`) }),
     revocations: fc.constant({}),
     session: fc.constant(null).map(() => ({ epk: toBase64url(generateSessionKeyPair().publicKey) })),
+    // wait 0: a fuzzed watch is answered at once, never held.
+    watch: fc.record({ prefix: fc.constantFrom('fuzz-svc/', ''), wait: fc.constant(0) }),
   }[op];
   return fields.map((f) => ({ ...requestHead(op, audience), ...f }));
 }

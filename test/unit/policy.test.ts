@@ -1,8 +1,8 @@
 /** The access rules of docs/protocol.md §4, as a table over the pure policy functions. */
 import { describe, expect, it } from 'vitest';
-import { ForbiddenError, NotFoundError } from '@secret-svc/protocol';
+import { ForbiddenError, NotFoundError, type ChangeOp } from '@secret-svc/protocol';
 import {
-  audience, checkAccess, checkCreate, initialAcl, isVisible, updatedAcl, type Acl, type Principal, type Right,
+  audience, changeSeenBy, checkAccess, checkCreate, initialAcl, isVisible, updatedAcl, type Acl, type ChangeReaders, type Principal, type Right,
 } from '../../src/policy.js';
 
 const admin: Principal = { slug: 'root', admin: true };
@@ -175,4 +175,27 @@ describe('audience', () => {
       expect(audience(list).includes(slug)).toBe(isVisible({ slug, admin: false }, list));
     }
   });
+});
+
+describe('changeSeenBy: what a change is to a watcher (docs/protocol.md §14)', () => {
+  const svc = { slug: 'svc', admin: false };
+  const admin = { slug: 'root', admin: true };
+  const R = (...slugs: string[]) => slugs;
+  const cases: [string, { slug: string; admin: boolean }, ChangeReaders, ChangeOp | null][] = [
+    ['create, reader after', svc, { op: 'create', readersBefore: undefined, readersAfter: R('svc') }, 'create'],
+    ['create, not a reader', svc, { op: 'create', readersBefore: undefined, readersAfter: R('other') }, null],
+    ['update, reader before and after', svc, { op: 'update', readersBefore: R('svc'), readersAfter: R('svc', 'x') }, 'update'],
+    ['update, added to the readers', svc, { op: 'update', readersBefore: R('x'), readersAfter: R('svc') }, 'update'],
+    ['update, removed from the readers', svc, { op: 'update', readersBefore: R('svc'), readersAfter: R('x') }, 'delete'],
+    ['update, reader neither time', svc, { op: 'update', readersBefore: R('x'), readersAfter: R() }, null],
+    ['delete, reader before', svc, { op: 'delete', readersBefore: R('svc'), readersAfter: undefined }, 'delete'],
+    ['delete, not a reader', svc, { op: 'delete', readersBefore: R('x'), readersAfter: undefined }, null],
+    ['admin: create with no readers', admin, { op: 'create', readersBefore: undefined, readersAfter: R() }, 'create'],
+    ['admin: update with no readers', admin, { op: 'update', readersBefore: R(), readersAfter: R() }, 'update'],
+    ['admin: delete', admin, { op: 'delete', readersBefore: R(), readersAfter: undefined }, 'delete'],
+    ['writer-only slug is no reader', { slug: 'w', admin: false }, { op: 'update', readersBefore: R('svc'), readersAfter: R('svc') }, null],
+  ];
+  for (const [name, who, change, expected] of cases) {
+    it(name, () => expect(changeSeenBy(who, change)).toBe(expected));
+  }
 });

@@ -32,7 +32,7 @@ export async function withOperatorStore<T>(fn: (store: SecretStore) => Promise<T
     throw new CliError(`cannot reach Redis at ${describeRedisTarget(config.redis)} within ${REDIS_WAIT_MS / 1000} s (REDIS_URL, REDIS_MODE)`, EXIT.unavailable);
   }
   try {
-    const store = new SecretStore(redis, new RedisKeys(config.redisPrefix), new Sealer(config.encryptionKeys), { maxVersions: config.maxVersions });
+    const store = new SecretStore(redis, new RedisKeys(config.redisPrefix), new Sealer(config.encryptionKeys), { maxVersions: config.maxVersions, watchHistory: config.watchHistory });
     return await fn(store);
   } finally {
     redis.disconnect();

@@ -3,11 +3,16 @@
   request's outcome stored under its nonce: a resent envelope then gets the first
   attempt's reply and the write happens once. All in one atomic step. An update or
   delete applies only to the record it was planned from (same identity and version).
+  An applied change takes the next revision and appends its change entry to the log
+  (docs/protocol.md §14) in this same step: a change and its entry exist together or not
+  at all, and a resend (answered from the nonce) makes none.
 
   KEYS[1]     nonce key
   KEYS[2]     record hash
   KEYS[3]     index of every key (sorted set)
-  KEYS[4..n]  visibility indexes (sorted sets, one per slug): the first ARGV[10]
+  KEYS[4]     change log (stream, entry ID "<revision>-0", field e; src/store/changes.ts)
+  KEYS[5]     revision counter
+  KEYS[6..n]  visibility indexes (sorted sets, one per slug): the first ARGV[10]
               lose the key, the rest gain it
   ARGV[1]     mode: create | update | delete | reject
   ARGV[2]     nonce time-to-live in milliseconds
@@ -18,7 +23,7 @@
   ARGV[7]     update/delete: the version planned from
   ARGV[8]     ifVersion, or '' for none
   ARGV[9]     the secret's key (the member in the indexes)
-  ARGV[10]    how many of KEYS[4..n] the key is removed from
+  ARGV[10]    how many of KEYS[6..n] the key is removed from
   ARGV[11]    new lists field (a)
   ARGV[12]    created stamp (c; create only)
   ARGV[13]    new record MAC (m)
@@ -26,12 +31,15 @@
   ARGV[15]    the new version's sealed head (h)
   ARGV[16]    the new version's ciphertext (b)
   ARGV[17]    how many versions to keep
+  ARGV[18]    the change entry's body (MAC'd by the store)
+  ARGV[19]    how many change entries the log keeps (SECRET_SVC_WATCH_HISTORY)
 
   Returns one of:
     {'replay', value}  the nonce was already used; value is what it holds
     {'stale'}          the record changed since the write was planned: read again, retry
     {'conflict', v}    exists (create) or ifVersion is not v; the conflict outcome is stored
-    {'ok', v}          applied; v is the new version (0 after a delete)
+    {'ok', v, rev}     applied; v is the new version (0 after a delete), rev its revision
+    {'ok', 0}          a refusal (reject) was stored
 ]]
 --- @include "record"
 --- @include "outcome"
@@ -47,13 +55,27 @@ local function settle(version, outcome)
   store_outcome(nonce_key, ARGV[3], version, outcome, ARGV[2])
 end
 
+-- The next revision, and its entry (stream ID "<rev>-0"); the oldest entries beyond the cap go.
+local function log_change()
+  local rev = redis.call('INCR', KEYS[5])
+  local added = redis.pcall('XADD', KEYS[4], 'MAXLEN', ARGV[19], rev .. '-0', 'e', ARGV[18])
+  if type(added) == 'table' and added.err then
+    -- The counter alone went back (lost): carry on after the log's last entry, never fail the write.
+    local last = redis.call('XREVRANGE', KEYS[4], '+', '-', 'COUNT', 1)[1]
+    rev = tonumber(string.match(last[1], '^(%d+)')) + 1
+    redis.call('SET', KEYS[5], rev)
+    redis.call('XADD', KEYS[4], 'MAXLEN', ARGV[19], rev .. '-0', 'e', ARGV[18])
+  end
+  return rev
+end
+
 if mode == 'reject' then
   settle(0, ARGV[4])
   return { 'ok', 0 }
 end
 
 local function add_to_indexes()
-  for i = 4 + tonumber(ARGV[10]), #KEYS do
+  for i = 6 + tonumber(ARGV[10]), #KEYS do
     redis.call('ZADD', KEYS[i], 0, ARGV[9])
   end
 end
@@ -69,7 +91,7 @@ if mode == 'create' then
   redis.call('ZADD', KEYS[3], 0, ARGV[9])
   add_to_indexes()
   settle(1, ARGV[4])
-  return { 'ok', 1 }
+  return { 'ok', 1, log_change() }
 end
 
 local head = load_head(record)
@@ -84,7 +106,7 @@ if head[4] ~= ARGV[6] or head[1] ~= ARGV[7] then
   return { 'stale' }
 end
 
-for i = 4, 3 + tonumber(ARGV[10]) do
+for i = 6, 5 + tonumber(ARGV[10]) do
   redis.call('ZREM', KEYS[i], ARGV[9])
 end
 
@@ -92,7 +114,7 @@ if mode == 'delete' then
   redis.call('DEL', record)
   redis.call('ZREM', KEYS[3], ARGV[9])
   settle(0, ARGV[4])
-  return { 'ok', 0 }
+  return { 'ok', 0, log_change() }
 end
 
 local v = tonumber(head[1]) + 1
@@ -105,4 +127,4 @@ while n >= 1 and redis.call('HEXISTS', record, 'h' .. n) == 1 do
 end
 add_to_indexes()
 settle(v, ARGV[4])
-return { 'ok', v }
+return { 'ok', v, log_change() }
