@@ -15,7 +15,7 @@ import { buildEnvelope, privateKeyObject, requestHead } from '@secret-svc/protoc
 import type { SecretClient } from '@secret-svc/client';
 import { startStack, type Stack, type TestWorker } from '../test/helpers/stack.js';
 import { Sealer } from '../src/store/seal.js';
-import { scriptSource } from '../src/store/script-loader.js';
+import { LUA } from '../src/store/lua.generated.js';
 import { changeBody, type ChangeEntry } from '../src/store/changes.js';
 import type { ChangePage } from '../src/store/secret-store.js';
 import { WatchHub } from '../src/watch/hub.js';
@@ -114,7 +114,7 @@ try {
   const redis = stack.redisClient();
   // write.lua itself, with and without its change log (log_change made a no-op), creating fresh
   // records through EVALSHA, 64 in flight, rounds interleaved so machine noise hits both alike.
-  const source = scriptSource('write');
+  const source: string = LUA.write;
   const withoutLog = source.replace(/local function log_change\(\)[\s\S]*?\nend\n/, 'local function log_change()\n  return 0\nend\n');
   if (withoutLog === source) throw new Error('bench: write.lua has no log_change to take out');
   redis.defineCommand('writeWithLog', { lua: source });
