@@ -15,6 +15,7 @@ import {
   type RevocationSelector, type RevokeReply, type UnrevokeReply, type RevocationsReply, type WatchReply,
 } from '@secret-svc/protocol';
 import { watchBatches, type WatchBatch, type WatchOptions, type WatchSelector } from './watch.js';
+import { SecretCache, type CacheOptions } from './cache.js';
 
 export interface ClientOptions extends IdentityOptions {
   /** An identity already loaded with loadIdentity (instead of credential/key options). */
@@ -214,6 +215,18 @@ export class SecretClient {
    */
   watch(selector: WatchSelector, options: WatchOptions = {}): AsyncIterableIterator<WatchBatch> {
     return watchBatches((params, call) => this.call('watch', params, call), () => this.nc.isClosed(), selector, options);
+  }
+
+  /**
+   * A read-through cache in memory of the secrets the selector names, kept fresh by one
+   * watch (see SecretCache: `get`, `stats`, events `change`, `reset`, `stale`; `close()`).
+   */
+  cache(selector: WatchSelector, options: CacheOptions = {}): SecretCache {
+    return new SecretCache({
+      read: (key) => this.read(key),
+      readMany: (keys) => this.readMany(keys),
+      watch: (sel, o, hooks) => watchBatches((params, call) => this.call('watch', params, call), () => this.nc.isClosed(), sel, o, hooks),
+    }, selector, options);
   }
 
   async close(): Promise<void> {

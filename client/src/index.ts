@@ -6,6 +6,7 @@
 export { SecretClient, type CallOptions, type ClientOptions, type CreateOptions, type ListOptions, type UpdateChanges } from './client.js';
 export { type NatsRequester, type ReplyMsg } from './connection.js';
 export { type WatchBatch, type WatchChange, type WatchOptions, type WatchSelector } from './watch.js';
+export { SecretCache, type CacheOptions, type CacheStats } from './cache.js';
 export { optionsFromEnv, type Env, type EnvOptions } from './env.js';
 export { IdentityError, type IdentityProblem } from './errors.js';
 export { loadIdentity, type Identity, type IdentityOptions } from './identity.js';

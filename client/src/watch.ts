@@ -37,8 +37,14 @@ const BACKOFF_MAX_MS = 5_000;
 
 type WatchCall = (params: ParamsOf<'watch'>, options: { signal?: AbortSignal; timeout?: number; retries: number }) => Promise<WatchReply>;
 
+/** What the cache (cache.ts) follows besides the batches: every reply, and every failed request before its back-off. */
+export interface WatchHooks {
+  onReply?(reply: WatchReply): void;
+  onRetry?(err: unknown): void;
+}
+
 export async function* watchBatches(
-  call: WatchCall, closed: () => boolean, selector: WatchSelector, options: WatchOptions,
+  call: WatchCall, closed: () => boolean, selector: WatchSelector, options: WatchOptions, hooks: WatchHooks = {},
 ): AsyncGenerator<WatchBatch, void, undefined> {
   const { signal } = options;
   const waitMs = options.waitMs ?? DEFAULT_WATCH_WAIT_MS;
@@ -55,11 +61,13 @@ export async function* watchBatches(
       if (signal?.aborted) return;
       // A refusal (400, 401, 403…) will not change by asking again; nor will a closed connection.
       if ((err instanceof SecretSvcError && err.status !== 503 && err.status !== 500) || closed()) throw err;
+      hooks.onRetry?.(err);
       if (!(await pause(backoff, signal))) return;
       backoff = Math.min(backoff * 2, BACKOFF_MAX_MS);
       continue;
     }
     backoff = BACKOFF_FIRST_MS;
+    hooks.onReply?.(reply);
     const first = since === undefined;
     since = reply.rev;
     // The starting point reports nothing; later replies only when something happened.

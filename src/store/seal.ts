@@ -31,6 +31,9 @@ const DIRECT_BINDING_CHARS = 512;
 
 export class IntegrityError extends InternalError {}
 
+/** Something stored under a key the ring no longer holds: it cannot be checked (not: it was altered). */
+export class RetiredKeyError extends IntegrityError {}
+
 
 /** A key id as §13 defines it: the first 8 hex digits of HMAC-SHA256(key, "secret-svc key id"). */
 export function keyIdOf(key: Uint8Array): string {
@@ -116,11 +119,16 @@ export class Sealer {
     return Buffer.concat([k.idBytes, macUnder(k, parts)]);
   }
 
-  /** Throws IntegrityError unless `tag` (from entryTag) authenticates the parts under a ring key. */
+  /**
+   * Throws unless `tag` (from entryTag) authenticates the parts: RetiredKeyError when its key
+   * is no longer in the ring (the entry cannot be checked), IntegrityError when it fails.
+   */
   verifyEntry(parts: readonly (string | Buffer)[], tag: Buffer): void {
-    const k = tag.length === KEY_ID_BYTES + RECORD_MAC_BYTES ? this.byId.get(tag.subarray(0, KEY_ID_BYTES).toString('hex')) : undefined;
-    const mac = tag.subarray(KEY_ID_BYTES);
-    if (!k || !timingSafeEqual(mac, macUnder(k, parts))) throw new IntegrityError('stored change entry failed its integrity check');
+    if (tag.length !== KEY_ID_BYTES + RECORD_MAC_BYTES) throw new IntegrityError('stored change entry is malformed');
+    const id = tag.subarray(0, KEY_ID_BYTES).toString('hex');
+    const k = this.byId.get(id);
+    if (!k) throw new RetiredKeyError(`stored change entry was tagged by key ${id}, which is not in the keyring`);
+    if (!timingSafeEqual(tag.subarray(KEY_ID_BYTES), macUnder(k, parts))) throw new IntegrityError('stored change entry failed its integrity check');
   }
 
   /** Throws IntegrityError unless `mac` authenticates the record parts. */

@@ -19,7 +19,7 @@ import {
 import { toStoreError } from './redis.js';
 import { RevocationStore } from './revocation-store.js';
 import { loadScripts, type ScriptName, type ScriptRunner } from './script-loader.js';
-import { IntegrityError, Sealer } from './seal.js';
+import { IntegrityError, RetiredKeyError, Sealer } from './seal.js';
 import type { ReplyOf, WritePlan } from './write-plan.js';
 import { changeBody, parseChange, type ChangeEntry } from './changes.js';
 import { audience } from '../policy.js';
@@ -44,6 +44,8 @@ export interface ChangePage {
   last: number;
   /** How many entries failed their check (never reported; the caller logs them). */
   dropped: number;
+  /** How many entries were tagged by a key no longer in the ring: not checkable, so missed (a watch gets `reset`). */
+  retired: number;
 }
 
 export type PeekResult = { replayed: object } | { replayed?: undefined; record: StoredRecord | undefined };
@@ -205,15 +207,16 @@ export class SecretStore {
     const reply = await this.run('changes', keys, [since, count, nonce?.ttlMs ?? 0]);
     if (!Array.isArray(reply)) throw REPLAYED();
     const [newest, oldest, flat] = reply as [number, number, string[]];
-    const page: ChangePage = { newest: Number(newest), oldest: Number(oldest), entries: [], last: since, dropped: 0 };
+    const page: ChangePage = { newest: Number(newest), oldest: Number(oldest), entries: [], last: since, dropped: 0, retired: 0 };
     for (let i = 0; i < flat.length; i += 2) {
       const rev = Number(flat[i + 1]);
       page.last = rev;
       try {
         page.entries.push(parseChange(flat[i]!, rev, this.sealer));
       } catch (err) {
-        if (!(err instanceof IntegrityError)) throw err;
-        page.dropped++;
+        if (err instanceof RetiredKeyError) page.retired++;
+        else if (err instanceof IntegrityError) page.dropped++;
+        else throw err;
       }
     }
     return page;

@@ -85,7 +85,11 @@ export class WatchHub {
 
   /** After a local write: every worker (this one too) looks at the log now. */
   changed(rev: number): void {
-    this.follower.notify(String(rev));
+    try {
+      this.follower.notify(String(rev));
+    } catch {
+      // A connection closing: the write stands, and the other workers' poll finds it.
+    }
   }
 
   /** Answers held watches of credentials `refuse` throws for (revocation) with its error. */
@@ -233,9 +237,12 @@ export class WatchHub {
   }
 }
 
-/** A change after `since` is no longer kept, or `since` is past the newest revision (an emptied store). */
+/**
+ * A change after `since` is no longer kept (or no longer checkable: its key left the ring),
+ * or `since` is past the newest revision (an emptied store).
+ */
 function isGap(page: ChangePage, since: number): boolean {
-  if (since > page.newest) return true;
+  if (since > page.newest || page.retired > 0) return true;
   if (since === page.newest) return false;
   return page.oldest === 0 || page.oldest > since + 1;
 }

@@ -77,7 +77,7 @@ describe('$SRV discovery and stats', () => {
     const counts = Object.fromEntries(OPS.map((op) => [op, [byName.get(op)!.num_requests, byName.get(op)!.num_errors]]));
     expect(counts).toEqual({
       whoami: [3, 0], create: [2, 1], read: [5, 3], list: [0, 0], update: [0, 0], delete: [0, 0], versions: [0, 0],
-      revoke: [0, 0], unrevoke: [0, 0], revocations: [0, 0], session: [0, 0],
+      revoke: [0, 0], unrevoke: [0, 0], revocations: [0, 0], session: [0, 0], watch: [0, 0],
     });
     // The endpoint's data (the public statsHandler): replies by status, and nothing left in flight.
     expect((after.endpoints as { name: string; data: unknown }[]).find((e) => e.name === 'read')!.data)

@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SecretClient, WatchBatch } from '@secret-svc/client';
 import type { TestCaller } from '../helpers/identities.js';
+import { spawnWorker } from '../helpers/process.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 import { call, expectError, expectOk, request, type RawReply } from '../helpers/wire.js';
 
@@ -138,5 +139,24 @@ describe('watch lifecycle', () => {
     expect(batch.changes).toMatchObject([{ key: 'restart-svc/AFTER', op: 'create', version: 1 }]);
     ac.abort();
     await worker.stop();
+  });
+
+  it('a worker process given SIGTERM answers its held watches at once, as if their wait ran out, and exits 0', async () => {
+    await stack.worker.stop().catch(() => {}); // the process is the only worker (stopped already in a full run)
+    const proc = await spawnWorker(stack.env, { timeoutMs: 30_000 });
+    try {
+      const svc = stack.issuer.caller('sigterm-svc');
+      const since = await newest();
+      const held = Array.from({ length: 2 }, () => call(stack.nc, svc, request('watch', { since, wait: 60_000 }), 'json'));
+      // Held when a watch answered at once by the same single worker comes after them.
+      await sleep(500);
+      const signalled = Date.now();
+      const exited = proc.stop('SIGTERM');
+      for (const reply of await Promise.all(held)) expect(expectOk(reply, 'json')).toEqual({ rev: since, changes: [], reset: false });
+      expect(Date.now() - signalled).toBeLessThan(10_000);
+      expect(await exited).toBe(0);
+    } finally {
+      await proc.stop('SIGKILL');
+    }
   });
 });
