@@ -4,6 +4,7 @@
  */
 import type { SecretClient, WatchBatch, WatchSelector } from '@secret-svc/client';
 import { MAX_WATCH_KEYS } from '@secret-svc/protocol';
+import { errorLine } from '../exit.js';
 
 /**
  * The newest revision (docs/protocol.md §14: a watch without `since`). Secrets read after it
@@ -48,4 +49,9 @@ export function stopOnInterrupt(): { signal: AbortSignal; release(): void } {
       process.off('SIGTERM', stop);
     },
   };
+}
+
+/** An error for a warning line (`…: 404 not_found: …`), without the `error: ` of a failing command. */
+export function problem(err: unknown): string {
+  return errorLine(err).replace(/^error: /, '');
 }

@@ -10,10 +10,10 @@ import type { SecretClient } from '@secret-svc/client';
 import { ChildSupervisor, type StopOptions } from '../child.js';
 import { withClient } from '../context.js';
 import { parseDuration } from '../duration.js';
-import { errorLine, UsageError } from '../exit.js';
+import { UsageError } from '../exit.js';
 import { warn } from '../io.js';
 import { Debouncer } from './debounce.js';
-import { newestRevision, watchScope } from './feed.js';
+import { newestRevision, problem, watchScope } from './feed.js';
 
 export const RELOAD_DEBOUNCE_MS = 1000;
 
@@ -73,7 +73,7 @@ export function runReloading(
       try {
         next = await load(client);
       } catch (err) {
-        warn(`secret-svc: warning: cannot fetch the changed secrets, ${command[0]} keeps running with the old ones: ${errorLine(err)}\n`);
+        warn(`secret-svc: warning: cannot fetch the changed secrets, ${command[0]} keeps running with the old ones: ${problem(err)}\n`);
         return;
       }
       if (sameEnv(next, env)) return;
@@ -87,7 +87,7 @@ export function runReloading(
       for await (const batch of client.watch(selector, { since, signal: watching.signal })) if (concerns(batch)) reload.poke();
     })().catch((err: unknown) => {
       // E.g. the credential was revoked: the command keeps running, but nothing restarts it any more.
-      warn(`secret-svc: warning: no longer watching for changes: ${errorLine(err)}\n`);
+      warn(`secret-svc: warning: no longer watching for changes: ${problem(err)}\n`);
     });
     try {
       return await child.exited;

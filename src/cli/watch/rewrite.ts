@@ -8,11 +8,11 @@ import type { Command } from 'commander';
 import type { SecretClient } from '@secret-svc/client';
 import { writeFileAtomic } from '../atomic-file.js';
 import { withClient } from '../context.js';
-import { errorLine, UsageError } from '../exit.js';
+import { UsageError } from '../exit.js';
 import { warn } from '../io.js';
 import { streams } from '../runtime.js';
 import { Debouncer } from './debounce.js';
-import { newestRevision, stopOnInterrupt, watchScope } from './feed.js';
+import { newestRevision, problem, stopOnInterrupt, watchScope } from './feed.js';
 
 export interface RewriteFlags {
   out?: string;
@@ -49,14 +49,14 @@ export async function keepRewriting(
         try {
           next = await render(client);
         } catch (err) {
-          warn(`warning: cannot fetch the changed secrets, ${file} is left as it was: ${errorLine(err)}\n`);
+          warn(`warning: cannot fetch the changed secrets, ${file} is left as it was: ${problem(err)}\n`);
           return;
         }
         if (next === text) return;
         try {
           write(file, next);
         } catch (err) {
-          warn(`warning: ${errorLine(err)}\n`);
+          warn(`warning: ${problem(err)}\n`);
           return;
         }
         text = next;
