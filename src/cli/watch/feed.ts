@@ -36,19 +36,23 @@ export function watchScope(prefix: string | undefined, keys: readonly string[]):
   return { selector, concerns: (batch) => batch.reset || batch.changes.some((c) => matches(c.key)) };
 }
 
-/** Aborts the returned controller on SIGINT or SIGTERM (Ctrl-C); `release()` stops listening. */
+/**
+ * Aborts the returned controller on SIGINT or SIGTERM (Ctrl-C); a second one is not caught
+ * (it ends the process, should stopping hang). `release()` stops listening.
+ */
 export function stopOnInterrupt(): { signal: AbortSignal; release(): void } {
   const controller = new AbortController();
-  const stop = () => controller.abort();
+  const release = () => {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  };
+  const stop = () => {
+    controller.abort();
+    release();
+  };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
-  return {
-    signal: controller.signal,
-    release() {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-    },
-  };
+  return { signal: controller.signal, release };
 }
 
 /** An error for a warning line (`…: 404 not_found: …`), without the `error: ` of a failing command. */
