@@ -54,7 +54,18 @@ describe('loadConfig defaults (§7)', () => {
       'SECRET_SVC_ENCRYPTION_KEYS', 'SECRET_SVC_ENCRYPTION_KEYS_FILE', 'SECRET_SVC_ENCRYPTION_KEY_COMMAND',
       'SECRET_SVC_SUBJECT_PREFIX', 'SECRET_SVC_QUEUE', 'SECRET_SVC_AUDIENCE', 'SECRET_SVC_REDIS_PREFIX',
       'SECRET_SVC_MAX_CLOCK_SKEW', 'SECRET_SVC_MAX_VALUE_BYTES', 'SECRET_SVC_MAX_ENVELOPE_BYTES',
+      'SECRET_SVC_WATCH_HISTORY', 'SECRET_SVC_MAX_WATCHES', 'SECRET_SVC_MAX_WATCHES_PER_CALLER',
     ]) expect(ENV_NAMES).toContain(name);
+  });
+
+  it('watch settings (docs/protocol.md §14): defaults, and a non-positive value names its variable', () => {
+    const base = { SECRET_SVC_ISSUERS: ISSUER, SECRET_SVC_ENCRYPTION_KEY: KEY.toString('base64') };
+    expect(loadConfig(base)).toMatchObject({ watchHistory: 100_000, maxWatches: 10_000, maxWatchesPerCaller: 16 });
+    expect(loadConfig({ ...base, SECRET_SVC_WATCH_HISTORY: '5', SECRET_SVC_MAX_WATCHES: '7', SECRET_SVC_MAX_WATCHES_PER_CALLER: '2' }))
+      .toMatchObject({ watchHistory: 5, maxWatches: 7, maxWatchesPerCaller: 2 });
+    for (const name of ['SECRET_SVC_WATCH_HISTORY', 'SECRET_SVC_MAX_WATCHES', 'SECRET_SVC_MAX_WATCHES_PER_CALLER']) {
+      expect(() => loadConfig({ ...base, [name]: '0' })).toThrow(new RegExp(name));
+    }
   });
 });
 
