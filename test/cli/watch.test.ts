@@ -46,9 +46,13 @@ describe('secret-svc watch', () => {
       const change = JSON.parse(json.stdout()) as Record<string, unknown>;
       expect(change).toMatchObject({ key: 'wl-svc/A', op: 'create', version: 1 });
       expect(Object.keys(change).sort()).toEqual(['at', 'key', 'op', 'rev', 'version']);
-      // --since replays from an earlier revision.
+      // --since replays from an earlier revision; one newer than the store's newest is a reset.
+      const ahead = startCli(['watch', 'wl-svc/', '--json', '--since', '999999999'], { env });
       const replay = await startReplay(env, Number(change.rev) - 1);
       expect(replay).toBe('create wl-svc/A v1\ncreate wl-svc/B v1\n');
+      await ahead.waitFor(/\n/);
+      expect(JSON.parse(ahead.stdout())).toMatchObject({ reset: true, rev: expect.any(Number) });
+      expect(await ahead.stop('SIGINT')).toBe(0);
     } finally {
       expect(await text.stop('SIGINT')).toBe(0);
       expect(await json.stop('SIGTERM')).toBe(0);
