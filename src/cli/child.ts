@@ -54,10 +54,10 @@ export class ChildSupervisor {
     });
   }
 
-  /** Stops the current child (`signal`, SIGKILL after `graceMs`) and starts a new one with `env`; false if the run has ended. */
-  async restart(env: Record<string, string>, stop: StopOptions): Promise<boolean> {
+  /** Stops the current child (`signal`, SIGKILL after `graceMs`) and starts a new one with `env` (not once the run has ended). */
+  async restart(env: Record<string, string>, stop: StopOptions): Promise<void> {
     const child = this.child;
-    if (this.ended || !child) return false;
+    if (this.ended || !child) return;
     this.stopping = true;
     try {
       if (child.exitCode === null && child.signalCode === null) {
@@ -71,7 +71,6 @@ export class ChildSupervisor {
       this.stopping = false;
     }
     this.start(env);
-    return !this.ended;
   }
 
   /** Stops passing signals on (the run is over). */
