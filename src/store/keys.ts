@@ -10,7 +10,7 @@
  *   <prefix>{s}:rv:order         sorted set of revocation entries in the order made (score: revision added at)
  *   <prefix>{s}:rv:entries       hash: revocation entry → the outcome its revoke stored (revocation-store.ts)
  *   <prefix>{s}:rv:rev           revision counter, bumped by every revocation change (polled by workers)
- *   <prefix>{s}:ch:log           sorted set of change entries, score = revision (changes.ts; docs/protocol.md §14)
+ *   <prefix>{s}:ch:log           stream of change entries, ID "<revision>-0" (changes.ts; docs/protocol.md §14)
  *   <prefix>{s}:ch:rev           the newest revision: bumped by every committed create, update and delete
  */
 export class RedisKeys {

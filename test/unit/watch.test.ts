@@ -17,24 +17,25 @@ describe('change entries', () => {
   const k1 = key();
   const sealer = new Sealer([k1]);
   const change = { op: 'update' as const, key: 'svc/DB', version: 3, identity: '0123456789abcdef', atMs: 1_700_000_000_000, readersBefore: ['svc'], readersAfter: ['svc', 'ops'] };
-  const member = `7\n${changeBody(sealer, change)}`;
+  const member = changeBody(sealer, change);
 
   it('round-trips, at its revision', () => {
     expect(parseChange(member, 7, sealer)).toEqual({
       rev: 7, key: 'svc/DB', op: 'update', version: 3, atMs: change.atMs, readersBefore: ['svc'], readersAfter: ['svc', 'ops'],
     });
-    const created = `1\n${changeBody(sealer, { ...change, op: 'create', version: 1, readersBefore: undefined, readersAfter: [] })}`;
+    const created = changeBody(sealer, { ...change, op: 'create', version: 1, readersBefore: undefined, readersAfter: [] });
     expect(parseChange(created, 1, sealer)).toMatchObject({ readersBefore: undefined, readersAfter: [] });
   });
 
-  it('any altered field fails its check; a member at another score is malformed', () => {
+  it('any altered field fails its check; a revision that is not a positive integer is malformed', () => {
     const fields = member.split('\n');
-    for (let i = 1; i < 8; i++) {
+    for (let i = 0; i < 8; i++) {
       const altered = [...fields];
-      altered[i] = i === 3 ? '4' : i === 5 ? (change.atMs + 1).toString(36) : `${altered[i]}x`;
+      altered[i] = i === 2 ? '4' : i === 4 ? (change.atMs + 1).toString(36) : i === 0 ? 'delete' : `${altered[i]}x`;
       expect(() => parseChange(altered.join('\n'), 7, sealer), `field ${i}`).toThrow(IntegrityError);
     }
-    expect(() => parseChange(member, 8, sealer)).toThrow(IntegrityError);
+    expect(() => parseChange(member, 0, sealer)).toThrow(IntegrityError);
+    expect(() => parseChange(`${member}\nextra`, 7, sealer)).toThrow(IntegrityError);
   });
 
   it('a key that left the ring is a RetiredKeyError; a ring that still holds it checks the entry', () => {

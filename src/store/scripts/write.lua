@@ -10,7 +10,7 @@
   KEYS[1]     nonce key
   KEYS[2]     record hash
   KEYS[3]     index of every key (sorted set)
-  KEYS[4]     change log (sorted set, score = revision; src/store/changes.ts)
+  KEYS[4]     change log (stream, entry ID "<revision>-0", field e; src/store/changes.ts)
   KEYS[5]     revision counter
   KEYS[6..n]  visibility indexes (sorted sets, one per slug): the first ARGV[10]
               lose the key, the rest gain it
@@ -31,7 +31,7 @@
   ARGV[15]    the new version's sealed head (h)
   ARGV[16]    the new version's ciphertext (b)
   ARGV[17]    how many versions to keep
-  ARGV[18]    the change entry's body (MAC'd by the store); its member is "<revision>\n" .. body
+  ARGV[18]    the change entry's body (MAC'd by the store)
   ARGV[19]    how many change entries the log keeps (SECRET_SVC_WATCH_HISTORY)
 
   Returns one of:
@@ -55,13 +55,16 @@ local function settle(version, outcome)
   store_outcome(nonce_key, ARGV[3], version, outcome, ARGV[2])
 end
 
--- The next revision, and its entry; the oldest entries beyond the cap go.
+-- The next revision, and its entry (stream ID "<rev>-0"); the oldest entries beyond the cap go.
 local function log_change()
   local rev = redis.call('INCR', KEYS[5])
-  redis.call('ZADD', KEYS[4], rev, rev .. '\n' .. ARGV[18])
-  local over = redis.call('ZCARD', KEYS[4]) - tonumber(ARGV[19])
-  if over > 0 then
-    redis.call('ZREMRANGEBYRANK', KEYS[4], 0, over - 1)
+  local added = redis.pcall('XADD', KEYS[4], 'MAXLEN', ARGV[19], rev .. '-0', 'e', ARGV[18])
+  if type(added) == 'table' and added.err then
+    -- The counter alone went back (lost): carry on after the log's last entry, never fail the write.
+    local last = redis.call('XREVRANGE', KEYS[4], '+', '-', 'COUNT', 1)[1]
+    rev = tonumber(string.match(last[1], '^(%d+)')) + 1
+    redis.call('SET', KEYS[5], rev)
+    redis.call('XADD', KEYS[4], 'MAXLEN', ARGV[19], rev .. '-0', 'e', ARGV[18])
   end
   return rev
 end
