@@ -99,8 +99,11 @@ export function cliIdentity(cmd: Command): Identity {
   }
 }
 
-/** Connects, runs `fn`, and always closes the connection. */
-export async function withClient<T>(cmd: Command, fn: (client: SecretClient) => Promise<T>): Promise<T> {
+/**
+ * Connects, runs `fn`, and always closes the connection. `reconnect`: for commands that keep
+ * running (watching), ride out a NATS outage instead of failing at once.
+ */
+export async function withClient<T>(cmd: Command, fn: (client: SecretClient) => Promise<T>, o: { reconnect?: boolean } = {}): Promise<T> {
   const config = cliConfig(cmd);
   const identity = cliIdentity(cmd);
   const client = await SecretClient.connect({
@@ -111,8 +114,8 @@ export async function withClient<T>(cmd: Command, fn: (client: SecretClient) => 
     timeoutMs: config.timeoutMs,
     sessions: config.sessions,
     servicePublicKey: config.servicePublicKey,
-    // Fail fast when NATS is not there instead of reconnecting forever.
-    natsOptions: { ...config.natsAuth, maxReconnectAttempts: 0, timeout: Math.max(config.timeoutMs, 5000) },
+    // Fail fast when NATS is not there at the start; a one-shot command does not reconnect either.
+    natsOptions: { ...config.natsAuth, maxReconnectAttempts: o.reconnect ? -1 : 0, timeout: Math.max(config.timeoutMs, 5000) },
   });
   try {
     return await fn(client);

@@ -1,6 +1,7 @@
 /** Small I/O helpers: stdin, strict UTF-8, files written 0600, confirmation, stdout/stderr writes. */
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { writeFileAtomic } from './atomic-file.js';
 import { UsageError } from './exit.js';
 import { streams } from './runtime.js';
 
@@ -48,11 +49,10 @@ export async function readInput(file: string): Promise<string> {
   return strictUtf8(readFileBytes(file), file);
 }
 
-/** Writes a private file (mode 0600); refuses to replace one unless `force`. */
+/** Writes a private file (mode 0600) atomically; refuses to replace one unless `force`. */
 export function writePrivateFile(file: string, text: string, force = false): void {
   try {
-    writeFileSync(file, text, { mode: 0o600, flag: force ? 'w' : 'wx' });
-    chmodSync(file, 0o600); // an existing file keeps its mode on 'w'
+    writeFileAtomic(file, text, force);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'EEXIST') throw new UsageError(`${file} exists; use --force to replace it`);

@@ -22,6 +22,7 @@ import { register as registerWhoami } from './commands/whoami.js';
 import { register as registerWrite } from './commands/write.js';
 import { register as registerRun } from './commands/run.js';
 import { register as registerCompletion } from './commands/completion.js';
+import { register as registerWatch } from './commands/watch.js';
 import { VERSION } from '../version.js';
 import { streams, withStreams, type CliStreams } from './runtime.js';
 import { errorLine, EXIT, EXIT_CODES_HELP, exitCodeFor } from './exit.js';
@@ -57,7 +58,7 @@ export function buildProgram(args: readonly string[] = []): Command {
   program.configureHelp({ sortSubcommands: false });
   for (const register of [
     registerServe, registerDev, registerKeygen, registerKeys, registerIssue, registerSign, registerWhoami, registerGet,
-    registerSet, registerWrite, registerRm, registerLs, registerImport, registerExport, registerVersions, registerRollback, registerRun, registerCompletion,
+    registerSet, registerWrite, registerRm, registerLs, registerImport, registerExport, registerVersions, registerRollback, registerRun, registerWatch, registerCompletion,
     registerRevoke, registerUnrevoke, registerRevocations, registerAudit,
   ]) {
     register(program);

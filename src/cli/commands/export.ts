@@ -1,13 +1,15 @@
 /** `secret-svc export [PREFIX]`: the readable secrets with their values, as JSON or variables. */
 import type { Command } from 'commander';
+import type { SecretClient } from '@secret-svc/client';
 import type { Secret } from '@secret-svc/protocol';
 import { readAllUnder } from '../batch.js';
 import { withClient } from '../context.js';
 import { EXPORT_FORMATS, formatVariables, type ExportFormat } from '../dotenv.js';
 import { UsageError } from '../exit.js';
 import { out, warn, writePrivateFile } from '../io.js';
+import { addRewriteOptions, keepRewriting, wantsRewrites, type RewriteFlags } from '../watch/rewrite.js';
 
-interface ExportFlags {
+interface ExportFlags extends RewriteFlags {
   format: string;
   stripPrefix?: boolean;
   out?: string;
@@ -16,7 +18,7 @@ interface ExportFlags {
 }
 
 export function register(program: Command): void {
-  program
+  const exportCmd = program
     .command('export')
     .summary('print readable secrets as JSON, dotenv, shell or env-file')
     .description('print every secret you can read whose key starts with PREFIX, values included; secrets you can see ' +
@@ -28,17 +30,23 @@ export function register(program: Command): void {
     .argument('[prefix]', 'only keys starting with this', '')
     .option('--format <format>', EXPORT_FORMATS.join(', '), 'json')
     .option('--strip-prefix', 'write names without PREFIX (deploy-svc/DB_URL -> DB_URL)')
-    .option('-o, --out <file>', 'write to this file (mode 0600) instead of stdout')
+    .option('-o, --out <file>', 'write to this file (mode 0600, atomically) instead of stdout')
     .option('-f, --force', 'replace an existing --out file')
-    .option('--no-progress', 'never show a progress bar')
+    .option('--no-progress', 'never show a progress bar');
+  addRewriteOptions(exportCmd)
     .action(async (prefix: string, o: ExportFlags, cmd: Command) => {
       const format = o.format as ExportFormat;
       if (!EXPORT_FORMATS.includes(format)) throw new UsageError(`--format must be one of ${EXPORT_FORMATS.join(', ')}`);
-      const { secrets, denied } = await withClient(cmd, (client) => readAllUnder(client, prefix, o.progress));
-      for (const key of denied) warn(`warning: skipped ${key}: you may see it but not read it\n`);
-      const text = format === 'json' ? `${JSON.stringify(secrets, null, 2)}\n` : formatVariables(format, secrets.map((s: Secret) => ({
-        key: s.key, name: o.stripPrefix ? s.key.slice(prefix.length) : s.key, value: s.value,
-      })));
+      const watching = wantsRewrites(o);
+      const render = async (client: SecretClient): Promise<string> => {
+        const { secrets, denied } = await readAllUnder(client, prefix, o.progress && !watching);
+        for (const key of denied) warn(`warning: skipped ${key}: you may see it but not read it\n`);
+        return format === 'json' ? `${JSON.stringify(secrets, null, 2)}\n` : formatVariables(format, secrets.map((s: Secret) => ({
+          key: s.key, name: o.stripPrefix ? s.key.slice(prefix.length) : s.key, value: s.value,
+        })));
+      };
+      if (watching) return keepRewriting(cmd, prefix, o.out!, o.onChange, render);
+      const text = await withClient(cmd, render);
       if (o.out) writePrivateFile(o.out, text, o.force);
       else out(text);
     });

@@ -3,28 +3,27 @@
  * in its environment. The values go from the reply straight into the child's environment: never
  * into a file or this process's own environment.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { constants } from 'node:os';
 import type { Command } from 'commander';
+import type { SecretClient } from '@secret-svc/client';
 import { ForbiddenError, NotFoundError } from '@secret-svc/protocol';
 import { listKeys, readKeys } from '../batch.js';
 import { withClient } from '../context.js';
 import { checkEnvValue, ENV_NAME_RULE, envNames } from '../env-names.js';
-import { CliError, UsageError } from '../exit.js';
+import { UsageError } from '../exit.js';
+import { runChild } from '../child.js';
 import { warn } from '../io.js';
 import { streams } from '../runtime.js';
 import { collect } from '../lists.js';
+import { addReloadOptions, reloadStop, runReloading, type ReloadFlags } from '../watch/reload.js';
 
-interface RunFlags {
+interface RunFlags extends ReloadFlags {
   prefix?: string;
   stripPrefix?: boolean;
   key?: string[];
 }
 
-const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
-
 export function register(program: Command): void {
-  program
+  const run = program
     .command('run')
     .summary('run a command with secrets in its environment')
     .description('read the secrets under --prefix and/or named by --key (batch reads) and run COMMAND with them added ' +
@@ -36,12 +35,14 @@ export function register(program: Command): void {
     .argument('<command...>', 'the command and its arguments (after --)')
     .option('--prefix <prefix>', 'every secret you can read whose key starts with this')
     .option('--strip-prefix', 'drop PREFIX from the variable names (deploy-svc/DB_URL -> DB_URL)')
-    .option('--key <key>', 'this secret (repeatable; it must exist and be readable)', collect)
+    .option('--key <key>', 'this secret (repeatable; it must exist and be readable)', collect);
+  addReloadOptions(run)
     .action(async (command: string[], o: RunFlags, cmd: Command) => {
+      const stop = reloadStop(o);
       if (o.prefix === undefined && !o.key?.length) throw new UsageError('give --prefix and/or --key: which secrets to pass');
       if (o.stripPrefix && o.prefix === undefined) throw new UsageError('--strip-prefix needs --prefix');
       const wanted = o.key ?? [];
-      const found = await withClient(cmd, async (client) => {
+      const load = async (client: SecretClient): Promise<Record<string, string>> => {
         const underPrefix = o.prefix === undefined ? [] : await listKeys(client, o.prefix);
         const keys = [...new Set([...underPrefix, ...wanted])];
         const result = await readKeys(client, keys);
@@ -50,37 +51,18 @@ export function register(program: Command): void {
         const denied = result.denied.filter((k) => wanted.includes(k));
         if (denied.length) throw new ForbiddenError(`you may not read: ${denied.join(', ')}`);
         for (const key of result.denied) warn(`warning: skipped ${key}: you may see it but not read it\n`);
-        return result.secrets;
-      });
-      const names = envNames(found.map((s) => s.key), o.stripPrefix ? o.prefix! : '');
-      const childEnv: Record<string, string> = {};
-      for (const [k, v] of Object.entries(streams().env)) if (v !== undefined) childEnv[k] = v;
-      for (const s of found) {
-        checkEnvValue(s.key, s.value);
-        childEnv[names.get(s.key)!] = s.value;
-      }
-      streams().exitCode = await runChild(command, childEnv);
+        const found = result.secrets;
+        const names = envNames(found.map((s) => s.key), o.stripPrefix ? o.prefix! : '');
+        const childEnv: Record<string, string> = {};
+        for (const [k, v] of Object.entries(streams().env)) if (v !== undefined) childEnv[k] = v;
+        for (const s of found) {
+          checkEnvValue(s.key, s.value);
+          childEnv[names.get(s.key)!] = s.value;
+        }
+        return childEnv;
+      };
+      streams().exitCode = stop
+        ? await runReloading(cmd, command, { prefix: o.prefix, keys: wanted }, stop, load)
+        : await runChild(command, await withClient(cmd, load));
     });
-}
-
-/** Runs the child with this process's stdio; resolves with its exit status. */
-function runChild([file, ...args]: string[], env: Record<string, string>): Promise<number> {
-  return new Promise((resolve, reject) => {
-    // Listen before spawning: the child can run (and be signalled about) before spawn() returns.
-    let child: ChildProcess | undefined;
-    const pending: NodeJS.Signals[] = [];
-    const forward = (signal: NodeJS.Signals) => { if (child) child.kill(signal); else pending.push(signal); };
-    for (const s of FORWARDED) process.on(s, forward);
-    const done = () => { for (const s of FORWARDED) process.off(s, forward); };
-    child = spawn(file!, args, { env, stdio: 'inherit' });
-    for (const s of pending) child.kill(s);
-    child.once('error', (err: NodeJS.ErrnoException) => {
-      done();
-      reject(err.code === 'ENOENT' ? new CliError(`${file}: command not found`, 127) : new CliError(`${file}: ${err.message}`, 126));
-    });
-    child.once('exit', (code, signal) => {
-      done();
-      resolve(code ?? 128 + (signal ? constants.signals[signal] : 0));
-    });
-  });
 }
