@@ -114,7 +114,7 @@ describe('secret-svc dev', () => {
     expect(await second.stop('SIGTERM')).toBe(0);
   });
 
-  it('uses servers it is given, warns about a Redis without persistence, and refuses a second worker', { timeout: SLOW }, async () => {
+  it('uses servers it is given, warns about a Redis without persistence, and refuses another dev service on its NATS', { timeout: SLOW }, async () => {
     const [nats, redis] = await Promise.all([NatsServer.start(), RedisServer.start()]);
     try {
       const home = join(dir, 'given');
@@ -124,9 +124,12 @@ describe('secret-svc dev', () => {
       expect(first.stdout()).not.toMatch(/started here/);
       expect(first.stderr()).toMatch(/REDIS KEEPS NOTHING ON DISK/); // the worker's startup warning
 
-      const other = await cli(['dev', '--dir', home, '--nats-url', nats.url, '--redis-url', redis.url]);
+      // Another dev service (its own issuer) on the same subjects is refused; the hint fits the flags given.
+      const other = await cli(['dev', '--dir', join(dir, 'given-other'), '--nats-url', nats.url, '--redis-url', redis.url, '--redis-prefix', 'other:']);
       expect(other.code).toBe(6);
-      expect(other.stderr).toMatch(/a secret-svc worker already answers on/);
+      expect(other.stderr).toMatch(/a secret-svc worker that does not trust this dev issuer already answers on/);
+      expect(other.stderr).toMatch(/give another --nats-url/);
+      expect(other.stderr).not.toMatch(/--start-servers/);
       expect(await first.stop('SIGINT')).toBe(0);
     } finally {
       await nats.stop();
