@@ -15,6 +15,7 @@ export function tableRow(e: AuditEvent): string {
   const what = e.key ?? e.keys?.join(',') ?? (e.prefix !== undefined ? `${e.prefix}*` : undefined) ?? (e.selector ? selectorText(e.selector) : '');
   const detail: string[] = [];
   if (e.version !== undefined) detail.push(`v${e.version}`);
+  if (e.rollbackOf !== undefined) detail.push(`rollback of v${e.rollbackOf}`);
   if (e.count !== undefined) detail.push(e.slug === undefined ? `x${e.count} requests` : `${e.count} listed`);
   if (e.session) detail.push('session');
   if (e.jti !== undefined) detail.push(`jti=${e.jti}`);

@@ -31,7 +31,10 @@ export function register(program: Command): void {
   program
     .command('audit')
     .summary('read the audit trail (table or JSON lines)')
-    .description('print the audit trail\'s events, oldest first: a table on a terminal, JSON lines otherwise')
+    .description('print the audit trail\'s events, oldest first: a table on a terminal, JSON lines otherwise. The trail ' +
+      'is read straight from its JetStream stream with your NATS login and its permissions (NATS_CREDS, NATS_USER, ' +
+      '…): a secret-svc credential is neither needed nor used, so who may read the trail is decided by the NATS ' +
+      'server\'s permissions on the stream, not by secret-svc (see SECURITY.md)')
     .option('-f, --follow', 'keep printing new events until interrupted')
     .option('--slug <slug>', 'only events of this caller')
     .option('--key <prefix>', 'only events about keys (or list prefixes) starting with this')

@@ -1,20 +1,28 @@
 /** `secret-svc set KEY [VALUE]`: create, or update the value when the key exists. */
 import type { Command } from 'commander';
 import { type SecretClient } from '@secret-svc/client';
-import { ConflictError, type SecretMetadata } from '@secret-svc/protocol';
+import { ConflictError, NotFoundError, type SecretMetadata } from '@secret-svc/protocol';
 import { withClient } from '../context.js';
 import { UsageError } from '../exit.js';
 import { out, readFileBytes, readStdinBytes, strictUtf8, stripOneNewline } from '../io.js';
 
-/** Creates the secret, or on 409 updates it (the value, and the lists when given). */
+/**
+ * Updates the secret when it exists, else creates it (the value, and the lists when given). It
+ * asks first (a one-entry list: the key itself sorts first under its own prefix), so the audit
+ * trail records the write that happened rather than a refused create before it. A race with
+ * another writer (created or deleted in between) still lands: the other write is then tried.
+ */
 export async function upsert(
   client: SecretClient, key: string, value: string, lists: { readers?: string[]; writers?: string[]; deleters?: string[] } = {},
 ): Promise<{ created: boolean; meta: SecretMetadata }> {
+  const exists = (await client.list({ prefix: key, limit: 1 })).secrets[0]?.key === key;
+  const create = async () => ({ created: true, meta: await client.create(key, value, lists) });
+  const update = async () => ({ created: false, meta: await client.update(key, { value, ...lists }) });
   try {
-    return { created: true, meta: await client.create(key, value, lists) };
+    return exists ? await update() : await create();
   } catch (err) {
-    if (!(err instanceof ConflictError)) throw err;
-    return { created: false, meta: await client.update(key, { value, ...lists }) };
+    if (exists ? err instanceof NotFoundError : err instanceof ConflictError) return exists ? create() : update();
+    throw err;
   }
 }
 
