@@ -143,6 +143,9 @@ describe('secret-svc dev', () => {
     expect(r.stderr).toMatch(/nats-server and redis-server not found on PATH/);
     expect(r.stderr).toContain('docker run -d --rm -p 127.0.0.1:4222:4222 nats:2.11-alpine -js');
     expect(r.stderr).toMatch(/apt-get install nats-server redis-server/);
+    // Docker's servers on the default ports help only without --start-servers: the hint says so.
+    expect(r.stderr).toMatch(/run this command without --start-servers/);
+    expect(r.stderr).not.toMatch(/then run this command again/);
   });
 });
 

@@ -170,10 +170,13 @@ function installHelp(missing: string[], startServers: boolean | undefined): stri
     '  Debian/Ubuntu:  sudo apt-get install nats-server redis-server',
     '  macOS:          brew install nats-server redis',
     '  or see https://docs.nats.io/running-a-nats-service/introduction/installation and https://redis.io/docs/latest/operate/oss_and_stack/install/',
-    'or start throwaway ones with Docker (docker-compose.yml is for deployments: its NATS requires logins):',
+    startServers
+      ? 'or start throwaway ones with Docker and run this command without --start-servers, which makes dev start its ' +
+        'own from PATH (docker-compose.yml is for deployments: its NATS requires logins):'
+      : 'or start throwaway ones with Docker (docker-compose.yml is for deployments: its NATS requires logins):',
     '  docker run -d --rm -p 127.0.0.1:4222:4222 nats:2.11-alpine -js',
     '  docker run -d --rm -p 127.0.0.1:6379:6379 redis:7.4-alpine --appendonly yes',
-    'then run this command again.',
+    startServers ? 'then run `secret-svc dev` again.' : 'then run this command again.',
   ].join('\n');
 }
 
