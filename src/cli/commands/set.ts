@@ -14,8 +14,10 @@ import { out, readFileBytes, readStdinBytes, strictUtf8, stripOneNewline } from 
  */
 export async function upsert(
   client: SecretClient, key: string, value: string, lists: { readers?: string[]; writers?: string[]; deleters?: string[] } = {},
+  /** Whether the key exists, when the caller knows already (import's plan). */
+  known?: boolean,
 ): Promise<{ created: boolean; meta: SecretMetadata }> {
-  const exists = (await client.list({ prefix: key, limit: 1 })).secrets[0]?.key === key;
+  const exists = known ?? (await client.list({ prefix: key, limit: 1 })).secrets[0]?.key === key;
   const create = async () => ({ created: true, meta: await client.create(key, value, lists) });
   const update = async () => ({ created: false, meta: await client.update(key, { value, ...lists }) });
   try {
