@@ -56,9 +56,9 @@ export function register(program: Command): void {
   addValueOptions(program
     .command('set')
     .summary('create or update a secret (value from stdin or --file when omitted)')
-    .description('store VALUE under KEY: create it, or update its value if it exists; without VALUE, read it from ' +
-      '--file or stdin (one trailing newline removed) so it stays out of your shell history. The value must be ' +
-      'UTF-8 text (else exit 2); store binary data with --base64')
+    .description('store VALUE under KEY: update its value if it exists, else create it; without VALUE, read it from ' +
+      'stdin (one trailing newline removed) or from --file (byte for byte), so it stays out of your shell history. ' +
+      'The value must be UTF-8 text (else exit 2); store binary data with --base64')
     .argument('<key>', 'the secret key')
     .argument('[value]', 'the value (prefer stdin or --file)'))
     .option('--json', 'print the resulting metadata as JSON')

@@ -18,7 +18,7 @@ export interface DevKeyring {
   source: string;
 }
 
-export function devKeyring(state: DevState, env: NodeJS.ProcessEnv, shown: (path: string) => string): DevKeyring {
+export function devKeyring(state: DevState, env: Readonly<Record<string, string | undefined>>, shown: (path: string) => string): DevKeyring {
   const given = KEYRING_ENV.filter((name) => env[name] !== undefined && env[name] !== '');
   // More than one is refused by the worker's own check, naming them all.
   if (given.length > 0) return { variable: given[0]!, value: env[given[0]!]!, source: `${given.join(', ')} from the environment` };

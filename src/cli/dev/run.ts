@@ -11,6 +11,7 @@ import { startWorker, type Worker } from '../../worker.js';
 import { DEFAULT_DEV_DIR, type DevFlags } from '../commands/dev.js';
 import { formatShellLine } from '../dotenv.js';
 import { CliError, EXIT, UsageError } from '../exit.js';
+import { streams } from '../runtime.js';
 import { devKeyring, type DevKeyring } from './keyring.js';
 import { ChildServer, natsAnswers, pickPort, redisAnswers, serviceAnswers, servesThisIssuer, startDevNats, which } from './servers.js';
 import { DEV_CREDENTIAL_RENEW_BELOW_SECONDS, devState, readPorts, writePorts, type DevState } from './state.js';
@@ -59,7 +60,7 @@ export async function runDev(o: DevFlags, natsUrlFlag?: string): Promise<void> {
     throw err;
   }
 
-  const keyring = devKeyring(state, process.env, shown);
+  const keyring = devKeyring(state, streams().env, shown);
   // What this worker runs with, and what a second worker or `keys …` needs (--print-worker-env).
   const workerEnv: Record<string, string> = {
     NATS_URL: nats!.url,

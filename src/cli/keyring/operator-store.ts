@@ -14,11 +14,12 @@ import { describeRedisTarget } from '../../store/redis-target.js';
 import { Sealer } from '../../store/seal.js';
 import { SecretStore } from '../../store/secret-store.js';
 import { CliError, EXIT, UsageError } from '../exit.js';
+import { streams } from '../runtime.js';
 
 /** An operator command waits this long for Redis, then gives up (exit 7). */
 const REDIS_WAIT_MS = 10_000;
 
-export async function withOperatorStore<T>(fn: (store: SecretStore) => Promise<T>, env: NodeJS.ProcessEnv = process.env): Promise<T> {
+export async function withOperatorStore<T>(fn: (store: SecretStore) => Promise<T>, env: NodeJS.ProcessEnv = { ...streams().env }): Promise<T> {
   const missing = [
     ...(env.REDIS_URL ? [] : ['REDIS_URL (the Redis of the deployment; there is no default)']),
     ...(KEYRING_ENV.some((name) => env[name]) ? [] : [`a keyring (one of ${KEYRING_ENV.join(', ')})`]),
