@@ -2,6 +2,7 @@
  * `secret-svc dev` as a child process. It never touches the machine's default NATS/Redis here:
  * either --start-servers (its own nats-server/redis-server on free ports) or the test's servers.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -112,6 +113,16 @@ describe('secret-svc dev', () => {
     const again = await cli(['get', 'demo/GREETING'], { env: env2 });
     expect(again.stdout, again.stderr).toBe('hello, world\n'); // the data survived in its Redis
     expect(await second.stop('SIGTERM')).toBe(0);
+
+    // A keyring that cannot open its own Redis's data: the hint names the ring file, and neither
+    // --start-servers (given already) nor --redis-prefix (its own Redis holds only its data).
+    writeFileSync(join(home, 'encryption.keys'), `${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
+    const refused = await cli(['dev', '--dir', home, '--start-servers']);
+    expect(refused.code, refused.stderr).toBe(1);
+    expect(refused.stderr).toMatch(/cannot open the data/);
+    expect(refused.stderr).toContain('encryption.keys');
+    expect(refused.stderr).not.toMatch(/--start-servers|--redis-prefix/);
+    rmSync(join(home, 'encryption.keys'));
   });
 
   it('uses servers it is given, warns about a Redis without persistence, and refuses another dev service on its NATS', { timeout: SLOW }, async () => {
