@@ -24,7 +24,7 @@ export function register(program: Command): void {
       'value), dotenv (NAME=value, for `set -a; . FILE` and `import`; multi-line values kept), shell (export ' +
       "NAME='value', for `. FILE`; multi-line values kept), env-file (NAME=value unquoted, for `docker run " +
       '--env-file`; a multi-line value is refused). A PREFIX under which you can read nothing is an error (exit 3) ' +
-      `unless --allow-empty. dotenv, shell and env-file name the variables as \`run\` does: ${NAMING_HELP}`)
+      `unless --allow-empty. dotenv, shell and env-file name the variables as \`run\` does. ${NAMING_HELP}`)
     .argument('[prefix]', 'only keys starting with this', '')
     .addOption(new Option('--format <format>', 'the output format').choices(EXPORT_FORMATS).default('json'));
   addAllowEmptyOption(addNamingOptions(exp))
