@@ -13,6 +13,7 @@ import {
   buildEnvelope, generateSessionKeyPair, issueCredential, parseCredential, parsePrivateJwk, privateKeyObject, publicKeyObject, requestHead,
   toBase64url, verifyHandshake, type CredentialClaims, type SessionReply,
 } from '@secret-svc/protocol';
+import { devKeyring } from '../../src/cli/dev/keyring.js';
 import { DEV_CREDENTIAL_TTL_SECONDS, devState } from '../../src/cli/dev/state.js';
 import { NatsServer, RedisServer } from '../helpers/servers.js';
 import { cli, startCli, type LiveCli } from './run-cli.js';
@@ -208,5 +209,20 @@ describe('the dev admin credential expires and is renewed near its end', () => {
     const again = devState(home, t0 + DAY_MS);
     expect(again.credentialRenewed).toBe(true);
     expect(claimsIn(home).exp).toBe((t0 + DAY_MS) / 1000 + DEV_CREDENTIAL_TTL_SECONDS);
+  });
+});
+
+describe('where dev takes its keyring from', () => {
+  it('a keyring variable in its environment first, then DIR/encryption.keys, then DIR/encryption.key', () => {
+    const state = devState(join(dir, 'ring'));
+    const shown = (p: string) => p;
+    expect(devKeyring(state, {}, shown)).toEqual({
+      variable: 'SECRET_SVC_ENCRYPTION_KEY_FILE', value: state.encryptionKeyFile, source: state.encryptionKeyFile });
+    writeFileSync(state.keyringFile, 'one key a line\n', { mode: 0o600 });
+    expect(devKeyring(state, {}, shown)).toEqual({
+      variable: 'SECRET_SVC_ENCRYPTION_KEYS_FILE', value: state.keyringFile, source: state.keyringFile });
+    // An empty variable counts as unset, as for a worker.
+    expect(devKeyring(state, { SECRET_SVC_ENCRYPTION_KEYS: '', SECRET_SVC_ENCRYPTION_KEY_COMMAND: 'vault read …' }, shown)).toEqual({
+      variable: 'SECRET_SVC_ENCRYPTION_KEY_COMMAND', value: 'vault read …', source: 'SECRET_SVC_ENCRYPTION_KEY_COMMAND from the environment' });
   });
 });
