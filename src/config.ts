@@ -8,6 +8,7 @@ import {
 } from '@secret-svc/protocol';
 import { auditEnvSchema, auditSettings, type AuditSettings } from './audit/settings.js';
 import { KEYRING_ENV, KeyringError, loadKeyring } from './keyring-source.js';
+import { LOG_LEVELS } from './log-levels.js';
 import { NATS_AUTH_ENV, NatsAuthError, natsAuthOptions } from './nats-auth.js';
 import { DEFAULT_SESSION_TTL_SECONDS } from './session/handshake.js';
 import { loadServiceKey, ServiceKeyError } from './session/service-key.js';
@@ -60,7 +61,7 @@ export const envSchema = z.object({
   // Comma-separated; checked against the subject prefix in parseReplyPrefixes (docs/protocol.md §15).
   SECRET_SVC_REPLY_PREFIXES: z.string().default(DEFAULT_REPLY_PREFIXES.join(',')),
   ...auditEnvSchema,
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
 });
 
 export const ENV_NAMES = Object.keys(envSchema.shape);

@@ -28,6 +28,8 @@ export interface Asked {
   prefix?: string;
   /** revoke / unrevoke: the selector named. */
   selector?: AuditSelector;
+  /** update: the version whose value it restores (a rollback). */
+  rollbackOf?: number;
 }
 
 /** One answered request. */
@@ -142,6 +144,7 @@ function askedFor(op: Op, request: AnyRequest): Asked {
     ...('key' in request && request.key !== undefined ? { key: request.key } : {}),
     ...('keys' in request && request.keys !== undefined ? { keys: request.keys } : {}),
     ...('prefix' in request && request.prefix !== undefined ? { prefix: request.prefix } : {}),
+    ...('rollbackOf' in request && request.rollbackOf !== undefined ? { rollbackOf: request.rollbackOf } : {}),
   };
 }
 

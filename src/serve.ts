@@ -1,6 +1,10 @@
-/** Runs one worker from the environment; SIGTERM/SIGINT drain and exit 0. */
+/**
+ * Runs one worker from the environment; SIGTERM/SIGINT drain and exit 0, and so does losing the
+ * parent process (npm killed without passing the signal on: src/parent-watch.ts).
+ */
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './log.js';
+import { watchParent } from './parent-watch.js';
 import { WrongKeyError } from './store/canary.js';
 import { startWorker } from './worker.js';
 
@@ -36,6 +40,7 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void>
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  watchParent(() => shutdown('parent exited'));
   try {
     worker = await startWorker(config, log, { signal: abort.signal });
   } catch (err) {

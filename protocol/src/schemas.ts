@@ -45,11 +45,16 @@ export const requestSchemas = {
   }),
   create: z.strictObject({ op: z.literal('create'), ...head, key: keySchema, value: z.string(), ...lists }),
   update: z
-    .strictObject({ op: z.literal('update'), ...head, key: keySchema, value: z.string().optional(), ...lists, ifVersion: version.optional() })
+    .strictObject({
+      op: z.literal('update'), ...head, key: keySchema, value: z.string().optional(), ...lists, ifVersion: version.optional(),
+      // The version whose value this update restores (a rollback), recorded in the audit event (docs/protocol.md §11).
+      rollbackOf: version.optional(),
+    })
     .refine(
       (r) => r.value !== undefined || r.readers !== undefined || r.writers !== undefined || r.deleters !== undefined,
       'update needs at least one of "value", "readers", "writers", "deleters"',
-    ),
+    )
+    .refine((r) => r.rollbackOf === undefined || r.value !== undefined, '"rollbackOf" goes only with "value"'),
   delete: z.strictObject({ op: z.literal('delete'), ...head, key: keySchema, ifVersion: version.optional() }),
   versions: z.strictObject({ op: z.literal('versions'), ...head, key: keySchema }),
   revoke: z.strictObject({ op: z.literal('revoke'), ...head, ...selectorFields }).refine(isOneSelector, ONE_SELECTOR),

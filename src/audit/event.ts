@@ -36,6 +36,8 @@ export interface AuditEvent {
   count?: number;
   /** revoke, unrevoke. */
   selector?: AuditSelector;
+  /** A further field (docs/protocol.md §11): update as a rollback, the version whose value it restores. */
+  rollbackOf?: number;
 }
 
 /**
@@ -68,6 +70,7 @@ export function buildEvent(facts: AuditFacts, worker: string, now: Date = new Da
   if (str(facts.prefix)) e.prefix = facts.prefix;
   if (int(facts.version)) e.version = facts.version;
   if (int(facts.count)) e.count = facts.count;
+  if (int(facts.rollbackOf)) e.rollbackOf = facts.rollbackOf;
   const selector = selectorOf(facts.selector);
   if (selector) e.selector = selector;
   return e;

@@ -25,6 +25,9 @@ export function eventFilter(f: EventFilter): (e: AuditEvent) => boolean {
 
 const CODE_STATUS = new Map<string, number>(Object.entries(ERROR_CODES).map(([s, c]) => [c, Number(s)]));
 
+/** Words statusMatcher takes (shell completion offers them). */
+export const STATUS_WORDS: readonly string[] = ['ok', '2xx', '4xx', '5xx', ...CODE_STATUS.keys()];
+
 /**
  * `200`, `4xx`, `forbidden`, or a comma-separated list of those; undefined when a part is
  * none of them.

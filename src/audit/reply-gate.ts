@@ -44,6 +44,7 @@ export function factsOf(outcome: Outcome): AuditFacts {
     if (asked.keys !== undefined) facts.keys = asked.keys;
     if (asked.prefix !== undefined) facts.prefix = asked.prefix;
     if (asked.selector !== undefined) facts.selector = asked.selector;
+    if (asked.rollbackOf !== undefined) facts.rollbackOf = asked.rollbackOf;
   }
   if (outcome.version !== undefined) facts.version = outcome.version;
   if (outcome.count !== undefined) facts.count = outcome.count;

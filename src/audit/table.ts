@@ -15,6 +15,7 @@ export function tableRow(e: AuditEvent): string {
   const what = e.key ?? e.keys?.join(',') ?? (e.prefix !== undefined ? `${e.prefix}*` : undefined) ?? (e.selector ? selectorText(e.selector) : '');
   const detail: string[] = [];
   if (e.version !== undefined) detail.push(`v${e.version}`);
+  if (e.rollbackOf !== undefined) detail.push(`rollback of v${e.rollbackOf}`);
   // A successful list's page size; on any other event, how many folded requests it stands for.
   if (e.count !== undefined) detail.push(e.op === 'list' && e.status === 200 ? `${e.count} listed` : `x${e.count} requests`);
   if (e.session) detail.push('session');

@@ -1,6 +1,8 @@
 /** Reading many secrets: the keys under a prefix, then batch reads of up to MAX_READ_KEYS. */
 import type { SecretClient } from '@secret-svc/client';
 import { MAX_READ_KEYS, type Secret } from '@secret-svc/protocol';
+import type { Command } from 'commander';
+import { CliError, EXIT } from './exit.js';
 import { progress } from './progress.js';
 
 export interface BatchResult {
@@ -36,4 +38,16 @@ export async function readKeys(client: SecretClient, keys: string[], showProgres
 
 export async function readAllUnder(client: SecretClient, prefix: string, showProgress = false): Promise<BatchResult> {
   return readKeys(client, await listKeys(client, prefix), showProgress);
+}
+
+/** `--allow-empty`, on the commands where a prefix that matches nothing is otherwise an error. */
+export function addAllowEmptyOption(cmd: Command): Command {
+  return cmd.option('--allow-empty', 'go on when PREFIX matches no secret you can read (else exit 3: a typo would pass unnoticed)');
+}
+
+/** A prefix under which nothing could be read is an error (exit 3) unless allowed. */
+export function requireSome(readUnderPrefix: number, prefix: string, allowEmpty: boolean | undefined): void {
+  if (readUnderPrefix > 0 || allowEmpty) return;
+  throw new CliError(`no secret you can read ${prefix === '' ? 'at all' : `under "${prefix}"`} (check the prefix; ` +
+    '--allow-empty to go on without any)', EXIT.notFound);
 }

@@ -1,13 +1,54 @@
 /**
- * Secret keys as environment variable names, for `run` and the dotenv/shell exports.
+ * The one rule that turns secret keys into environment variable names, for `run` and for
+ * `export --format dotenv|shell|env-file` alike (NAMING_HELP is its documentation):
  *
- * The rule (documented in `run --help`): take the key (without PREFIX with --strip-prefix);
- * every character other than A-Z, a-z, 0-9 and _ becomes _; a name starting with a digit gets
- * a leading _. Case is kept. Two keys giving the same name are an error naming both.
+ *   1. `--map PREFIX=NAME` (repeatable): a key starting with PREFIX is named NAME followed by
+ *      the rest of the key; the longest matching PREFIX wins. `--strip-prefix` is
+ *      `--map P=` for the command's own prefix P (`run --prefix P`, `export P`).
+ *   2. Then every character other than A-Z, a-z, 0-9 and _ becomes _, and a name starting
+ *      with a digit (or an empty one) gets a leading _. Case is kept.
+ *   3. Two keys giving one name are an error naming both.
  */
+import type { Command } from 'commander';
 import { UsageError } from './exit.js';
+import { collect } from './lists.js';
 
-export const ENV_NAME_RULE = 'characters other than A-Z a-z 0-9 _ become _, a leading digit gets a _ in front, case is kept';
+export const NAMING_HELP = 'Variable names: the key, with --map PREFIX=NAME putting NAME in place of a leading PREFIX ' +
+  '(repeatable, the longest match wins; --strip-prefix maps the command\'s PREFIX to nothing); then characters other ' +
+  'than A-Z a-z 0-9 _ become _ and a leading digit gets a _ in front, case kept (demo/DB_URL -> demo_DB_URL; with ' +
+  '--strip-prefix under demo/, or --map demo/=, -> DB_URL; with --map demo/=APP_ -> APP_DB_URL). Two keys giving one ' +
+  'name are an error.';
+
+export interface NamingFlags {
+  stripPrefix?: boolean;
+  map?: string[];
+}
+
+/** The naming flags, the same on every command that makes variables. */
+export function addNamingOptions(cmd: Command): Command {
+  return cmd
+    .option('--strip-prefix', 'drop PREFIX from the variable names (demo/DB_URL -> DB_URL)')
+    .option('--map <prefix=name>', 'name keys under PREFIX NAME + the rest (repeatable; --map demo/=APP_: demo/DB_URL -> APP_DB_URL)', collect);
+}
+
+/** Key prefixes and what replaces them, longest prefix first. */
+export type NamingRule = ReadonlyArray<{ prefix: string; name: string }>;
+
+/** The rule the flags give; `prefix` is the command's own prefix (what --strip-prefix strips), if any. */
+export function namingRule(o: NamingFlags, prefix: string | undefined): NamingRule {
+  const rule = (o.map ?? []).map((m) => {
+    const eq = m.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--map ${m}: give PREFIX=NAME (NAME may be empty), e.g. --map demo/=APP_`);
+    return { prefix: m.slice(0, eq), name: m.slice(eq + 1) };
+  });
+  if (o.stripPrefix) {
+    if (!prefix) throw new UsageError('--strip-prefix needs a prefix to strip (or use --map PREFIX=)');
+    rule.push({ prefix, name: '' });
+  }
+  const twice = rule.find((r, i) => rule.findIndex((s) => s.prefix === r.prefix) !== i);
+  if (twice) throw new UsageError(`the prefix ${twice.prefix} is mapped twice (--map, --strip-prefix)`);
+  return rule.sort((a, b) => b.prefix.length - a.prefix.length);
+}
 
 const VALID = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -15,8 +56,11 @@ export function isEnvName(name: string): boolean {
   return VALID.test(name);
 }
 
-export function envNameFor(name: string): string {
-  const replaced = name.replace(/[^A-Za-z0-9_]/g, '_');
+/** The variable name of one key under `rule`. */
+export function variableName(key: string, rule: NamingRule = []): string {
+  const mapped = rule.find((r) => key.startsWith(r.prefix));
+  const raw = mapped ? mapped.name + key.slice(mapped.prefix.length) : key;
+  const replaced = raw.replace(/[^A-Za-z0-9_]/g, '_');
   return /^[0-9]/.test(replaced) || replaced === '' ? `_${replaced}` : replaced;
 }
 
@@ -29,14 +73,14 @@ export function checkEnvValue(key: string, value: string): void {
   if (value.includes('\0')) throw new UsageError(`${key}: the value has a NUL byte, which no environment variable can hold (use --format json)`);
 }
 
-/** key → variable name for every key; throws UsageError on a clash. */
-export function envNames(keys: string[], strip: string): Map<string, string> {
+/** key → variable name for every key; throws UsageError on a clash, naming both keys. */
+export function variableNames(keys: readonly string[], rule: NamingRule = []): Map<string, string> {
   const byName = new Map<string, string>();
   const names = new Map<string, string>();
   for (const key of keys) {
-    const name = envNameFor(key.startsWith(strip) ? key.slice(strip.length) : key);
+    const name = variableName(key, rule);
     const other = byName.get(name);
-    if (other !== undefined) throw new UsageError(`${other} and ${key} would both be the variable ${name}; pick keys with --key or a narrower --prefix`);
+    if (other !== undefined) throw new UsageError(`${other} and ${key} would both be the variable ${name}; pick other keys or --map them apart`);
     byName.set(name, key);
     names.set(key, name);
   }

@@ -87,17 +87,41 @@ describe('export formats', () => {
     expect((JSON.parse(json.stdout) as Array<{ key: string; value: string }>).find((s) => s.key === 'nul-svc/NUL')?.value).toBe('before\0after');
   });
 
-  it('refuses names that are not variable names, naming the key', async () => {
+  it('name variables by the same rule as run: the whole key made valid, or mapped', async () => {
     const env = callerEnv(stack, 'name-svc');
-    await seed(env, 'name-svc/', { BIN: 'x' });
-    const [dotenv, shell] = await Promise.all([
+    await seed(env, 'name-svc/', { BIN: 'x', 'api.key': 'k' });
+    const [dotenv, shell, mapped] = await Promise.all([
       cliIn(['export', 'name-svc/', '--format', 'dotenv'], { env }),
       cliIn(['export', 'name-svc/', '--format', 'shell'], { env }),
+      cliIn(['export', 'name-svc/', '--format', 'env-file', '--map', 'name-svc/=APP_'], { env }),
     ]);
-    for (const r of [dotenv, shell]) {
-      expect([r.code, r.stdout]).toEqual([2, '']);
-      expect(r.stderr).toContain('name-svc/BIN: "name-svc/BIN" is not a valid variable name');
+    expect(dotenv).toMatchObject({ code: 0, stdout: 'name_svc_BIN=x\nname_svc_api_key=k\n' });
+    expect(shell).toMatchObject({ code: 0, stdout: "export name_svc_BIN='x'\nexport name_svc_api_key='k'\n" });
+    expect(mapped).toMatchObject({ code: 0, stdout: 'APP_BIN=x\nAPP_api_key=k\n' });
+    // run gives the child exactly these names, with the same flags.
+    const check = 'test "$name_svc_BIN" = x && test "$name_svc_api_key" = k';
+    expect((await cliIn(['run', '--key', 'name-svc/BIN', '--key', 'name-svc/api.key', '--', 'sh', '-c', check], { env })).code).toBe(0);
+    expect((await cliIn(['run', '--prefix', 'name-svc/', '--map', 'name-svc/=APP_', '--', 'sh', '-c', 'test "$APP_api_key" = k'], { env })).code).toBe(0);
+    expect((await cliIn(['run', '--key', 'name-svc/BIN', '--map', 'name-svc/=', '--', 'sh', '-c', 'test "$BIN" = x'], { env })).code).toBe(0);
+  });
+
+  it('a prefix that matches nothing readable is exit 3 for run and export, unless --allow-empty', async () => {
+    const env = callerEnv(stack, 'empty-svc');
+    await seed(env, 'empty-svc/', { A: '1' });
+    const [run, exp] = await Promise.all([
+      cliIn(['run', '--prefix', 'empty-svc/typo/', '--', 'sh', '-c', 'echo ran'], { env }),
+      cliIn(['export', 'empty-svc/typo/', '--format', 'dotenv'], { env }),
+    ]);
+    for (const r of [run, exp]) {
+      expect([r.code, r.stdout]).toEqual([3, '']);
+      expect(r.stderr).toContain('no secret you can read under "empty-svc/typo/"');
+      expect(r.stderr).toContain('--allow-empty');
     }
+    const [runOk, expOk] = await Promise.all([
+      cliIn(['run', '--prefix', 'empty-svc/typo/', '--allow-empty', '--', 'true'], { env }),
+      cliIn(['export', 'empty-svc/typo/', '--format', 'dotenv', '--allow-empty'], { env }),
+    ]);
+    expect([runOk.code, expOk.code, expOk.stdout]).toEqual([0, 0, '']);
   });
 });
 

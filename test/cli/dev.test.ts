@@ -2,6 +2,7 @@
  * `secret-svc dev` as a child process. It never touches the machine's default NATS/Redis here:
  * either --start-servers (its own nats-server/redis-server on free ports) or the test's servers.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,7 @@ import {
   buildEnvelope, generateSessionKeyPair, issueCredential, parseCredential, parsePrivateJwk, privateKeyObject, publicKeyObject, requestHead,
   toBase64url, verifyHandshake, type CredentialClaims, type SessionReply,
 } from '@secret-svc/protocol';
+import { devKeyring } from '../../src/cli/dev/keyring.js';
 import { DEV_CREDENTIAL_TTL_SECONDS, devState } from '../../src/cli/dev/state.js';
 import { NatsServer, RedisServer } from '../helpers/servers.js';
 import { cli, startCli, type LiveCli } from './run-cli.js';
@@ -112,9 +114,19 @@ describe('secret-svc dev', () => {
     const again = await cli(['get', 'demo/GREETING'], { env: env2 });
     expect(again.stdout, again.stderr).toBe('hello, world\n'); // the data survived in its Redis
     expect(await second.stop('SIGTERM')).toBe(0);
+
+    // A keyring that cannot open its own Redis's data: the hint names the ring file, and neither
+    // --start-servers (given already) nor --redis-prefix (its own Redis holds only its data).
+    writeFileSync(join(home, 'encryption.keys'), `${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
+    const refused = await cli(['dev', '--dir', home, '--start-servers']);
+    expect(refused.code, refused.stderr).toBe(1);
+    expect(refused.stderr).toMatch(/cannot open the data/);
+    expect(refused.stderr).toContain('encryption.keys');
+    expect(refused.stderr).not.toMatch(/--start-servers|--redis-prefix/);
+    rmSync(join(home, 'encryption.keys'));
   });
 
-  it('uses servers it is given, warns about a Redis without persistence, and refuses a second worker', { timeout: SLOW }, async () => {
+  it('uses servers it is given, warns about a Redis without persistence, and refuses another dev service on its NATS', { timeout: SLOW }, async () => {
     const [nats, redis] = await Promise.all([NatsServer.start(), RedisServer.start()]);
     try {
       const home = join(dir, 'given');
@@ -124,9 +136,12 @@ describe('secret-svc dev', () => {
       expect(first.stdout()).not.toMatch(/started here/);
       expect(first.stderr()).toMatch(/REDIS KEEPS NOTHING ON DISK/); // the worker's startup warning
 
-      const other = await cli(['dev', '--dir', home, '--nats-url', nats.url, '--redis-url', redis.url]);
+      // Another dev service (its own issuer) on the same subjects is refused; the hint fits the flags given.
+      const other = await cli(['dev', '--dir', join(dir, 'given-other'), '--nats-url', nats.url, '--redis-url', redis.url, '--redis-prefix', 'other:']);
       expect(other.code).toBe(6);
-      expect(other.stderr).toMatch(/a secret-svc worker already answers on/);
+      expect(other.stderr).toMatch(/a secret-svc worker that does not trust this dev issuer already answers on/);
+      expect(other.stderr).toMatch(/give another --nats-url/);
+      expect(other.stderr).not.toMatch(/--start-servers/);
       expect(await first.stop('SIGINT')).toBe(0);
     } finally {
       await nats.stop();
@@ -140,6 +155,9 @@ describe('secret-svc dev', () => {
     expect(r.stderr).toMatch(/nats-server and redis-server not found on PATH/);
     expect(r.stderr).toContain('docker run -d --rm -p 127.0.0.1:4222:4222 nats:2.11-alpine -js');
     expect(r.stderr).toMatch(/apt-get install nats-server redis-server/);
+    // Docker's servers on the default ports help only without --start-servers: the hint says so.
+    expect(r.stderr).toMatch(/run this command without --start-servers/);
+    expect(r.stderr).not.toMatch(/then run this command again/);
   });
 });
 
@@ -191,5 +209,20 @@ describe('the dev admin credential expires and is renewed near its end', () => {
     const again = devState(home, t0 + DAY_MS);
     expect(again.credentialRenewed).toBe(true);
     expect(claimsIn(home).exp).toBe((t0 + DAY_MS) / 1000 + DEV_CREDENTIAL_TTL_SECONDS);
+  });
+});
+
+describe('where dev takes its keyring from', () => {
+  it('a keyring variable in its environment first, then DIR/encryption.keys, then DIR/encryption.key', () => {
+    const state = devState(join(dir, 'ring'));
+    const shown = (p: string) => p;
+    expect(devKeyring(state, {}, shown)).toEqual({
+      variable: 'SECRET_SVC_ENCRYPTION_KEY_FILE', value: state.encryptionKeyFile, source: state.encryptionKeyFile });
+    writeFileSync(state.keyringFile, 'one key a line\n', { mode: 0o600 });
+    expect(devKeyring(state, {}, shown)).toEqual({
+      variable: 'SECRET_SVC_ENCRYPTION_KEYS_FILE', value: state.keyringFile, source: state.keyringFile });
+    // An empty variable counts as unset, as for a worker.
+    expect(devKeyring(state, { SECRET_SVC_ENCRYPTION_KEYS: '', SECRET_SVC_ENCRYPTION_KEY_COMMAND: 'vault read …' }, shown)).toEqual({
+      variable: 'SECRET_SVC_ENCRYPTION_KEY_COMMAND', value: 'vault read …', source: 'SECRET_SVC_ENCRYPTION_KEY_COMMAND from the environment' });
   });
 });

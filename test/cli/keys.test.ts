@@ -27,6 +27,23 @@ describe('secret-svc keys generate', () => {
   });
 });
 
+describe('keys status / rewrap without an explicit Redis and keyring', () => {
+  // Nothing may answer on the default redis://127.0.0.1:6379 for this to mean anything: the
+  // refusal comes before any connection, so a Redis there is never read or written.
+  const KEY = randomBytes(32).toString('base64');
+  it.each([
+    ['status', 'neither', {}, ['REDIS_URL', 'a keyring']],
+    ['rewrap', 'a keyring only', { SECRET_SVC_ENCRYPTION_KEYS: KEY }, ['REDIS_URL']],
+    ['rewrap', 'REDIS_URL only', { REDIS_URL: 'redis://127.0.0.1:1' }, ['a keyring (one of SECRET_SVC_ENCRYPTION_KEY, ']],
+  ] as const)('keys %s with %s refuses (exit 2), naming what is missing', { timeout: SLOW }, async (sub, _given, env, named) => {
+    const r = await cli(['keys', sub], { env });
+    expect(r.code, r.stderr).toBe(2);
+    for (const n of named) expect(r.stderr).toContain(`${n}`);
+    expect(r.stderr).toContain('secret-svc dev --print-worker-env');
+    expect(r.stderr).not.toMatch(/cannot reach Redis/);
+  });
+});
+
 describe('a worker whose SECRET_SVC_ENCRYPTION_KEY_COMMAND fails', () => {
   // Refused before any connection: no NATS or Redis needed (the URLs point nowhere).
   const env = (command: string) => ({

@@ -121,3 +121,22 @@ describe('secret-svc rollback', () => {
     expect(r.code).toBe(3);
   });
 });
+
+describe('the audit trail of set and rollback', () => {
+  it('set of an existing key records its update (no refused create first); rollback is an update with rollbackOf', async () => {
+    expect((await cli('set', 'ver-svc/audited', 'a')).code).toBe(0);
+    expect((await cli('set', 'ver-svc/audited', 'b')).stdout).toBe('updated ver-svc/audited (version 2)\n');
+    expect((await cli('rollback', 'ver-svc/audited', '1')).code).toBe(0);
+    const r = await cli('audit', '--json', '--key', 'ver-svc/audited');
+    expect(r.code, r.stderr).toBe(0);
+    const events = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { op: string; status: number; version?: number; rollbackOf?: number });
+    expect(events.filter((e) => e.status !== 200)).toEqual([]);
+    expect(events.filter((e) => e.op === 'create' || e.op === 'update').map(({ op, version, rollbackOf }) => ({ op, version, rollbackOf }))).toEqual([
+      { op: 'create', version: 1, rollbackOf: undefined },
+      { op: 'update', version: 2, rollbackOf: undefined },
+      { op: 'update', version: 3, rollbackOf: 1 },
+    ]);
+    const table = await cli('audit', '--table', '--key', 'ver-svc/audited', '--op', 'update');
+    expect(table.stdout).toMatch(/update +200 .*ver-svc\/audited +v3 rollback of v1/);
+  });
+});

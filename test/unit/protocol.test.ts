@@ -364,6 +364,10 @@ describe('request schemas', () => {
       ['ifVersion a string', { key: 'a/b', value: 'v', ifVersion: '1' }, false],
       ['key missing', { value: 'v' }, false],
       ['invalid slug', { key: 'a/b', readers: ['UPPER'] }, false],
+      ['rollbackOf with value', { key: 'a/b', value: 'v', ifVersion: 3, rollbackOf: 1 }, true],
+      ['rollbackOf without value', { key: 'a/b', readers: ['a'], rollbackOf: 1 }, false],
+      ['rollbackOf 0', { key: 'a/b', value: 'v', rollbackOf: 0 }, false],
+      ['rollbackOf a string', { key: 'a/b', value: 'v', rollbackOf: '1' }, false],
     ])('%s → %s', (_label, fields, expected) => {
       expect(ok('update', fields)).toBe(expected);
     });

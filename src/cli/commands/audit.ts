@@ -1,11 +1,13 @@
 /** `secret-svc audit`: reads the audit trail (docs/protocol.md §11) from its JetStream stream. */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import { OPS } from '@secret-svc/protocol';
 import { connect } from 'nats';
 import { DEFAULT_AUDIT_STREAM } from '../../audit/settings.js';
-import { eventFilter, statusMatcher } from '../../audit/filter.js';
+import { eventFilter, STATUS_WORDS, statusMatcher } from '../../audit/filter.js';
 import { readTrail, TrailReadError } from '../../audit/reader.js';
 import { tableHeader, tableRow } from '../../audit/table.js';
 import type { AuditEvent } from '../../audit/event.js';
+import { completeWith } from '../completion/words.js';
 import { cliConfig } from '../context.js';
 import { parseDuration } from '../duration.js';
 import { CliError, EXIT, UsageError } from '../exit.js';
@@ -29,12 +31,15 @@ export function register(program: Command): void {
   program
     .command('audit')
     .summary('read the audit trail (table or JSON lines)')
-    .description('print the audit trail\'s events, oldest first: a table on a terminal, JSON lines otherwise')
+    .description('print the audit trail\'s events, oldest first: a table on a terminal, JSON lines otherwise. The trail ' +
+      'is read straight from its JetStream stream with your NATS login and its permissions (NATS_CREDS, NATS_USER, ' +
+      '…): a secret-svc credential is neither needed nor used, so who may read the trail is decided by the NATS ' +
+      'server\'s permissions on the stream, not by secret-svc (see SECURITY.md)')
     .option('-f, --follow', 'keep printing new events until interrupted')
     .option('--slug <slug>', 'only events of this caller')
     .option('--key <prefix>', 'only events about keys (or list prefixes) starting with this')
-    .option('--op <op>', 'only these operations (comma-separated)')
-    .option('--status <status>', 'only these statuses: 200, 4xx, forbidden, ... (comma-separated)')
+    .addOption(completeWith(new Option('--op <op>', 'only these operations (comma-separated)'), OPS))
+    .addOption(completeWith(new Option('--status <status>', 'only these statuses: 200, 4xx, forbidden, ... (comma-separated)'), STATUS_WORDS))
     .option('--since <when>', 'from this time on: a duration back from now (15m, 2h, 7d) or an ISO time')
     .option('--stream <name>', `the stream (env SECRET_SVC_AUDIT_STREAM, default ${DEFAULT_AUDIT_STREAM})`)
     .option('--inbox-prefix <prefix>', 'the inbox prefix your NATS user may subscribe to (env NATS_INBOX_PREFIX; see SECURITY.md)')

@@ -144,7 +144,7 @@ export function register(program: Command): void {
             if (actions[i] === 'unchanged') {
               counts.unchanged++;
             } else {
-              const { created } = await upsert(client, o.prefix + key, value, lists);
+              const { created } = await upsert(client, o.prefix + key, value, lists, actions[i] === 'update');
               counts[created ? 'created' : 'updated']++;
             }
             bar.tick();

@@ -1,20 +1,30 @@
 /** `secret-svc set KEY [VALUE]`: create, or update the value when the key exists. */
 import type { Command } from 'commander';
 import { type SecretClient } from '@secret-svc/client';
-import { ConflictError, type SecretMetadata } from '@secret-svc/protocol';
+import { ConflictError, NotFoundError, type SecretMetadata } from '@secret-svc/protocol';
 import { withClient } from '../context.js';
 import { UsageError } from '../exit.js';
 import { out, readFileBytes, readStdinBytes, strictUtf8, stripOneNewline } from '../io.js';
 
-/** Creates the secret, or on 409 updates it (the value, and the lists when given). */
+/**
+ * Updates the secret when it exists, else creates it (the value, and the lists when given). It
+ * asks first (a one-entry list: the key itself sorts first under its own prefix), so the audit
+ * trail records the write that happened rather than a refused create before it. A race with
+ * another writer (created or deleted in between) still lands: the other write is then tried.
+ */
 export async function upsert(
   client: SecretClient, key: string, value: string, lists: { readers?: string[]; writers?: string[]; deleters?: string[] } = {},
+  /** Whether the key exists, when the caller knows already (import's plan). */
+  known?: boolean,
 ): Promise<{ created: boolean; meta: SecretMetadata }> {
+  const exists = known ?? (await client.list({ prefix: key, limit: 1 })).secrets[0]?.key === key;
+  const create = async () => ({ created: true, meta: await client.create(key, value, lists) });
+  const update = async () => ({ created: false, meta: await client.update(key, { value, ...lists }) });
   try {
-    return { created: true, meta: await client.create(key, value, lists) };
+    return exists ? await update() : await create();
   } catch (err) {
-    if (!(err instanceof ConflictError)) throw err;
-    return { created: false, meta: await client.update(key, { value, ...lists }) };
+    if (exists ? err instanceof NotFoundError : err instanceof ConflictError) return exists ? create() : update();
+    throw err;
   }
 }
 
@@ -46,9 +56,9 @@ export function register(program: Command): void {
   addValueOptions(program
     .command('set')
     .summary('create or update a secret (value from stdin or --file when omitted)')
-    .description('store VALUE under KEY: create it, or update its value if it exists; without VALUE, read it from ' +
-      '--file or stdin (one trailing newline removed) so it stays out of your shell history. The value must be ' +
-      'UTF-8 text (else exit 2); store binary data with --base64')
+    .description('store VALUE under KEY: update its value if it exists, else create it; without VALUE, read it from ' +
+      'stdin (one trailing newline removed) or from --file (byte for byte), so it stays out of your shell history. ' +
+      'The value must be UTF-8 text (else exit 2); store binary data with --base64')
     .argument('<key>', 'the secret key')
     .argument('[value]', 'the value (prefer stdin or --file)'))
     .option('--json', 'print the resulting metadata as JSON')

@@ -1,6 +1,7 @@
 /** `secret-svc sign OP [JSON]`: a signed JSON envelope for `nats req` (docs/protocol.md §8). */
-import type { Command } from 'commander';
+import { Argument, type Command } from 'commander';
 import { buildEnvelope, decodeUtf8, isOp, OPS, requestHead } from '@secret-svc/protocol';
+import { completeWith } from '../completion/words.js';
 import { cliConfig, cliIdentity } from '../context.js';
 import { UsageError } from '../exit.js';
 import { out } from '../io.js';
@@ -13,7 +14,7 @@ export function register(program: Command): void {
     .summary('print a signed JSON envelope for `nats req`')
     .description(`print a JSON envelope for OP (${OPS.join(', ')}) with a fresh ts and nonce, signed with your key, ` +
       'e.g. nats req secret.whoami "$(secret-svc sign whoami)"')
-    .argument('<op>', 'the operation')
+    .addArgument(completeWith(new Argument('<op>', 'the operation'), OPS))
     .argument('[json]', "the operation's fields as a JSON object", '{}')
     .action((op: string, json: string, _o: unknown, cmd: Command) => {
       if (!isOp(op)) throw new UsageError(`unknown operation "${op}" (one of ${OPS.join(', ')})`);

@@ -22,8 +22,8 @@ export function register(program: Command): void {
   addValueOptions(addListOptions(program
     .command('create')
     .summary('create a secret, with lists')
-    .description('create KEY (409, exit 6, if it exists); without VALUE, read it from --file or stdin (one trailing ' +
-      'newline removed); lists not given default to [you] (administrators: [])')
+    .description('create KEY (409, exit 6, if it exists); without VALUE, read it from stdin (one trailing newline ' +
+      'removed) or from --file (byte for byte); lists not given default to [you] (administrators: [])')
     .argument('<key>', 'the secret key')
     .argument('[value]', 'the value (prefer stdin or --file)')))
     .option('--json', 'print the metadata as JSON')

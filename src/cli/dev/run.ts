@@ -1,13 +1,19 @@
 /** The `secret-svc dev` sequence: files, servers, worker, instructions, clean stop. */
+import { writeFileSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
 import { DEFAULT_NATS_URL } from '@secret-svc/protocol';
-import { loadConfig } from '../../config.js';
+import { ConfigError, loadConfig } from '../../config.js';
+import { keyIdOf } from '../../keyring-source.js';
 import { createLogger } from '../../log.js';
+import { watchParent } from '../../parent-watch.js';
 import { WrongKeyError } from '../../store/canary.js';
 import { startWorker, type Worker } from '../../worker.js';
-import type { DevFlags } from '../commands/dev.js';
-import { CliError, EXIT } from '../exit.js';
-import { ChildServer, natsAnswers, pickPort, redisAnswers, serviceAnswers, startDevNats, which } from './servers.js';
+import { DEFAULT_DEV_DIR, type DevFlags } from '../commands/dev.js';
+import { formatShellLine } from '../dotenv.js';
+import { CliError, EXIT, UsageError } from '../exit.js';
+import { streams } from '../runtime.js';
+import { devKeyring, type DevKeyring } from './keyring.js';
+import { ChildServer, natsAnswers, pickPort, redisAnswers, serviceAnswers, servesThisIssuer, startDevNats, which } from './servers.js';
 import { DEV_CREDENTIAL_RENEW_BELOW_SECONDS, devState, readPorts, writePorts, type DevState } from './state.js';
 
 const DEFAULT_REDIS = 'redis://127.0.0.1:6379';
@@ -30,6 +36,8 @@ export async function runDev(o: DevFlags, natsUrlFlag?: string): Promise<void> {
   let nats: Endpoint | undefined;
   let redis: Endpoint | undefined;
   const missing: string[] = [];
+  /** Workers of this dev service (its second workers) already serve on that NATS. */
+  let joining = false;
   try {
     nats = await resolveNats(natsUrlFlag, o.startServers, saved.nats, state, started);
     redis = await resolveRedis(o.redisUrl, o.startServers, saved.redis, state, started);
@@ -40,25 +48,36 @@ export async function runDev(o: DevFlags, natsUrlFlag?: string): Promise<void> {
       ...(nats!.own ? { nats: Number(new URL(nats!.url).port) } : {}),
       ...(redis!.own ? { redis: Number(new URL(redis!.url).port) } : {}),
     });
-    if (!nats!.own && (await serviceAnswers(nats!.url, 'secret-svc'))) {
+    joining = !nats!.own && (await serviceAnswers(nats!.url, 'secret-svc'));
+    if (joining && !(await servesThisIssuer(nats!.url, state.credentialFile, state.adminKeyFile))) {
+      const other = natsUrlFlag ? 'give another --nats-url' : 'run `secret-svc dev --start-servers` to use servers of its own';
       throw new CliError(
-        `a secret-svc worker already answers on ${nats!.url} (another \`secret-svc dev\`, or the docker compose worker?): ` +
-          'stop it first, or run `secret-svc dev --start-servers` to use servers of its own', EXIT.conflict);
+        `a secret-svc worker that does not trust this dev issuer already answers on ${nats!.url} (another \`secret-svc dev\`, or the docker compose worker?): ` +
+          `stop it first, or ${other}`, EXIT.conflict);
     }
   } catch (err) {
     await stopServers();
     throw err;
   }
 
-  const config = loadConfig({
+  const keyring = devKeyring(state, streams().env, shown);
+  // What this worker runs with, and what a second worker or `keys …` needs (--print-worker-env).
+  const workerEnv: Record<string, string> = {
     NATS_URL: nats!.url,
     REDIS_URL: redis!.url,
     SECRET_SVC_ISSUERS: state.issuer.x,
-    SECRET_SVC_ENCRYPTION_KEY_FILE: state.encryptionKeyFile,
+    [keyring.variable]: keyring.value,
     SECRET_SVC_SERVICE_KEY: state.serviceKeyFile,
     SECRET_SVC_REDIS_PREFIX: o.redisPrefix,
-    LOG_LEVEL: o.logLevel,
-  });
+  };
+  let config;
+  try {
+    config = loadConfig({ ...workerEnv, LOG_LEVEL: o.logLevel });
+  } catch (err) {
+    await stopServers();
+    if (err instanceof ConfigError) throw new UsageError(`${err.message} (the keyring: ${keyring.source})`);
+    throw err;
+  }
   // Logs on stderr, so stdout carries only the instructions below.
   const log = createLogger(config.logLevel, 'stderr');
   let worker: Worker;
@@ -66,12 +85,10 @@ export async function runDev(o: DevFlags, natsUrlFlag?: string): Promise<void> {
     worker = await startWorker(config, log);
   } catch (err) {
     await stopServers();
-    if (err instanceof WrongKeyError) {
-      throw new CliError(`${err.message}\nThat Redis already holds other secret-svc data under "${o.redisPrefix}": ` +
-        'run with --redis-prefix secret-svc-dev: or --start-servers', EXIT.other);
-    }
+    if (err instanceof WrongKeyError) throw new CliError(`${err.message}\n${wrongKeyHint(o, state, redis!, keyring)}`, EXIT.other);
     throw err;
   }
+  writeFileSync(state.workerEnvFile, workerEnvText(workerEnv, o.dir), { mode: 0o600 });
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -86,8 +103,10 @@ export async function runDev(o: DevFlags, natsUrlFlag?: string): Promise<void> {
     process.exit(0);
   };
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stop(signal));
+  // `npm run dev` killed without passing the signal on: stop too, instead of serving as an orphan.
+  watchParent(() => void stop('parent exited'));
 
-  process.stdout.write(banner(state, nats!, redis!, o.redisPrefix));
+  process.stdout.write(banner(state, nats!, redis!, joining, o.redisPrefix, keyring, config.encryptionKeys, o.dir === DEFAULT_DEV_DIR ? '' : ` --dir ${o.dir}`));
 }
 
 async function resolveNats(flag: string | undefined, startServers: boolean | undefined, port: number | undefined, state: DevState, started: ChildServer[]): Promise<Endpoint | undefined> {
@@ -124,6 +143,26 @@ async function resolveRedis(flag: string | undefined, startServers: boolean | un
   return { url, own };
 }
 
+/** What to do when the keyring cannot open the data: only suggestions that the flags given leave open. */
+function wrongKeyHint(o: DevFlags, state: DevState, redis: Endpoint, keyring: DevKeyring): string {
+  const lines = [`dev's keyring (${keyring.source}) cannot open the data already in ${redis.own ? shown(state.redisDir) : redis.url} ` +
+    `under "${o.redisPrefix}". Give dev a keyring holding the key that sealed it (as after a key rotation): the keys one ` +
+    `a line in ${shown(state.keyringFile)}, the first one sealing, or SECRET_SVC_ENCRYPTION_KEYS (…_KEYS_FILE, ` +
+    '…_KEY_COMMAND) in its environment; see "Rotating the encryption key" in the README.'];
+  if (!redis.own) {
+    const own = o.redisUrl === undefined && !o.startServers ? ', or --start-servers for servers of its own' : '';
+    lines.push(`If that Redis holds another deployment's data, use another key prefix (--redis-prefix secret-svc-dev:)${own}.`);
+  }
+  return lines.join('\n');
+}
+
+/** The worker environment as `export NAME='value'` lines, for `eval` or `set -a; . FILE`. */
+function workerEnvText(env: Record<string, string>, dir: string): string {
+  const lines = Object.entries(env).map(([name, value]) => formatShellLine(name, value));
+  return `# the environment of \`secret-svc dev --dir ${dir}\`'s worker: for a second worker (npm start) and \`secret-svc keys …\`\n` +
+    `${lines.join('\n')}\n`;
+}
+
 function installHelp(missing: string[], startServers: boolean | undefined): string {
   const where = startServers ? '' : ` and nothing answers on ${missing.map((m) => (m === 'nats-server' ? DEFAULT_NATS_URL : DEFAULT_REDIS)).join(' / ')}`;
   return [
@@ -132,10 +171,13 @@ function installHelp(missing: string[], startServers: boolean | undefined): stri
     '  Debian/Ubuntu:  sudo apt-get install nats-server redis-server',
     '  macOS:          brew install nats-server redis',
     '  or see https://docs.nats.io/running-a-nats-service/introduction/installation and https://redis.io/docs/latest/operate/oss_and_stack/install/',
-    'or start throwaway ones with Docker (docker-compose.yml is for deployments: its NATS requires logins):',
+    startServers
+      ? 'or start throwaway ones with Docker and run this command without --start-servers, which makes dev start its ' +
+        'own from PATH (docker-compose.yml is for deployments: its NATS requires logins):'
+      : 'or start throwaway ones with Docker (docker-compose.yml is for deployments: its NATS requires logins):',
     '  docker run -d --rm -p 127.0.0.1:4222:4222 nats:2.11-alpine -js',
     '  docker run -d --rm -p 127.0.0.1:6379:6379 redis:7.4-alpine --appendonly yes',
-    'then run this command again.',
+    startServers ? 'then run `secret-svc dev` again.' : 'then run this command again.',
   ].join('\n');
 }
 
@@ -145,14 +187,15 @@ function shown(path: string): string {
   return rel === '' ? '.' : rel.startsWith('..') || isAbsolute(rel) ? path : rel;
 }
 
-function banner(state: DevState, nats: Endpoint, redis: Endpoint, prefix: string): string {
+function banner(state: DevState, nats: Endpoint, redis: Endpoint, joining: boolean, prefix: string, keyring: DevKeyring, ring: Uint8Array[], dirFlag: string): string {
   const expiry = new Date(state.credentialExpires * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
   const keys = state.created.length ? `created in ${shown(state.dir)}/` : `reused from ${shown(state.dir)}/`;
   return `
 secret-svc dev is running. Ctrl-C stops it${nats.own || redis.own ? ' and the servers it started' : ''}.
-  NATS   ${nats.url}${nats.own ? ' (nats-server started here)' : ''}
+  NATS   ${nats.url}${nats.own ? ' (nats-server started here)' : ''}${joining ? ' (other workers of this dev service serve there too: this one joins them)' : ''}
   Redis  ${redis.url}${redis.own ? ` (redis-server started here, data in ${shown(state.redisDir)}/)` : ''}, key prefix ${prefix}
   keys   ${keys}: issuer (public key ${state.issuer.x}), admin key + credential, encryption key, service key (signs session handshakes; pinned below)
+  keyring ${keyring.source}: key id${ring.length > 1 ? 's' : ''} ${ring.map(keyIdOf).join(', ')}${ring.length > 1 ? ' (the first seals)' : ''}
   admin credential valid until ${expiry}${state.credentialRenewed ? ' (renewed now)' : ''}; each start renews it when under ${DEV_CREDENTIAL_RENEW_BELOW_SECONDS / 86_400} days are left
 
 In another terminal, in this directory:
@@ -170,5 +213,9 @@ nats req secret.read "$(${CLI} sign read '{"key":"demo/GREETING"}')"
 (The first \`${CLI}\` in a fresh clone takes a while: npm links this package into its npx cache
 and builds it once. nats is the NATS CLI, https://github.com/nats-io/natscli;
 \`nats req secret.whoami "$(${CLI} sign whoami)"\` works too.)
+
+A second worker, or the keyring commands, need the worker's environment (kept in ${shown(state.workerEnvFile)}):
+(eval "$(${CLI} dev${dirFlag} --print-worker-env)"; exec npm start)
+(eval "$(${CLI} dev${dirFlag} --print-worker-env)"; ${CLI} keys status)
 `;
 }

@@ -3,6 +3,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, mkdirSync, openSync } from 'node:fs';
 import { createServer, connect as tcpConnect } from 'node:net';
 import { delimiter, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { buildEnvelope, DEFAULT_AUDIENCE, DEFAULT_SUBJECT_PREFIX, parsePrivateJwk, privateKeyObject, requestHead } from '@secret-svc/protocol';
 import { connect } from 'nats';
 import { Redis } from 'ioredis';
 
@@ -26,6 +28,28 @@ export async function serviceAnswers(url: string, name: string): Promise<boolean
       return true;
     } catch {
       return false;
+    } finally {
+      await nc.close();
+    }
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * True when a worker on `url` answers `whoami` for dev's admin credential: it trusts dev's issuer,
+ * so it is a worker of this dev service (a second worker started with `dev --print-worker-env`),
+ * which dev's own worker may join; any other worker there is a different service.
+ */
+export async function servesThisIssuer(url: string, credentialFile: string, adminKeyFile: string): Promise<boolean> {
+  try {
+    const key = privateKeyObject(parsePrivateJwk(JSON.parse(readFileSync(adminKeyFile, 'utf8'))));
+    const body = buildEnvelope(readFileSync(credentialFile, 'utf8').trim(), key, requestHead('whoami', DEFAULT_AUDIENCE), 'json');
+    const nc = await connect({ servers: url, timeout: 1500, reconnect: false, maxReconnectAttempts: 0, noAsyncTraces: true });
+    try {
+      const reply = await nc.request(`${DEFAULT_SUBJECT_PREFIX}.whoami`, body, { timeout: 3000 });
+      const r = JSON.parse(new TextDecoder().decode(reply.data)) as { slug?: unknown; error?: unknown };
+      return r.error === undefined && typeof r.slug === 'string';
     } finally {
       await nc.close();
     }

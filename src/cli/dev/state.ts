@@ -20,6 +20,10 @@ export interface DevState {
   adminKeyFile: string;
   credentialFile: string;
   encryptionKeyFile: string;
+  /** A keyring file (one key a line, the first seals) that replaces encryption.key when it exists. */
+  keyringFile: string;
+  /** The environment a second worker or `keys …` needs, written by each start (`dev --print-worker-env`). */
+  workerEnvFile: string;
   /** SECRET_SVC_SERVICE_KEY: signs session handshakes (docs/protocol.md §12); callers pin its public key. */
   serviceKeyFile: string;
   servicePublicKey: string;
@@ -73,6 +77,8 @@ export function devState(dirOption: string, nowMs = Date.now()): DevState {
     issuerPublicFile,
     adminKeyFile: file('admin.jwk'),
     encryptionKeyFile: file('encryption.key'),
+    keyringFile: file('encryption.keys'),
+    workerEnvFile: workerEnvFile(dir),
     serviceKeyFile: file('service.jwk'),
     servicePublicKey: service.x,
     portsFile: file('ports.json'),
@@ -119,4 +125,9 @@ export function readPorts(state: DevState): { nats?: number; redis?: number } {
 
 export function writePorts(state: DevState, ports: { nats?: number; redis?: number }): void {
   writeFileSync(state.portsFile, `${JSON.stringify({ ...readPorts(state), ...ports })}\n`, { mode: 0o600 });
+}
+
+/** Where a start of dev with `--dir` writes its worker environment. */
+export function workerEnvFile(dirOption: string): string {
+  return join(resolve(dirOption), 'worker.env');
 }

@@ -1,9 +1,12 @@
 /**
  * The store as `keys status` and `keys rewrap` open it: from a worker's environment, but
  * only the keyring and Redis variables (loadStoreConfig); no canary check, so `status`
- * also works with a ring that opens nothing (it only counts).
+ * also works with a ring that opens nothing (it only counts). REDIS_URL and the keyring must
+ * be given: unlike a worker, these commands never fall back to a default Redis (a rewrap
+ * would write into whatever answers there).
  */
 import { ConfigError, loadStoreConfig } from '../../config.js';
+import { KEYRING_ENV } from '../../keyring-source.js';
 import { createLogger } from '../../log.js';
 import { RedisKeys } from '../../store/keys.js';
 import { connectRedis, createRedis } from '../../store/redis.js';
@@ -11,11 +14,20 @@ import { describeRedisTarget } from '../../store/redis-target.js';
 import { Sealer } from '../../store/seal.js';
 import { SecretStore } from '../../store/secret-store.js';
 import { CliError, EXIT, UsageError } from '../exit.js';
+import { streams } from '../runtime.js';
 
 /** An operator command waits this long for Redis, then gives up (exit 7). */
 const REDIS_WAIT_MS = 10_000;
 
-export async function withOperatorStore<T>(fn: (store: SecretStore) => Promise<T>, env: NodeJS.ProcessEnv = process.env): Promise<T> {
+export async function withOperatorStore<T>(fn: (store: SecretStore) => Promise<T>, env: NodeJS.ProcessEnv = { ...streams().env }): Promise<T> {
+  const missing = [
+    ...(env.REDIS_URL ? [] : ['REDIS_URL (the Redis of the deployment; there is no default)']),
+    ...(KEYRING_ENV.some((name) => env[name]) ? [] : [`a keyring (one of ${KEYRING_ENV.join(', ')})`]),
+  ];
+  if (missing.length) {
+    throw new UsageError(`missing ${missing.join(' and ')}: run this with a worker's environment; for \`secret-svc dev\`'s: ` +
+      '(eval "$(secret-svc dev --print-worker-env)"; secret-svc keys …)');
+  }
   let config;
   try {
     config = loadStoreConfig(env);
