@@ -1,29 +1,89 @@
 /**
  * Bounds the work one worker takes on (docs/protocol.md §5 503 `unavailable`): requests in
- * flight, request bytes in flight, and requests in flight per caller key, so that one
- * caller cannot take the whole worker. Beyond a bound the request is refused at once.
+ * flight, request bytes in flight, and per caller key both the count of its requests and
+ * their cost — work in flight (records a request may touch; a handshake counts as many),
+ * reply bytes in flight (reserved before Redis builds a reply) and session handshakes per
+ * second — so that one caller cannot take the whole worker. Beyond a bound the request is
+ * refused at once with a message naming it; a reply that could never fit one caller's
+ * reply budget gets 413.
  */
-import { UnavailableError } from '@secret-svc/protocol';
+import {
+  DEFAULT_LIST_LIMIT, TooLargeError, UnavailableError, type AnyRequest, type Op,
+} from '@secret-svc/protocol';
 
 export interface InFlightBounds {
   maxInFlight: number;
   maxInFlightBytes: number;
   maxInFlightPerCaller: number;
+  /** Work units (see workOf) one caller key may have in flight on one worker. */
+  maxWorkPerCaller: number;
+  /** Reply bytes one caller key may have reserved at once on one worker. */
+  maxReplyBytesPerCaller: number;
+  /** Session handshakes one caller key may open per second on one worker (a burst of HANDSHAKE_BURST_SECONDS' worth). */
+  maxHandshakesPerCaller: number;
+}
+
+/**
+ * What a session handshake costs in work units: an X25519 key pair and agreement, a ticket
+ * sealed and maybe a signature — about what touching a few dozen records costs.
+ */
+export const HANDSHAKE_WORK = 32;
+
+/** A request's work units, known before it runs: the records it may touch. */
+export function workOf(op: Op, request: AnyRequest): number {
+  if (op === 'read' && 'keys' in request && request.keys) return request.keys.length;
+  if (op === 'list') return ('limit' in request && request.limit) || DEFAULT_LIST_LIMIT;
+  if (op === 'session') return HANDSHAKE_WORK;
+  return 1;
+}
+
+/** The reply bytes a request holds: reserved before the store builds the reply, settled to what it built. */
+export interface ReplyBytes {
+  /**
+   * Reserves up to `max` bytes (what is left of the caller's budget, if less) and returns the
+   * grant; throws 503 when less than `min` is left, or 413 when `min` exceeds the whole budget.
+   */
+  reserve(min: number, max: number): number;
+  /** Keeps only `bytes` of the reservation (what the reply really holds). */
+  settle(bytes: number): void;
 }
 
 /** A held place; release() exactly once when the request is answered. */
 export interface Admission {
-  /** Takes the caller's place too (once it is known); throws UnavailableError beyond its share. */
-  admitCaller(keyId: string): void;
+  /**
+   * Takes the caller's place too (once it is known), with the request's work units; throws
+   * UnavailableError beyond its share (and for a handshake beyond its rate).
+   */
+  admitCaller(keyId: string, work: number, handshake?: boolean): void;
+  /** The caller's reply bytes (after admitCaller). */
+  readonly reply: ReplyBytes;
   release(): void;
 }
+
+interface CallerLoad {
+  requests: number;
+  work: number;
+  replyBytes: number;
+}
+
+interface Bucket {
+  tokens: number;
+  atMs: number;
+}
+
+/** A caller key may open this many seconds' worth of handshakes at once (a test run, a restart of many clients). */
+export const HANDSHAKE_BURST_SECONDS = 5;
+
+/** Above this many remembered buckets, the full ones are forgotten (they hold nothing). */
+const BUCKET_PRUNE_AT = 10_000;
 
 export class InFlightLimits {
   private requests = 0;
   private bytes = 0;
-  private readonly perCaller = new Map<string, number>();
+  private readonly perCaller = new Map<string, CallerLoad>();
+  private readonly handshakes = new Map<string, Bucket>();
 
-  constructor(private readonly bounds: InFlightBounds) {}
+  constructor(private readonly bounds: InFlightBounds, private readonly now: () => number = Date.now) {}
 
   /** Admits a request of `bytes` or throws UnavailableError. */
   admit(bytes: number): Admission {
@@ -35,26 +95,66 @@ export class InFlightLimits {
     }
     this.requests++;
     this.bytes += bytes;
+    let load: CallerLoad | undefined;
     let caller: string | undefined;
+    let work = 0;
+    let held = 0;
     let released = false;
-    return {
-      admitCaller: (keyId) => {
-        const held = this.perCaller.get(keyId) ?? 0;
-        if (held >= this.bounds.maxInFlightPerCaller) {
-          throw new UnavailableError(`too many requests in flight for this credential key (${this.bounds.maxInFlightPerCaller}), retry`);
+    const notAdmitted = (): never => { throw new Error('reply bytes reserved before admitCaller'); };
+    const reply: ReplyBytes = {
+      reserve: (min, max) => {
+        if (!load) return notAdmitted();
+        const budget = this.bounds.maxReplyBytesPerCaller;
+        if (min > budget) {
+          throw new TooLargeError(`the reply would be about ${min} bytes, more than one credential key may have in flight (${budget} reply bytes): ask for less`);
         }
-        this.perCaller.set(keyId, held + 1);
+        const left = budget - (load.replyBytes - held);
+        if (left < min) {
+          throw new UnavailableError(`too many reply bytes in flight for this credential key (${budget}), retry`);
+        }
+        const grant = Math.min(max, left);
+        load.replyBytes += grant - held;
+        held = grant;
+        return grant;
+      },
+      settle: (bytes) => {
+        if (!load) return notAdmitted();
+        const keep = Math.min(bytes, held);
+        load.replyBytes -= held - keep;
+        held = keep;
+      },
+    };
+    return {
+      reply,
+      admitCaller: (keyId, cost, handshake = false) => {
+        const { maxInFlightPerCaller, maxWorkPerCaller } = this.bounds;
+        const current = this.perCaller.get(keyId);
+        if (current && current.requests >= maxInFlightPerCaller) {
+          throw new UnavailableError(`too many requests in flight for this credential key (${maxInFlightPerCaller}), retry`);
+        }
+        // A request alone always fits its work budget: the configuration keeps it above the largest.
+        if (current && current.work + cost > maxWorkPerCaller) {
+          throw new UnavailableError(`too much work in flight for this credential key (${maxWorkPerCaller} units: a record read or listed is 1, a handshake ${HANDSHAKE_WORK}), retry`);
+        }
+        if (handshake) this.takeHandshake(keyId);
+        const entry = current ?? { requests: 0, work: 0, replyBytes: 0 };
+        entry.requests++;
+        entry.work += cost;
+        if (!current) this.perCaller.set(keyId, entry);
+        load = entry;
         caller = keyId;
+        work = cost;
       },
       release: () => {
         if (released) return;
         released = true;
         this.requests--;
         this.bytes -= bytes;
-        if (caller !== undefined) {
-          const left = this.perCaller.get(caller)! - 1;
-          if (left === 0) this.perCaller.delete(caller);
-          else this.perCaller.set(caller, left);
+        if (load && caller !== undefined) {
+          load.requests--;
+          load.work -= work;
+          load.replyBytes -= held;
+          if (load.requests === 0) this.perCaller.delete(caller);
         }
       },
     };
@@ -63,5 +163,30 @@ export class InFlightLimits {
   /** For the stats: what is held now. */
   get inFlight(): { requests: number; bytes: number; callers: number } {
     return { requests: this.requests, bytes: this.bytes, callers: this.perCaller.size };
+  }
+
+  /** A token bucket per caller key: `maxHandshakesPerCaller` a second, HANDSHAKE_BURST_SECONDS' worth at once. */
+  private takeHandshake(keyId: string): void {
+    const rate = this.bounds.maxHandshakesPerCaller;
+    const burst = rate * HANDSHAKE_BURST_SECONDS;
+    const nowMs = this.now();
+    const bucket = this.handshakes.get(keyId) ?? { tokens: burst, atMs: nowMs };
+    bucket.tokens = Math.min(burst, bucket.tokens + ((nowMs - bucket.atMs) * rate) / 1000);
+    bucket.atMs = nowMs;
+    if (bucket.tokens < 1) {
+      throw new UnavailableError(`too many session handshakes for this credential key (${rate} per second), retry`);
+    }
+    bucket.tokens -= 1;
+    if (!this.handshakes.has(keyId)) {
+      if (this.handshakes.size >= BUCKET_PRUNE_AT) this.prune(nowMs);
+      this.handshakes.set(keyId, bucket);
+    }
+  }
+
+  private prune(nowMs: number): void {
+    const rate = this.bounds.maxHandshakesPerCaller;
+    for (const [key, b] of this.handshakes) {
+      if (b.tokens + ((nowMs - b.atMs) * rate) / 1000 >= rate * HANDSHAKE_BURST_SECONDS) this.handshakes.delete(key);
+    }
   }
 }

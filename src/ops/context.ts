@@ -1,6 +1,7 @@
 /** The contract between the authenticate step (src/auth) and the operations. */
 import type { Op, RequestOf } from '@secret-svc/protocol';
 import type { Caller, NonceClaim } from '../auth/caller.js';
+import type { ReplyBytes } from '../limits.js';
 import type { HandshakeDeps } from '../session/handshake.js';
 import type { SecretStore } from '../store/secret-store.js';
 import type { KeyedQueue } from './keyed-queue.js';
@@ -14,6 +15,8 @@ export interface RequestContext {
   replyBudgetBytes: number;
   /** The bus limit itself (the server's max_payload), for messages. */
   replyLimitBytes: number;
+  /** The caller's reply bytes in flight (src/limits.ts): reserved before the store builds a large reply. */
+  replyBytes: ReplyBytes;
 }
 
 /** What the operations share, built once per worker. */

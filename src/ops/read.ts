@@ -1,14 +1,27 @@
-import { NotFoundError, type ReadManyReply, type RequestOf, type Secret } from '@secret-svc/protocol';
+import { NotFoundError, TooLargeError, type ReadManyReply, type RequestOf, type Secret } from '@secret-svc/protocol';
 import { checkAccess } from '../policy.js';
 import { metadataOf, type StoredRecord } from '../store/record.js';
 import { IntegrityError } from '../store/seal.js';
 import type { SecretStore } from '../store/secret-store.js';
 import type { OpDeps, RequestContext } from './context.js';
+import { withinReplyBudget } from './reply-budget.js';
+
+/**
+ * The first reply-byte grant per key (src/ops/reply-budget.ts): most secrets are small, so
+ * most reads take one round trip; a read of larger values asks once more for what it needs.
+ */
+const READ_ESTIMATE_PER_KEY = 4096;
 
 export async function read(deps: OpDeps, ctx: RequestContext, req: RequestOf<'read'>): Promise<Secret | ReadManyReply> {
   const { store } = deps;
   const keys = req.keys ?? [req.key!];
-  const { records, old } = await store.read(ctx.nonce, ctx.caller, keys, { budgetBytes: ctx.replyBudgetBytes, limitBytes: ctx.replyLimitBytes, version: req.version });
+  const { records, old } = await withinReplyBudget(
+    ctx,
+    keys.length * READ_ESTIMATE_PER_KEY,
+    (budgetBytes) => store.read(ctx.nonce, ctx.caller, keys, { budgetBytes, version: req.version }),
+    // The message names the bus limit the caller can look up; the budget is that limit less any sealing.
+    (bytes) => new TooLargeError(`the values asked for total about ${bytes} bytes, more than a reply may carry on this bus (max_payload ${ctx.replyLimitBytes} bytes): ask for fewer keys`),
+  );
   if (req.key !== undefined) {
     const record = records[0];
     const denied = checkAccess(ctx.caller, req.key, record?.acl, 'read');
