@@ -78,6 +78,16 @@ export async function pickPort(preferred?: number): Promise<number> {
   return (preferred !== undefined ? await tryListen(preferred) : undefined) ?? (await tryListen(0))!;
 }
 
+/**
+ * The dev Redis's memory bounds, as in deploy/redis.conf: it refuses writes (never evicts)
+ * beyond `maxmemory`, and drops a connection whose unread replies pass the output buffer
+ * limits instead of growing without end (the worker's own budgets keep it far below them).
+ */
+export const DEV_REDIS_MEMORY = [
+  '--maxmemory', '256mb', '--maxmemory-policy', 'noeviction',
+  '--client-output-buffer-limit', 'normal 64mb 16mb 30',
+];
+
 export class ChildServer {
   private constructor(readonly name: string, readonly url: string, private readonly proc: ChildProcess) {}
 
