@@ -127,15 +127,8 @@ export class InFlightLimits {
     return {
       reply,
       admitCaller: (keyId, cost, handshake = false) => {
-        const { maxInFlightPerCaller, maxWorkPerCaller } = this.bounds;
         const current = this.perCaller.get(keyId);
-        if (current && current.requests >= maxInFlightPerCaller) {
-          throw new UnavailableError(`too many requests in flight for this credential key (${maxInFlightPerCaller}), retry`);
-        }
-        // A request alone always fits its work budget: the configuration keeps it above the largest.
-        if (current && current.work + cost > maxWorkPerCaller) {
-          throw new UnavailableError(`too much work in flight for this credential key (${maxWorkPerCaller} units: a record read or listed is 1, a handshake ${HANDSHAKE_WORK}), retry`);
-        }
+        if (current) this.checkShare(current, cost);
         if (handshake) this.takeHandshake(keyId);
         const entry = current ?? { requests: 0, work: 0, replyBytes: 0 };
         entry.requests++;
@@ -165,22 +158,52 @@ export class InFlightLimits {
     return { requests: this.requests, bytes: this.bytes, callers: this.perCaller.size };
   }
 
+  /**
+   * Refuses at once a caller key with no room left for even the cheapest request (or, for a
+   * handshake, no handshake left). Only requests that were admitted count, so a request that
+   * is not yet verified cannot use it against the caller it names; it takes nothing.
+   */
+  precheck(keyId: string, handshake: boolean): void {
+    const current = this.perCaller.get(keyId);
+    if (current) this.checkShare(current, 1);
+    if (handshake && this.refill(keyId).tokens < 1) throw this.tooManyHandshakes();
+  }
+
+  private checkShare(current: CallerLoad, cost: number): void {
+    const { maxInFlightPerCaller, maxWorkPerCaller } = this.bounds;
+    if (current.requests >= maxInFlightPerCaller) {
+      throw new UnavailableError(`too many requests in flight for this credential key (${maxInFlightPerCaller}), retry`);
+    }
+    // A request alone always fits its work budget: the configuration keeps it above the largest.
+    if (current.work + cost > maxWorkPerCaller) {
+      throw new UnavailableError(`too much work in flight for this credential key (${maxWorkPerCaller} units: a record read or listed is 1, a handshake ${HANDSHAKE_WORK}), retry`);
+    }
+  }
+
   /** A token bucket per caller key: `maxHandshakesPerCaller` a second, HANDSHAKE_BURST_SECONDS' worth at once. */
   private takeHandshake(keyId: string): void {
+    const bucket = this.refill(keyId);
+    if (bucket.tokens < 1) throw this.tooManyHandshakes();
+    bucket.tokens -= 1;
+    if (!this.handshakes.has(keyId)) {
+      if (this.handshakes.size >= BUCKET_PRUNE_AT) this.prune(bucket.atMs);
+      this.handshakes.set(keyId, bucket);
+    }
+  }
+
+  /** The caller key's bucket, refilled to now (a new one is full and not yet remembered). */
+  private refill(keyId: string): Bucket {
     const rate = this.bounds.maxHandshakesPerCaller;
     const burst = rate * HANDSHAKE_BURST_SECONDS;
     const nowMs = this.now();
     const bucket = this.handshakes.get(keyId) ?? { tokens: burst, atMs: nowMs };
     bucket.tokens = Math.min(burst, bucket.tokens + ((nowMs - bucket.atMs) * rate) / 1000);
     bucket.atMs = nowMs;
-    if (bucket.tokens < 1) {
-      throw new UnavailableError(`too many session handshakes for this credential key (${rate} per second), retry`);
-    }
-    bucket.tokens -= 1;
-    if (!this.handshakes.has(keyId)) {
-      if (this.handshakes.size >= BUCKET_PRUNE_AT) this.prune(nowMs);
-      this.handshakes.set(keyId, bucket);
-    }
+    return bucket;
+  }
+
+  private tooManyHandshakes(): UnavailableError {
+    return new UnavailableError(`too many session handshakes for this credential key (${this.bounds.maxHandshakesPerCaller} per second), retry`);
   }
 
   private prune(nowMs: number): void {

@@ -77,9 +77,12 @@ export class RequestPipeline {
 
   constructor(private readonly deps: PipelineDeps) {
     const { config } = deps;
-    this.auth = new Authenticator({ ...config, tickets: deps.tickets, checkCaller: deps.checkCaller });
     this.now = deps.now ?? Date.now;
     this.limits = new InFlightLimits(config, this.now);
+    this.auth = new Authenticator({
+      ...config, tickets: deps.tickets, checkCaller: deps.checkCaller,
+      precheck: (caller, op) => this.limits.precheck(caller.keyId, op === 'session'),
+    });
   }
 
   get inFlight(): InFlightLimits['inFlight'] {

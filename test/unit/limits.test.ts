@@ -124,6 +124,27 @@ describe('InFlightLimits', () => {
     expect(refused(() => shake('alice'))).toBeInstanceOf(UnavailableError);
     expect(limits.inFlight).toEqual({ requests: 0, bytes: 0, callers: 0 });
   });
+
+  it('prechecks a caller key before its signature: refused when full, and nothing taken either way', () => {
+    let now = 0;
+    const limits = new InFlightLimits(bounds({ maxInFlightPerCaller: 1, maxHandshakesPerCaller: 1 }), () => now);
+    limits.precheck('alice', true); // room: nothing taken
+    const a = limits.admit(1);
+    a.admitCaller('alice', 1);
+    expect((refused(() => limits.precheck('alice', false)) as Error).message).toContain('too many requests in flight for this credential key (1)');
+    limits.precheck('bob', false);
+    a.release();
+    for (let i = 0; i < HANDSHAKE_BURST_SECONDS; i++) {
+      limits.precheck('alice', true);
+      const h = limits.admit(1);
+      h.admitCaller('alice', HANDSHAKE_WORK, true);
+      h.release();
+    }
+    expect((refused(() => limits.precheck('alice', true)) as Error).message).toContain('too many session handshakes');
+    limits.precheck('alice', false); // other requests still pass
+    now = 1000;
+    limits.precheck('alice', true);
+  });
 });
 
 describe('SECRET_SVC_MAX_IN_FLIGHT*', () => {
