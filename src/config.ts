@@ -22,9 +22,11 @@ export class ConfigError extends Error {
 
 const DEFAULT_MAX_IN_FLIGHT = 512;
 const DEFAULT_MAX_IN_FLIGHT_BYTES = 64 * 1024 * 1024;
-// Per caller key and worker (src/limits.ts): about two full replies of the default 1 MiB bus limit.
+const DEFAULT_MAX_REPLY_BYTES = 64 * 1024 * 1024;
+// Per caller key and worker while others are active (src/limits.ts): two full replies of the
+// default 1 MiB bus limit, and the records of one list of the largest limit.
 const DEFAULT_MAX_REPLY_BYTES_PER_CALLER = 2 * 1024 * 1024;
-const DEFAULT_MAX_WORK_PER_CALLER = 2 * MAX_LIST_LIMIT;
+const DEFAULT_MAX_WORK_PER_CALLER = MAX_LIST_LIMIT;
 const DEFAULT_MAX_HANDSHAKES_PER_CALLER = 10;
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
@@ -53,7 +55,8 @@ export const envSchema = z.object({
   SECRET_SVC_MAX_IN_FLIGHT_BYTES: positiveInt(DEFAULT_MAX_IN_FLIGHT_BYTES),
   // Default: a quarter of SECRET_SVC_MAX_IN_FLIGHT.
   SECRET_SVC_MAX_IN_FLIGHT_PER_CALLER: z.coerce.number().int().positive().optional(),
-  // The cost of one caller key's requests on one worker (src/limits.ts); beyond it, 503.
+  SECRET_SVC_MAX_REPLY_BYTES: z.coerce.number().int().min(1_048_576, 'must be at least 1048576').default(DEFAULT_MAX_REPLY_BYTES),
+  // The cost of one caller key's requests on one worker while others are active (src/limits.ts); beyond it, 503.
   SECRET_SVC_MAX_REPLY_BYTES_PER_CALLER: z.coerce.number().int().min(65_536, 'must be at least 65536').default(DEFAULT_MAX_REPLY_BYTES_PER_CALLER),
   // Every request must fit alone: a list of the largest limit costs that many units.
   SECRET_SVC_MAX_WORK_PER_CALLER: z.coerce.number().int().min(MAX_LIST_LIMIT, `must be at least ${MAX_LIST_LIMIT} (a list's largest limit)`).default(DEFAULT_MAX_WORK_PER_CALLER),
@@ -91,9 +94,11 @@ export interface Config {
   maxInFlightBytes: number;
   /** Requests one caller key may have in flight on one worker. */
   maxInFlightPerCaller: number;
-  /** Work units (records a request may touch; a handshake counts more) one caller key may have in flight on one worker. */
+  /** Reply bytes one worker has reserved at once (Redis builds no more for it). */
+  maxReplyBytes: number;
+  /** Work units (records a request may touch; a handshake counts more) one caller key may have in flight on one worker while others are active. */
   maxWorkPerCaller: number;
-  /** Reply bytes one caller key may have reserved at once on one worker. */
+  /** Reply bytes one caller key may have reserved at once on one worker while others are active. */
   maxReplyBytesPerCaller: number;
   /** Session handshakes per second one caller key may open on one worker. */
   maxHandshakesPerCaller: number;
@@ -137,6 +142,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxInFlight: e.SECRET_SVC_MAX_IN_FLIGHT,
     maxInFlightBytes: e.SECRET_SVC_MAX_IN_FLIGHT_BYTES,
     maxInFlightPerCaller: perCallerShare(e.SECRET_SVC_MAX_IN_FLIGHT, e.SECRET_SVC_MAX_IN_FLIGHT_PER_CALLER),
+    maxReplyBytes: e.SECRET_SVC_MAX_REPLY_BYTES,
     maxWorkPerCaller: e.SECRET_SVC_MAX_WORK_PER_CALLER,
     maxReplyBytesPerCaller: e.SECRET_SVC_MAX_REPLY_BYTES_PER_CALLER,
     maxHandshakesPerCaller: e.SECRET_SVC_MAX_HANDSHAKES_PER_CALLER,

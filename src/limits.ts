@@ -1,11 +1,12 @@
 /**
  * Bounds the work one worker takes on (docs/protocol.md §5 503 `unavailable`): requests in
- * flight, request bytes in flight, and per caller key both the count of its requests and
- * their cost — work in flight (records a request may touch; a handshake counts as many),
- * reply bytes in flight (reserved before Redis builds a reply) and session handshakes per
- * second — so that one caller cannot take the whole worker. Beyond a bound the request is
- * refused at once with a message naming it; a reply that could never fit one caller's
- * reply budget gets 413.
+ * flight, request and reply bytes in flight, and per caller key the count of its requests,
+ * its session handshakes per second and — while another caller key is active on the
+ * worker — the cost of its requests: work in flight (records a request may touch; a
+ * handshake counts as many) and reply bytes in flight (reserved before Redis builds a
+ * reply). A caller alone may use the whole worker; once others are there, none can take it
+ * from them. Beyond a bound the request is refused at once with a message naming it; a
+ * reply that could never fit one caller's reply budget gets 413.
  */
 import {
   DEFAULT_LIST_LIMIT, TooLargeError, UnavailableError, type AnyRequest, type Op,
@@ -15,9 +16,11 @@ export interface InFlightBounds {
   maxInFlight: number;
   maxInFlightBytes: number;
   maxInFlightPerCaller: number;
-  /** Work units (see workOf) one caller key may have in flight on one worker. */
+  /** Reply bytes all callers may have reserved at once on one worker. */
+  maxReplyBytes: number;
+  /** Work units (see workOf) one caller key may have in flight on one worker while others are active. */
   maxWorkPerCaller: number;
-  /** Reply bytes one caller key may have reserved at once on one worker. */
+  /** Reply bytes one caller key may have reserved at once on one worker while others are active. */
   maxReplyBytesPerCaller: number;
   /** Session handshakes one caller key may open per second on one worker (a burst of HANDSHAKE_BURST_SECONDS' worth). */
   maxHandshakesPerCaller: number;
@@ -74,6 +77,9 @@ interface Bucket {
 /** A caller key may open this many seconds' worth of handshakes at once (a test run, a restart of many clients). */
 export const HANDSHAKE_BURST_SECONDS = 5;
 
+/** Another caller key admitted this recently makes the worker contended: the cost budgets apply. */
+export const CONTENTION_WINDOW_MS = 1000;
+
 /** Above this many remembered buckets, the full ones are forgotten (they hold nothing). */
 const BUCKET_PRUNE_AT = 10_000;
 
@@ -81,7 +87,10 @@ export class InFlightLimits {
   private requests = 0;
   private bytes = 0;
   private readonly perCaller = new Map<string, CallerLoad>();
+  private replyBytes = 0;
   private readonly handshakes = new Map<string, Bucket>();
+  /** The two caller keys admitted last (distinct), newest first, with when. */
+  private readonly recent: { keyId: string; atMs: number }[] = [];
 
   constructor(private readonly bounds: InFlightBounds, private readonly now: () => number = Date.now) {}
 
@@ -103,16 +112,17 @@ export class InFlightLimits {
     const notAdmitted = (): never => { throw new Error('reply bytes reserved before admitCaller'); };
     const reply: ReplyBytes = {
       reserve: (min, max) => {
-        if (!load) return notAdmitted();
+        if (!load || caller === undefined) return notAdmitted();
         const budget = this.bounds.maxReplyBytesPerCaller;
         if (min > budget) {
           throw new TooLargeError(`the reply would be about ${min} bytes, more than one credential key may have in flight (${budget} reply bytes): ask for less`);
         }
-        const left = budget - (load.replyBytes - held);
-        if (left < min) {
-          throw new UnavailableError(`too many reply bytes in flight for this credential key (${budget}), retry`);
-        }
-        const grant = Math.min(max, left);
+        const globalLeft = this.bounds.maxReplyBytes - (this.replyBytes - held);
+        if (globalLeft < min) throw new UnavailableError(`worker busy: over ${this.bounds.maxReplyBytes} reply bytes in flight, retry`);
+        const callerLeft = this.contended(caller) ? budget - (load.replyBytes - held) : Infinity;
+        if (callerLeft < min) throw new UnavailableError(`too many reply bytes in flight for this credential key (${budget}), retry`);
+        const grant = Math.min(max, globalLeft, callerLeft);
+        this.replyBytes += grant - held;
         load.replyBytes += grant - held;
         held = grant;
         return grant;
@@ -120,6 +130,7 @@ export class InFlightLimits {
       settle: (bytes) => {
         if (!load) return notAdmitted();
         const keep = Math.min(bytes, held);
+        this.replyBytes -= held - keep;
         load.replyBytes -= held - keep;
         held = keep;
       },
@@ -128,8 +139,9 @@ export class InFlightLimits {
       reply,
       admitCaller: (keyId, cost, handshake = false) => {
         const current = this.perCaller.get(keyId);
-        if (current) this.checkShare(current, cost);
+        if (current) this.checkShare(keyId, current, cost);
         if (handshake) this.takeHandshake(keyId);
+        this.touch(keyId);
         const entry = current ?? { requests: 0, work: 0, replyBytes: 0 };
         entry.requests++;
         entry.work += cost;
@@ -147,6 +159,7 @@ export class InFlightLimits {
           load.requests--;
           load.work -= work;
           load.replyBytes -= held;
+          this.replyBytes -= held;
           if (load.requests === 0) this.perCaller.delete(caller);
         }
       },
@@ -154,8 +167,8 @@ export class InFlightLimits {
   }
 
   /** For the stats: what is held now. */
-  get inFlight(): { requests: number; bytes: number; callers: number } {
-    return { requests: this.requests, bytes: this.bytes, callers: this.perCaller.size };
+  get inFlight(): { requests: number; bytes: number; callers: number; replyBytes: number } {
+    return { requests: this.requests, bytes: this.bytes, callers: this.perCaller.size, replyBytes: this.replyBytes };
   }
 
   /**
@@ -165,18 +178,35 @@ export class InFlightLimits {
    */
   precheck(keyId: string, handshake: boolean): void {
     const current = this.perCaller.get(keyId);
-    if (current) this.checkShare(current, 1);
+    if (current) this.checkShare(keyId, current, 1);
     if (handshake && this.refill(keyId).tokens < 1) throw this.tooManyHandshakes();
   }
 
-  private checkShare(current: CallerLoad, cost: number): void {
+  private checkShare(keyId: string, current: CallerLoad, cost: number): void {
     const { maxInFlightPerCaller, maxWorkPerCaller } = this.bounds;
     if (current.requests >= maxInFlightPerCaller) {
       throw new UnavailableError(`too many requests in flight for this credential key (${maxInFlightPerCaller}), retry`);
     }
     // A request alone always fits its work budget: the configuration keeps it above the largest.
-    if (current.work + cost > maxWorkPerCaller) {
+    if (current.work + cost > maxWorkPerCaller && this.contended(keyId)) {
       throw new UnavailableError(`too much work in flight for this credential key (${maxWorkPerCaller} units: a record read or listed is 1, a handshake ${HANDSHAKE_WORK}), retry`);
+    }
+  }
+
+  /** True when another caller key has requests in flight or was admitted within CONTENTION_WINDOW_MS. */
+  private contended(keyId: string): boolean {
+    if (this.perCaller.size > (this.perCaller.has(keyId) ? 1 : 0)) return true;
+    const since = this.now() - CONTENTION_WINDOW_MS;
+    return this.recent.some((r) => r.keyId !== keyId && r.atMs >= since);
+  }
+
+  private touch(keyId: string): void {
+    const atMs = this.now();
+    const [first] = this.recent;
+    if (first?.keyId === keyId) first.atMs = atMs;
+    else {
+      this.recent.unshift({ keyId, atMs });
+      this.recent.length = Math.min(this.recent.length, 2);
     }
   }
 

@@ -12,6 +12,8 @@ import { withinReplyBudget } from './reply-budget.js';
  * secrets with long lists ends early, with a cursor, rather than growing past it.
  */
 const LIST_ESTIMATE_PER_ENTRY = 1024;
+/** No page is larger, whatever the bus takes: a page of secrets with long lists is split into several. */
+const LIST_PAGE_MAX_BYTES = 512 * 1024;
 
 // Above every byte a key may hold (keys are ASCII), so "[prefix" .. "[prefix\u00ff" spans the prefix.
 const PREFIX_END = '\u00ff';
@@ -25,7 +27,7 @@ export async function list(deps: OpDeps, ctx: RequestContext, req: RequestOf<'li
   const { caller } = ctx;
   const { entries, more } = await withinReplyBudget(
     ctx,
-    limit * LIST_ESTIMATE_PER_ENTRY,
+    Math.min(limit * LIST_ESTIMATE_PER_ENTRY, LIST_PAGE_MAX_BYTES),
     (budgetBytes) => deps.store.list(ctx.nonce, caller, min, max, { limit, budgetBytes }),
     (bytes) => new TooLargeError(`a listed secret's metadata takes about ${bytes} bytes, more than a reply may carry on this bus (max_payload ${ctx.replyLimitBytes} bytes)`),
   );

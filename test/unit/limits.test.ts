@@ -3,12 +3,12 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { generateJwk, TooLargeError, UnavailableError } from '@secret-svc/protocol';
 import { ConfigError, loadConfig } from '../../src/config.js';
-import { HANDSHAKE_BURST_SECONDS, HANDSHAKE_WORK, InFlightLimits, workOf, type InFlightBounds } from '../../src/limits.js';
+import { CONTENTION_WINDOW_MS, HANDSHAKE_BURST_SECONDS, HANDSHAKE_WORK, InFlightLimits, workOf, type InFlightBounds } from '../../src/limits.js';
 
 /** Bounds with the cost budgets out of the way unless a test sets them. */
 const bounds = (b: Partial<InFlightBounds>): InFlightBounds => ({
   maxInFlight: 10, maxInFlightBytes: 1000, maxInFlightPerCaller: 10,
-  maxWorkPerCaller: 1_000_000, maxReplyBytesPerCaller: 1_000_000, maxHandshakesPerCaller: 1000, ...b,
+  maxReplyBytes: 1_000_000, maxWorkPerCaller: 1_000_000, maxReplyBytesPerCaller: 1_000_000, maxHandshakesPerCaller: 1000, ...b,
 });
 
 const refused = (fn: () => unknown): unknown => {
@@ -28,7 +28,7 @@ describe('InFlightLimits', () => {
     expect(refused(() => limits.admit(10))).toBeInstanceOf(UnavailableError);
     first.release();
     first.release(); // a second release changes nothing
-    expect(limits.inFlight).toEqual({ requests: 1, bytes: 10, callers: 0 });
+    expect(limits.inFlight).toEqual({ requests: 1, bytes: 10, callers: 0, replyBytes: 0 });
     limits.admit(10);
     expect(refused(() => limits.admit(10))).toMatchObject({ status: 503, code: 'unavailable' });
   });
@@ -55,11 +55,19 @@ describe('InFlightLimits', () => {
     third.release();
     held[0]!.release();
     limits.admit(1).admitCaller('alice', 1);
-    expect(limits.inFlight).toEqual({ requests: 2, bytes: 2, callers: 1 });
+    expect(limits.inFlight).toEqual({ requests: 2, bytes: 2, callers: 1, replyBytes: 0 });
   });
 
-  it('bounds each caller key\'s work in flight by cost, not count; a request alone always fits', () => {
-    const limits = new InFlightLimits(bounds({ maxWorkPerCaller: 1000 }));
+  it('bounds each caller key\'s work in flight by cost, not count, while another caller is active; a request alone always fits', () => {
+    let now = 0;
+    const limits = new InFlightLimits(bounds({ maxWorkPerCaller: 1000 }), () => now);
+    // Alone on the worker, a caller is held only by the global bounds and its count.
+    const alone = [limits.admit(1), limits.admit(1)];
+    alone.forEach((a) => a.admitCaller('alice', 1000));
+    alone.forEach((a) => a.release());
+    now = 10;
+    limits.admit(1).admitCaller('carol', 1); // another caller: contended from now on
+    now = 20;
     const list = limits.admit(1);
     list.admitCaller('alice', 1000);
     const more = limits.admit(1);
@@ -76,8 +84,16 @@ describe('InFlightLimits', () => {
     expect(workOf('session', { op: 'session', aud: 'a', ts: 0, nonce: 'n', epk: 'x' })).toBe(HANDSHAKE_WORK);
   });
 
-  it('reserves reply bytes per caller key: grants what is left, 503 below the minimum, 413 over the whole', () => {
-    const limits = new InFlightLimits(bounds({ maxReplyBytesPerCaller: 1000 }));
+  it('reserves reply bytes per caller key while another is active: grants what is left, 503 below the minimum, 413 over the whole', () => {
+    let now = 0;
+    const limits = new InFlightLimits(bounds({ maxReplyBytesPerCaller: 1000 }), () => now);
+    const alone = limits.admit(1);
+    alone.admitCaller('alice', 1);
+    expect(alone.reply.reserve(100, 5000)).toBe(5000); // alone: no per-caller budget
+    expect(refused(() => alone.reply.reserve(1001, 1001))).toBeInstanceOf(TooLargeError); // never fits once others come
+    alone.release();
+    limits.admit(1).admitCaller('carol', 1);
+    now = CONTENTION_WINDOW_MS; // carol was admitted within the window
     const a = limits.admit(1);
     a.admitCaller('alice', 1);
     expect(a.reply.reserve(100, 600)).toBe(600);
@@ -103,6 +119,21 @@ describe('InFlightLimits', () => {
     expect(e.reply.reserve(1000, 1000)).toBe(1000);
   });
 
+  it('bounds the reply bytes of all callers on the worker, contended or not', () => {
+    const limits = new InFlightLimits(bounds({ maxReplyBytes: 1500, maxReplyBytesPerCaller: 1000 }));
+    const a = limits.admit(1);
+    a.admitCaller('alice', 1);
+    expect(a.reply.reserve(100, 1000)).toBe(1000);
+    const b = limits.admit(1);
+    b.admitCaller('alice', 1);
+    expect(b.reply.reserve(100, 1000)).toBe(500);
+    const c = limits.admit(1);
+    c.admitCaller('alice', 1);
+    expect((refused(() => c.reply.reserve(100, 1000)) as Error).message).toContain('over 1500 reply bytes in flight');
+    a.release();
+    expect(limits.inFlight.replyBytes).toBe(500);
+  });
+
   it('bounds session handshakes per caller key per second after a burst, refilled over time', () => {
     let now = 0;
     const limits = new InFlightLimits(bounds({ maxHandshakesPerCaller: 3 }), () => now);
@@ -122,7 +153,7 @@ describe('InFlightLimits', () => {
     now = 400; // 1.2 handshakes refilled
     shake('alice');
     expect(refused(() => shake('alice'))).toBeInstanceOf(UnavailableError);
-    expect(limits.inFlight).toEqual({ requests: 0, bytes: 0, callers: 0 });
+    expect(limits.inFlight).toEqual({ requests: 0, bytes: 0, callers: 0, replyBytes: 0 });
   });
 
   it('prechecks a caller key before its signature: refused when full, and nothing taken either way', () => {
@@ -150,10 +181,10 @@ describe('InFlightLimits', () => {
 describe('SECRET_SVC_MAX_IN_FLIGHT*', () => {
   const base = { SECRET_SVC_ISSUERS: generateJwk().x, SECRET_SVC_ENCRYPTION_KEY: randomBytes(32).toString('base64') };
 
-  it('defaults: 512 requests, 64 MiB, a quarter per caller key; per caller key 2000 work units, 2 MiB of replies, 10 handshakes a second', () => {
+  it('defaults: 512 requests, 64 MiB, a quarter per caller key, 64 MiB of replies; per caller key 1000 work units, 2 MiB of replies, 10 handshakes a second', () => {
     expect(loadConfig(base)).toMatchObject({
       maxInFlight: 512, maxInFlightBytes: 64 * 1024 * 1024, maxInFlightPerCaller: 128,
-      maxWorkPerCaller: 2000, maxReplyBytesPerCaller: 2 * 1024 * 1024, maxHandshakesPerCaller: 10,
+      maxReplyBytes: 64 * 1024 * 1024, maxWorkPerCaller: 1000, maxReplyBytesPerCaller: 2 * 1024 * 1024, maxHandshakesPerCaller: 10,
     });
     expect(loadConfig({ ...base, SECRET_SVC_MAX_IN_FLIGHT: '3' })).toMatchObject({ maxInFlight: 3, maxInFlightPerCaller: 1 });
   });
