@@ -23,9 +23,9 @@ export class ConfigError extends Error {
 const DEFAULT_MAX_IN_FLIGHT = 512;
 const DEFAULT_MAX_IN_FLIGHT_BYTES = 64 * 1024 * 1024;
 const DEFAULT_MAX_REPLY_BYTES = 64 * 1024 * 1024;
-// Per caller key and worker while others are active (src/limits.ts): two full replies of the
+// Per caller key and worker while others are active (src/limits.ts): one full reply of the
 // default 1 MiB bus limit, and the records of one list of the largest limit.
-const DEFAULT_MAX_REPLY_BYTES_PER_CALLER = 2 * 1024 * 1024;
+const DEFAULT_MAX_REPLY_BYTES_PER_CALLER = 1024 * 1024;
 const DEFAULT_MAX_WORK_PER_CALLER = MAX_LIST_LIMIT;
 const DEFAULT_MAX_HANDSHAKES_PER_CALLER = 10;
 

@@ -5,11 +5,10 @@
  * worker — the cost of its requests: work in flight (records a request may touch; a
  * handshake counts as many) and reply bytes in flight (reserved before Redis builds a
  * reply). A caller alone may use the whole worker; once others are there, none can take it
- * from them. Beyond a bound the request is refused at once with a message naming it; a
- * reply that could never fit one caller's reply budget gets 413.
+ * from them. Beyond a bound the request is refused at once with a message naming it.
  */
 import {
-  DEFAULT_LIST_LIMIT, TooLargeError, UnavailableError, type AnyRequest, type Op,
+  DEFAULT_LIST_LIMIT, UnavailableError, type AnyRequest, type Op,
 } from '@secret-svc/protocol';
 
 export interface InFlightBounds {
@@ -43,8 +42,15 @@ export function workOf(op: Op, request: AnyRequest): number {
 /** The reply bytes a request holds: reserved before the store builds the reply, settled to what it built. */
 export interface ReplyBytes {
   /**
+   * What `units` items (keys read, entries listed) of a reply of `kind` will likely take for
+   * this caller key: at `perUnit` each, or the larger rate its last such reply (or refusal) showed.
+   */
+  estimate(kind: string, units: number, perUnit: number): number;
+  /** Remembers that `units` items of a reply of `kind` took `bytes` (for the caller key's next requests). */
+  learn(kind: string, bytes: number, units: number): void;
+  /**
    * Reserves up to `max` bytes (what is left of the caller's budget, if less) and returns the
-   * grant; throws 503 when less than `min` is left, or 413 when `min` exceeds the whole budget.
+   * grant; throws 503 when less than `min` is left (the caller's first reply always fits).
    */
   reserve(min: number, max: number): number;
   /** Keeps only `bytes` of the reservation (what the reply really holds). */
@@ -80,6 +86,9 @@ export const HANDSHAKE_BURST_SECONDS = 5;
 /** Another caller key admitted this recently makes the worker contended: the cost budgets apply. */
 export const CONTENTION_WINDOW_MS = 1000;
 
+/** How many caller keys' reply sizes (ReplyBytes.learn) a worker remembers. */
+const PER_UNIT_REMEMBERED = 10_000;
+
 /** Above this many remembered buckets, the full ones are forgotten (they hold nothing). */
 const BUCKET_PRUNE_AT = 10_000;
 
@@ -88,6 +97,8 @@ export class InFlightLimits {
   private bytes = 0;
   private readonly perCaller = new Map<string, CallerLoad>();
   private replyBytes = 0;
+  /** Bytes per item of a caller key's last reply of a kind ("keyId\0kind"), the newest last. */
+  private readonly perUnit = new Map<string, number>();
   private readonly handshakes = new Map<string, Bucket>();
   /** The two caller keys admitted last (distinct), newest first, with when. */
   private readonly recent: { keyId: string; atMs: number }[] = [];
@@ -111,15 +122,22 @@ export class InFlightLimits {
     let released = false;
     const notAdmitted = (): never => { throw new Error('reply bytes reserved before admitCaller'); };
     const reply: ReplyBytes = {
+      estimate: (kind, units, perUnit) => units * Math.max(perUnit, (caller !== undefined && this.perUnit.get(`${caller}\0${kind}`)) || 0),
+      learn: (kind, bytes, units) => {
+        if (caller === undefined || units <= 0) return;
+        const key = `${caller}\0${kind}`;
+        this.perUnit.delete(key); // newest last: the oldest go first when full
+        if (this.perUnit.size >= PER_UNIT_REMEMBERED) this.perUnit.delete(this.perUnit.keys().next().value!);
+        this.perUnit.set(key, Math.ceil(bytes / units));
+      },
       reserve: (min, max) => {
         if (!load || caller === undefined) return notAdmitted();
         const budget = this.bounds.maxReplyBytesPerCaller;
-        if (min > budget) {
-          throw new TooLargeError(`the reply would be about ${min} bytes, more than one credential key may have in flight (${budget} reply bytes): ask for less`);
-        }
         const globalLeft = this.bounds.maxReplyBytes - (this.replyBytes - held);
         if (globalLeft < min) throw new UnavailableError(`worker busy: over ${this.bounds.maxReplyBytes} reply bytes in flight, retry`);
-        const callerLeft = this.contended(caller) ? budget - (load.replyBytes - held) : Infinity;
+        // Like a request by its size, one reply alone always fits its caller's budget (the bus bounds it).
+        const others = load.replyBytes - held;
+        const callerLeft = others > 0 && this.contended(caller) ? budget - others : Infinity;
         if (callerLeft < min) throw new UnavailableError(`too many reply bytes in flight for this credential key (${budget}), retry`);
         const grant = Math.min(max, globalLeft, callerLeft);
         this.replyBytes += grant - held;

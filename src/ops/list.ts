@@ -27,8 +27,11 @@ export async function list(deps: OpDeps, ctx: RequestContext, req: RequestOf<'li
   const { caller } = ctx;
   const { entries, more } = await withinReplyBudget(
     ctx,
-    Math.min(limit * LIST_ESTIMATE_PER_ENTRY, LIST_PAGE_MAX_BYTES),
-    (budgetBytes) => deps.store.list(ctx.nonce, caller, min, max, { limit, budgetBytes }),
+    { kind: 'list', units: limit, perUnit: LIST_ESTIMATE_PER_ENTRY, cap: LIST_PAGE_MAX_BYTES, partial: true },
+    async (budgetBytes) => {
+      const page = await deps.store.list(ctx.nonce, caller, min, max, { limit, budgetBytes });
+      return { ...page, units: page.entries.length };
+    },
     (bytes) => new TooLargeError(`a listed secret's metadata takes about ${bytes} bytes, more than a reply may carry on this bus (max_payload ${ctx.replyLimitBytes} bytes)`),
   );
   const secrets: SecretMetadata[] = [];

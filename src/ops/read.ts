@@ -7,8 +7,8 @@ import type { OpDeps, RequestContext } from './context.js';
 import { withinReplyBudget } from './reply-budget.js';
 
 /**
- * The first reply-byte grant per key (src/ops/reply-budget.ts): most secrets are small, so
- * most reads take one round trip; a read of larger values asks once more for what it needs.
+ * The first reply-byte grant per key before the caller's own reads say otherwise
+ * (src/ops/reply-budget.ts): most secrets are small, so most reads take one round trip.
  */
 const READ_ESTIMATE_PER_KEY = 4096;
 
@@ -17,8 +17,8 @@ export async function read(deps: OpDeps, ctx: RequestContext, req: RequestOf<'re
   const keys = req.keys ?? [req.key!];
   const { records, old } = await withinReplyBudget(
     ctx,
-    keys.length * READ_ESTIMATE_PER_KEY,
-    (budgetBytes) => store.read(ctx.nonce, ctx.caller, keys, { budgetBytes, version: req.version }),
+    { kind: 'read', units: keys.length, perUnit: READ_ESTIMATE_PER_KEY, cap: Infinity, partial: false },
+    async (budgetBytes) => ({ ...(await store.read(ctx.nonce, ctx.caller, keys, { budgetBytes, version: req.version })), units: keys.length }),
     // The message names the bus limit the caller can look up; the budget is that limit less any sealing.
     (bytes) => new TooLargeError(`the values asked for total about ${bytes} bytes, more than a reply may carry on this bus (max_payload ${ctx.replyLimitBytes} bytes): ask for fewer keys`),
   );

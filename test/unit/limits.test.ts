@@ -1,7 +1,7 @@
 /** The worker's in-flight bounds (src/limits.ts) and their configuration. */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { generateJwk, TooLargeError, UnavailableError } from '@secret-svc/protocol';
+import { generateJwk, UnavailableError } from '@secret-svc/protocol';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { CONTENTION_WINDOW_MS, HANDSHAKE_BURST_SECONDS, HANDSHAKE_WORK, InFlightLimits, workOf, type InFlightBounds } from '../../src/limits.js';
 
@@ -84,13 +84,12 @@ describe('InFlightLimits', () => {
     expect(workOf('session', { op: 'session', aud: 'a', ts: 0, nonce: 'n', epk: 'x' })).toBe(HANDSHAKE_WORK);
   });
 
-  it('reserves reply bytes per caller key while another is active: grants what is left, 503 below the minimum, 413 over the whole', () => {
+  it('reserves reply bytes per caller key while another is active: grants what is left, 503 below the minimum, a first reply always', () => {
     let now = 0;
     const limits = new InFlightLimits(bounds({ maxReplyBytesPerCaller: 1000 }), () => now);
     const alone = limits.admit(1);
     alone.admitCaller('alice', 1);
     expect(alone.reply.reserve(100, 5000)).toBe(5000); // alone: no per-caller budget
-    expect(refused(() => alone.reply.reserve(1001, 1001))).toBeInstanceOf(TooLargeError); // never fits once others come
     alone.release();
     limits.admit(1).admitCaller('carol', 1);
     now = CONTENTION_WINDOW_MS; // carol was admitted within the window
@@ -105,7 +104,6 @@ describe('InFlightLimits', () => {
     const busy = refused(() => c.reply.reserve(100, 600));
     expect(busy).toBeInstanceOf(UnavailableError);
     expect((busy as Error).message).toContain('too many reply bytes in flight for this credential key (1000)');
-    expect(refused(() => c.reply.reserve(1001, 1001))).toBeInstanceOf(TooLargeError);
     a.reply.settle(50); // the reply held less than granted
     expect(c.reply.reserve(100, 600)).toBe(550);
     b.release();
@@ -113,6 +111,12 @@ describe('InFlightLimits', () => {
     const d = limits.admit(1);
     d.admitCaller('alice', 1);
     expect(d.reply.reserve(900, 2000)).toBe(950);
+    a.release();
+    // Alone (nothing else reserved), a reply larger than the budget still fits.
+    const f = limits.admit(1);
+    f.admitCaller('alice', 1);
+    d.release();
+    expect(f.reply.reserve(1500, 1500)).toBe(1500);
     // Another caller key has its own budget.
     const e = limits.admit(1);
     e.admitCaller('bob', 1);
@@ -181,10 +185,10 @@ describe('InFlightLimits', () => {
 describe('SECRET_SVC_MAX_IN_FLIGHT*', () => {
   const base = { SECRET_SVC_ISSUERS: generateJwk().x, SECRET_SVC_ENCRYPTION_KEY: randomBytes(32).toString('base64') };
 
-  it('defaults: 512 requests, 64 MiB, a quarter per caller key, 64 MiB of replies; per caller key 1000 work units, 2 MiB of replies, 10 handshakes a second', () => {
+  it('defaults: 512 requests, 64 MiB, a quarter per caller key, 64 MiB of replies; per caller key 1000 work units, 1 MiB of replies, 10 handshakes a second', () => {
     expect(loadConfig(base)).toMatchObject({
       maxInFlight: 512, maxInFlightBytes: 64 * 1024 * 1024, maxInFlightPerCaller: 128,
-      maxReplyBytes: 64 * 1024 * 1024, maxWorkPerCaller: 1000, maxReplyBytesPerCaller: 2 * 1024 * 1024, maxHandshakesPerCaller: 10,
+      maxReplyBytes: 64 * 1024 * 1024, maxWorkPerCaller: 1000, maxReplyBytesPerCaller: 1024 * 1024, maxHandshakesPerCaller: 10,
     });
     expect(loadConfig({ ...base, SECRET_SVC_MAX_IN_FLIGHT: '3' })).toMatchObject({ maxInFlight: 3, maxInFlightPerCaller: 1 });
   });
