@@ -4,8 +4,9 @@
  * its session handshakes per second and — while another caller key is active on the
  * worker — the cost of its requests: work in flight (records a request may touch; a
  * handshake counts as many) and reply bytes in flight (reserved before Redis builds a
- * reply). A caller alone may use the whole worker; once others are there, none can take it
- * from them. Beyond a bound the request is refused at once with a message naming it.
+ * reply). A caller alone may use several budgets; once others are there, each gets one, and
+ * none can take the worker from the others. Beyond a bound the request is refused at once
+ * with a message naming it.
  */
 import {
   DEFAULT_LIST_LIMIT, UnavailableError, type AnyRequest, type Op,
@@ -83,8 +84,13 @@ interface Bucket {
 /** A caller key may open this many seconds' worth of handshakes at once (a test run, a restart of many clients). */
 export const HANDSHAKE_BURST_SECONDS = 5;
 
-/** Another caller key admitted this recently makes the worker contended: the cost budgets apply. */
-export const CONTENTION_WINDOW_MS = 1000;
+/** Another caller key admitted this recently makes the worker contended: each caller key gets one budget. */
+export const CONTENTION_WINDOW_MS = 10_000;
+/**
+ * A caller key alone on the worker may use this many budgets (a busy service with the worker
+ * to itself); a caller arriving then waits behind no more than that.
+ */
+export const ALONE_BUDGETS = 8;
 
 /** How many caller keys' reply sizes (ReplyBytes.learn) a worker remembers. */
 const PER_UNIT_REMEMBERED = 10_000;
@@ -137,8 +143,9 @@ export class InFlightLimits {
         if (globalLeft < min) throw new UnavailableError(`worker busy: over ${this.bounds.maxReplyBytes} reply bytes in flight, retry`);
         // Like a request by its size, one reply alone always fits its caller's budget (the bus bounds it).
         const others = load.replyBytes - held;
-        const callerLeft = others > 0 && this.contended(caller) ? budget - others : Infinity;
-        if (callerLeft < min) throw new UnavailableError(`too many reply bytes in flight for this credential key (${budget}), retry`);
+        const bound = budget * this.share(caller);
+        const callerLeft = others > 0 ? bound - others : Infinity;
+        if (callerLeft < min) throw new UnavailableError(`too many reply bytes in flight for this credential key (${bound}), retry`);
         const grant = Math.min(max, globalLeft, callerLeft);
         this.replyBytes += grant - held;
         load.replyBytes += grant - held;
@@ -206,9 +213,15 @@ export class InFlightLimits {
       throw new UnavailableError(`too many requests in flight for this credential key (${maxInFlightPerCaller}), retry`);
     }
     // A request alone always fits its work budget: the configuration keeps it above the largest.
-    if (current.work + cost > maxWorkPerCaller && this.contended(keyId)) {
-      throw new UnavailableError(`too much work in flight for this credential key (${maxWorkPerCaller} units: a record read or listed is 1, a handshake ${HANDSHAKE_WORK}), retry`);
+    const bound = maxWorkPerCaller * this.share(keyId);
+    if (current.work + cost > bound) {
+      throw new UnavailableError(`too much work in flight for this credential key (${bound} units: a record read or listed is 1, a handshake ${HANDSHAKE_WORK}), retry`);
     }
+  }
+
+  /** How many budgets a caller key may use: one while others are active, ALONE_BUDGETS when alone. */
+  private share(keyId: string): number {
+    return this.contended(keyId) ? 1 : ALONE_BUDGETS;
   }
 
   /** True when another caller key has requests in flight or was admitted within CONTENTION_WINDOW_MS. */

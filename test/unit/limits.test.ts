@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { generateJwk, UnavailableError } from '@secret-svc/protocol';
 import { ConfigError, loadConfig } from '../../src/config.js';
-import { CONTENTION_WINDOW_MS, HANDSHAKE_BURST_SECONDS, HANDSHAKE_WORK, InFlightLimits, workOf, type InFlightBounds } from '../../src/limits.js';
+import { ALONE_BUDGETS, CONTENTION_WINDOW_MS, HANDSHAKE_BURST_SECONDS, HANDSHAKE_WORK, InFlightLimits, workOf, type InFlightBounds } from '../../src/limits.js';
 
 /** Bounds with the cost budgets out of the way unless a test sets them. */
 const bounds = (b: Partial<InFlightBounds>): InFlightBounds => ({
@@ -61,10 +61,12 @@ describe('InFlightLimits', () => {
   it('bounds each caller key\'s work in flight by cost, not count, while another caller is active; a request alone always fits', () => {
     let now = 0;
     const limits = new InFlightLimits(bounds({ maxWorkPerCaller: 1000 }), () => now);
-    // Alone on the worker, a caller is held only by the global bounds and its count.
-    const alone = [limits.admit(1), limits.admit(1)];
+    // Alone on the worker, a caller may use ALONE_BUDGETS budgets.
+    const alone = Array.from({ length: ALONE_BUDGETS }, () => limits.admit(1));
     alone.forEach((a) => a.admitCaller('alice', 1000));
-    alone.forEach((a) => a.release());
+    const beyond = limits.admit(1);
+    expect((refused(() => beyond.admitCaller('alice', 1)) as Error).message).toContain(`(${ALONE_BUDGETS * 1000} units`);
+    [...alone, beyond].forEach((a) => a.release());
     now = 10;
     limits.admit(1).admitCaller('carol', 1); // another caller: contended from now on
     now = 20;
