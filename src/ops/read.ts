@@ -11,6 +11,8 @@ import { withinReplyBudget } from './reply-budget.js';
  * (src/ops/reply-budget.ts): most secrets are small, so most reads take one round trip.
  */
 const READ_ESTIMATE_PER_KEY = 4096;
+/** A batch read yields to other requests after opening this many value bytes. */
+const YIELD_EVERY_BYTES = 128 * 1024;
 
 export async function read(deps: OpDeps, ctx: RequestContext, req: RequestOf<'read'>): Promise<Secret | ReadManyReply> {
   const { store } = deps;
@@ -32,13 +34,23 @@ export async function read(deps: OpDeps, ctx: RequestContext, req: RequestOf<'re
     return { ...metadataOf(req.key, { ...record!, version: old.version, updatedAt: old.updatedAt, updatedBy: old.updatedBy }), value: store.open(old.sealed) };
   }
   const reply: ReadManyReply = { secrets: [], missing: [], denied: [] };
-  keys.forEach((key, i) => {
+  let sinceYield = 0;
+  for (const [i, key] of keys.entries()) {
     const record = records[i];
     const denied = checkAccess(ctx.caller, key, record?.acl, 'read');
-    if (!denied) reply.secrets.push(open(store, record!));
-    else if (denied.status === 404) reply.missing.push(key);
-    else reply.denied.push(key);
-  });
+    if (denied) {
+      (denied.status === 404 ? reply.missing : reply.denied).push(key);
+      continue;
+    }
+    const secret = open(store, record!);
+    reply.secrets.push(secret);
+    // Opening many large values is the longest stretch of a read: let other requests in between.
+    sinceYield += secret.value.length;
+    if (sinceYield >= YIELD_EVERY_BYTES) {
+      sinceYield = 0;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
   return reply;
 }
 
