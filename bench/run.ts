@@ -44,13 +44,14 @@ const program = new Command('bench')
   .option('--no-build', 'do not rebuild dist/ even if sources are newer')
   .option('--worker-node-args <flags>', 'extra node flags for the workers, e.g. "--max-semi-space-size=16"', '')
   .option('--cpu-prof [dir]', 'profile the workers (node --cpu-prof); profiles go to dir', false)
+  .addOption(new Option('--audit <mode>', 'SECRET_SVC_AUDIT of the measured workers').choices(['jetstream', 'off']).default('jetstream'))
   .option('--out <file>', 'results file', 'bench/results/latest.json')
   .parse();
 
 const o = program.opts<{
   duration: string; warmup: string; prewarm: string; concurrency: string; workers: string; secrets: string; visible: string; valueBytes: string;
   readKeys: string; encoding: Encoding; only?: string; redisArgs?: string; natsUrl?: string; redisUrl?: string; tsx?: boolean; build: boolean;
-  cpuProf: string | boolean; out: string; workerNodeArgs: string;
+  cpuProf: string | boolean; out: string; workerNodeArgs: string; audit: 'jetstream' | 'off';
 }>();
 
 const durationMs = Number(o.duration) * 1000;
@@ -144,7 +145,7 @@ async function bench(cleanup: (() => Promise<void>)[]): Promise<void> {
   const workerEnv = {
     NATS_URL: natsUrl, REDIS_URL: redisUrl, SECRET_SVC_ISSUERS: issuer.publicKey,
     SECRET_SVC_ENCRYPTION_KEY: encryptionKey.toString('base64'), SECRET_SVC_REDIS_PREFIX: redisPrefix,
-    SECRET_SVC_SUBJECT_PREFIX: subjectPrefix, LOG_LEVEL: 'info', ...(process.env.BENCH_AUDIT_OFF ? { SECRET_SVC_AUDIT: 'off' } : {}),
+    SECRET_SVC_SUBJECT_PREFIX: subjectPrefix, LOG_LEVEL: 'info', SECRET_SVC_AUDIT: o.audit,
     // On a NATS of its own the default stream; on a given one, a stream of the bench's own
     // (a worker refuses a stream that holds another prefix's subjects).
     ...(o.natsUrl ? { SECRET_SVC_AUDIT_STREAM: `BENCH_${tag}_AUDIT` } : {}),
@@ -357,12 +358,14 @@ async function bench(cleanup: (() => Promise<void>)[]): Promise<void> {
   process.stdout.write(`worker peak RSS: ${rss.map((b) => (b === null ? '?' : `${(b / 2 ** 20).toFixed(0)} MiB`)).join(', ')}\n\ntargets:\n`);
   for (const t of results.targets) process.stdout.write(`  ${t.met ? 'met   ' : 'MISSED'} ${t.name}: ${t.measured} (goal ${t.goal})\n`);
   if (fairness) {
-    const note = `${results.date}, commit ${results.commit}, ${results.cpu.model} x ${results.cpu.cores} cores, ${workerCount} worker(s), ${o.encoding}; ${results.machine.note}`;
+    const note = `${results.date}, commit ${results.commit}, ${results.cpu.model} x ${results.cpu.cores} cores, ${workerCount} worker(s), ${o.encoding}, audit ${o.audit}; `
+      + `${results.machine.note}; load average before ${busy.loadavgBefore.map((x) => x.toFixed(2)).join(' ')}`;
     const text = fairnessText(fairness, note);
     process.stdout.write(`\n${text}`);
-    writeFileSync(resolve(ROOT, 'bench/results/fairness.json'), `${JSON.stringify({ date: results.date, commit: results.commit, cpu: results.cpu, machine: results.machine, options: results.options, ...fairness }, null, 2)}\n`);
-    writeFileSync(resolve(ROOT, 'bench/results/fairness.txt'), text);
-    process.stdout.write('wrote bench/results/fairness.json and bench/results/fairness.txt\n');
+    const name = `bench/results/fairness${o.audit === 'off' ? '-audit-off' : ''}`;
+    writeFileSync(resolve(ROOT, `${name}.json`), `${JSON.stringify({ date: results.date, commit: results.commit, cpu: results.cpu, machine: results.machine, options: { ...results.options, audit: o.audit }, ...fairness }, null, 2)}\n`);
+    writeFileSync(resolve(ROOT, `${name}.txt`), text);
+    process.stdout.write(`wrote ${name}.json and ${name}.txt\n`);
     if (only && only.size === 1) return;
   }
   const out = resolve(ROOT, o.out);
