@@ -178,7 +178,7 @@ describe('a list page within its byte budget', () => {
 });
 
 describe('one non-admin caller cannot starve another', () => {
-  it.each([16, 128])('session batch reads of 16 x 60 KB at %i in flight: 503s name the caller's limits', async (inFlight) => {
+  it.each([16, 128])('session batch reads of 16 x 60 KB at %i in flight: 503s name the per-caller limits', async (inFlight) => {
     const handle = await openSession();
     const next = () => buildSessionEnvelope(handle, request('read', { keys: bigKeys }), 'msgpack').body;
     let tally: Tally | undefined;
