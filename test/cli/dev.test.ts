@@ -66,9 +66,9 @@ describe('secret-svc dev', () => {
     // Its Redis is bounded in memory like deploy/redis.conf: no eviction, and no unbounded reply buffers.
     const redis = new Redis(/Redis +(redis:\/\/\S+)/.exec(banner)![1]!);
     try {
-      expect(await redis.call('CONFIG', 'GET', 'maxmemory')).toEqual(['maxmemory', String(256 * 2 ** 20)]);
+      expect(await redis.call('CONFIG', 'GET', 'maxmemory')).toEqual(['maxmemory', String(512 * 2 ** 20)]);
       expect(await redis.call('CONFIG', 'GET', 'maxmemory-policy')).toEqual(['maxmemory-policy', 'noeviction']);
-      expect(((await redis.call('CONFIG', 'GET', 'client-output-buffer-limit')) as string[])[1]).toContain(`normal ${64 * 2 ** 20} ${16 * 2 ** 20} 30`);
+      expect(((await redis.call('CONFIG', 'GET', 'client-output-buffer-limit')) as string[])[1]).toContain(`normal ${256 * 2 ** 20} ${64 * 2 ** 20} 60`);
     } finally {
       redis.disconnect();
     }

@@ -84,8 +84,9 @@ export async function pickPort(preferred?: number): Promise<number> {
  * limits instead of growing without end (the worker's own budgets keep it far below them).
  */
 export const DEV_REDIS_MEMORY = [
-  '--maxmemory', '256mb', '--maxmemory-policy', 'noeviction',
-  '--client-output-buffer-limit', 'normal 64mb 16mb 30',
+  '--maxmemory', '512mb', '--maxmemory-policy', 'noeviction',
+  // Above a worker's own bound on the replies it has Redis build (SECRET_SVC_MAX_REPLY_BYTES, 64 MiB).
+  '--client-output-buffer-limit', 'normal 256mb 64mb 60',
 ];
 
 export class ChildServer {
