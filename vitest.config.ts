@@ -43,7 +43,8 @@ export default defineConfig({
         test: {
           name: 'integration on Redis Cluster',
           include: ['test/integration/**/*.test.ts'],
-          exclude: ['test/integration/lifecycle.test.ts'], // spawns its own standalone workers
+          // These spawn their own standalone workers.
+          exclude: ['test/integration/lifecycle.test.ts', 'test/integration/fairness.test.ts'],
           env: { TEST_REDIS_MODE: 'cluster' },
         },
       },

@@ -124,6 +124,10 @@ function generator(s: Scenario, handle: SessionHandle | undefined): Generator {
     });
     case 'update': return signed('update', () => ({ key: pick(s.keys), value: randomValue(s.valueBytes) }));
     case 'create': return signed('create', () => ({ key: `${s.keyPrefix}${jobTag}-${counter++}`, value: randomValue(s.valueBytes) }));
+    case 'handshake': {
+      const epk = toBase64url(generateSessionKeyPair().publicKey);
+      return signed('session', () => ({ epk }));
+    }
     case 'badsig': {
       // A valid credential (so it is cached as accepted) and a payload that decodes, but a
       // random signature: the worker must verify it, the most expensive way to be refused.

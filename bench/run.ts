@@ -18,6 +18,7 @@ import { Sealer } from '../src/store/seal.js';
 import { SecretStore } from '../src/store/secret-store.js';
 import { TestIssuer } from '../test/helpers/identities.js';
 import { NatsServer, RedisServer } from '../test/helpers/servers.js';
+import { fairnessText, runFairness, usedMemory, type FairnessResults } from './fairness.js';
 import { fill } from './lib/fill.js';
 import type { Identity, RunResult, Scenario } from './lib/messages.js';
 import { busyMeter, cpuByRole, cpuInfo, LoadGenerator, peakRss, rolePids, ROOT, startNode, type Child } from './lib/proc.js';
@@ -35,7 +36,7 @@ const program = new Command('bench')
   .option('--value-bytes <n>', 'value size of filled, created and updated secrets', '32')
   .option('--read-keys <n>', 'keys per multi-key read', '20')
   .addOption(new Option('--encoding <enc>', 'request encoding').choices(['msgpack', 'json']).default('msgpack'))
-  .option('--only <list>', 'scenarios to run: echo,sread,read,sreadmany,readmany,whoami,list,update,create,flood,oldversion,rewrap')
+  .option('--only <list>', 'scenarios to run: echo,sread,read,sreadmany,readmany,whoami,list,update,create,flood,oldversion,rewrap,fairness (fairness writes bench/results/fairness.json and .txt; alone, it leaves --out alone)')
   .option('--nats-url <url>', 'use this NATS instead of starting one')
   .option('--redis-url <url>', 'use this Redis instead of starting one (the bench writes under its own key prefix)')
   .option('--redis-args <args>', 'extra redis-server arguments for the Redis we start, e.g. "--hash-max-listpack-value 128"')
@@ -43,13 +44,14 @@ const program = new Command('bench')
   .option('--no-build', 'do not rebuild dist/ even if sources are newer')
   .option('--worker-node-args <flags>', 'extra node flags for the workers, e.g. "--max-semi-space-size=16"', '')
   .option('--cpu-prof [dir]', 'profile the workers (node --cpu-prof); profiles go to dir', false)
+  .addOption(new Option('--audit <mode>', 'SECRET_SVC_AUDIT of the measured workers').choices(['jetstream', 'off']).default('jetstream'))
   .option('--out <file>', 'results file', 'bench/results/latest.json')
   .parse();
 
 const o = program.opts<{
   duration: string; warmup: string; prewarm: string; concurrency: string; workers: string; secrets: string; visible: string; valueBytes: string;
   readKeys: string; encoding: Encoding; only?: string; redisArgs?: string; natsUrl?: string; redisUrl?: string; tsx?: boolean; build: boolean;
-  cpuProf: string | boolean; out: string; workerNodeArgs: string;
+  cpuProf: string | boolean; out: string; workerNodeArgs: string; audit: 'jetstream' | 'off';
 }>();
 
 const durationMs = Number(o.duration) * 1000;
@@ -143,7 +145,7 @@ async function bench(cleanup: (() => Promise<void>)[]): Promise<void> {
   const workerEnv = {
     NATS_URL: natsUrl, REDIS_URL: redisUrl, SECRET_SVC_ISSUERS: issuer.publicKey,
     SECRET_SVC_ENCRYPTION_KEY: encryptionKey.toString('base64'), SECRET_SVC_REDIS_PREFIX: redisPrefix,
-    SECRET_SVC_SUBJECT_PREFIX: subjectPrefix, LOG_LEVEL: 'info',
+    SECRET_SVC_SUBJECT_PREFIX: subjectPrefix, LOG_LEVEL: 'info', SECRET_SVC_AUDIT: o.audit,
     // On a NATS of its own the default stream; on a given one, a stream of the bench's own
     // (a worker refuses a stream that holds another prefix's subjects).
     ...(o.natsUrl ? { SECRET_SVC_AUDIT_STREAM: `BENCH_${tag}_AUDIT` } : {}),
@@ -285,6 +287,14 @@ async function bench(cleanup: (() => Promise<void>)[]): Promise<void> {
     flood = { good: goodRow, flood: floodResult };
     log(`flood: good read p50 ${good.p50.toFixed(3)} ms p99 ${good.p99.toFixed(3)} ms (quiet p99 ${quiet?.p99.toFixed(3) ?? '?'} ms) while ${floodResult.rps.toFixed(0)} bad req/s were refused`);
   }
+  // Another caller's single session reads while one non-admin caller attacks (bench/fairness.ts).
+  let fairness: FairnessResults | undefined;
+  if (wants('fairness')) {
+    fairness = await runFairness({
+      natsUrl, subjectPrefix, encoding: o.encoding, issuer, victim: load, victimKeys: readerKeys, redis, warmupMs, durationMs, cleanup, log,
+    });
+    rows.push(...fairness.rows);
+  }
   const busy = meter.stop();
   const measuredSeconds = (Date.now() - started) / 1000;
 
@@ -332,6 +342,7 @@ async function bench(cleanup: (() => Promise<void>)[]): Promise<void> {
     scenarios: rows,
     flood: flood && { goodReadP50: flood.good.p50, goodReadP99: flood.good.p99, goodReadMax: flood.good.max, badRequestsPerSecond: flood.flood.rps },
     targets: targets(rows, bytesPerSecret, readKeys),
+    fairness: fairness && { ...fairness, rows: undefined },
     measuredSeconds,
   };
 
@@ -346,15 +357,21 @@ async function bench(cleanup: (() => Promise<void>)[]): Promise<void> {
   if (rewrap) process.stdout.write(`keys rewrap: ${rewrap.values} values (${rewrap.records} records) in ${rewrap.seconds.toFixed(1)} s = ${rewrap.valuesPerSecond.toFixed(0)} values/s, ${rewrap.recordsPerSecond.toFixed(0)} records/s\n`);
   process.stdout.write(`worker peak RSS: ${rss.map((b) => (b === null ? '?' : `${(b / 2 ** 20).toFixed(0)} MiB`)).join(', ')}\n\ntargets:\n`);
   for (const t of results.targets) process.stdout.write(`  ${t.met ? 'met   ' : 'MISSED'} ${t.name}: ${t.measured} (goal ${t.goal})\n`);
+  if (fairness) {
+    const note = `${results.date}, commit ${results.commit}, ${results.cpu.model} x ${results.cpu.cores} cores, ${workerCount} worker(s), ${o.encoding}, audit ${o.audit}; `
+      + `${results.machine.note}; load average before ${busy.loadavgBefore.map((x) => x.toFixed(2)).join(' ')}`;
+    const text = fairnessText(fairness, note);
+    process.stdout.write(`\n${text}`);
+    const name = `bench/results/fairness${o.audit === 'off' ? '-audit-off' : ''}`;
+    writeFileSync(resolve(ROOT, `${name}.json`), `${JSON.stringify({ date: results.date, commit: results.commit, cpu: results.cpu, machine: results.machine, options: { ...results.options, audit: o.audit }, ...fairness }, null, 2)}\n`);
+    writeFileSync(resolve(ROOT, `${name}.txt`), text);
+    process.stdout.write(`wrote ${name}.json and ${name}.txt\n`);
+    if (only && only.size === 1) return;
+  }
   const out = resolve(ROOT, o.out);
   mkdirSync(join(out, '..'), { recursive: true });
   writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
   process.stdout.write(`\nwrote ${o.out}${profDir ? `; worker CPU profiles in ${profDir}` : ''}\n`);
-}
-
-async function usedMemory(redis: Redis): Promise<number> {
-  const info = await redis.info('memory');
-  return Number(/used_memory:(\d+)/.exec(info)![1]);
 }
 
 /** Where the bytes go, by MEMORY USAGE: a record hash, and the indexes per member. */

@@ -4,7 +4,7 @@ import type { ConnectionOptions } from 'nats';
 import { z } from 'zod';
 import {
   DEFAULT_AUDIENCE, DEFAULT_MAX_CLOCK_SKEW_SECONDS, DEFAULT_MAX_ENVELOPE_BYTES, DEFAULT_MAX_VALUE_BYTES,
-  DEFAULT_NATS_URL, DEFAULT_QUEUE, DEFAULT_SUBJECT_PREFIX, isPublicKeyText, publicKeyProblem,
+  DEFAULT_NATS_URL, DEFAULT_QUEUE, DEFAULT_SUBJECT_PREFIX, isPublicKeyText, MAX_LIST_LIMIT, publicKeyProblem,
 } from '@secret-svc/protocol';
 import { auditEnvSchema, auditSettings, type AuditSettings } from './audit/settings.js';
 import { KEYRING_ENV, KeyringError, loadKeyring } from './keyring-source.js';
@@ -24,6 +24,12 @@ export class ConfigError extends Error {
 
 const DEFAULT_MAX_IN_FLIGHT = 512;
 const DEFAULT_MAX_IN_FLIGHT_BYTES = 64 * 1024 * 1024;
+const DEFAULT_MAX_REPLY_BYTES = 64 * 1024 * 1024;
+// Per caller key and worker while others are active (src/limits.ts): one full reply of the
+// default 1 MiB bus limit, and the records of one list of the largest limit.
+const DEFAULT_MAX_REPLY_BYTES_PER_CALLER = 1024 * 1024;
+const DEFAULT_MAX_WORK_PER_CALLER = MAX_LIST_LIMIT;
+const DEFAULT_MAX_HANDSHAKES_PER_CALLER = 10;
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const token = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
@@ -51,6 +57,12 @@ export const envSchema = z.object({
   SECRET_SVC_MAX_IN_FLIGHT_BYTES: positiveInt(DEFAULT_MAX_IN_FLIGHT_BYTES),
   // Default: a quarter of SECRET_SVC_MAX_IN_FLIGHT.
   SECRET_SVC_MAX_IN_FLIGHT_PER_CALLER: z.coerce.number().int().positive().optional(),
+  SECRET_SVC_MAX_REPLY_BYTES: z.coerce.number().int().min(1_048_576, 'must be at least 1048576').default(DEFAULT_MAX_REPLY_BYTES),
+  // The cost of one caller key's requests on one worker while others are active (src/limits.ts); beyond it, 503.
+  SECRET_SVC_MAX_REPLY_BYTES_PER_CALLER: z.coerce.number().int().min(65_536, 'must be at least 65536').default(DEFAULT_MAX_REPLY_BYTES_PER_CALLER),
+  // Every request must fit alone: a list of the largest limit costs that many units.
+  SECRET_SVC_MAX_WORK_PER_CALLER: z.coerce.number().int().min(MAX_LIST_LIMIT, `must be at least ${MAX_LIST_LIMIT} (a list's largest limit)`).default(DEFAULT_MAX_WORK_PER_CALLER),
+  SECRET_SVC_MAX_HANDSHAKES_PER_CALLER: positiveInt(DEFAULT_MAX_HANDSHAKES_PER_CALLER),
   SECRET_SVC_MAX_VERSIONS: positiveInt(10),
   // docs/protocol.md §14: change entries kept, watches held per worker and per caller key.
   SECRET_SVC_WATCH_HISTORY: positiveInt(100_000),
@@ -90,6 +102,14 @@ export interface Config {
   maxInFlightBytes: number;
   /** Requests one caller key may have in flight on one worker. */
   maxInFlightPerCaller: number;
+  /** Reply bytes one worker has reserved at once (Redis builds no more for it). */
+  maxReplyBytes: number;
+  /** Work units (records a request may touch; a handshake counts more) one caller key may have in flight on one worker while others are active. */
+  maxWorkPerCaller: number;
+  /** Reply bytes one caller key may have reserved at once on one worker while others are active. */
+  maxReplyBytesPerCaller: number;
+  /** Session handshakes per second one caller key may open on one worker. */
+  maxHandshakesPerCaller: number;
   /** How many versions of a secret are kept, the current one included (docs/protocol.md §9). */
   maxVersions: number;
   /** SECRET_SVC_WATCH_HISTORY: how many change entries the store keeps (§14). */
@@ -138,6 +158,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxInFlight: e.SECRET_SVC_MAX_IN_FLIGHT,
     maxInFlightBytes: e.SECRET_SVC_MAX_IN_FLIGHT_BYTES,
     maxInFlightPerCaller: perCallerShare(e.SECRET_SVC_MAX_IN_FLIGHT, e.SECRET_SVC_MAX_IN_FLIGHT_PER_CALLER),
+    maxReplyBytes: e.SECRET_SVC_MAX_REPLY_BYTES,
+    maxWorkPerCaller: e.SECRET_SVC_MAX_WORK_PER_CALLER,
+    maxReplyBytesPerCaller: e.SECRET_SVC_MAX_REPLY_BYTES_PER_CALLER,
+    maxHandshakesPerCaller: e.SECRET_SVC_MAX_HANDSHAKES_PER_CALLER,
     maxVersions: e.SECRET_SVC_MAX_VERSIONS,
     watchHistory: e.SECRET_SVC_WATCH_HISTORY,
     maxWatches: e.SECRET_SVC_MAX_WATCHES,

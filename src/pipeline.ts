@@ -1,7 +1,8 @@
 /**
  * One request, start to finish:
  *
- *   admit (in-flight bounds) → authenticate → admit the caller → run the op → encode the reply
+ *   admit (in-flight bounds) → authenticate → admit the caller (its share and the request's cost)
+ *   → run the op (reserving its reply bytes before the store builds them) → encode the reply
  *   → seal it when the request came through a session (docs/protocol.md §12)
  *
  * Never throws: every failure becomes an error reply in the request's encoding. The
@@ -14,7 +15,7 @@ import {
 import { Authenticator, type AuthenticatorOptions, type Known } from './auth/authenticate.js';
 import type { Caller } from './auth/caller.js';
 import type { Config } from './config.js';
-import { InFlightLimits, type Admission } from './limits.js';
+import { InFlightLimits, workOf, type Admission } from './limits.js';
 import type { Logger } from './log.js';
 import type { RunOp } from './ops/context.js';
 import { selectorOf, type AuditSelector } from './audit/event.js';
@@ -78,9 +79,12 @@ export class RequestPipeline {
 
   constructor(private readonly deps: PipelineDeps) {
     const { config } = deps;
-    this.auth = new Authenticator({ ...config, tickets: deps.tickets, checkCaller: deps.checkCaller });
-    this.limits = new InFlightLimits(config);
     this.now = deps.now ?? Date.now;
+    this.limits = new InFlightLimits(config, this.now);
+    this.auth = new Authenticator({
+      ...config, tickets: deps.tickets, checkCaller: deps.checkCaller,
+      precheck: (caller, op) => this.limits.precheck(caller.keyId, op === 'session'),
+    });
   }
 
   get inFlight(): InFlightLimits['inFlight'] {
@@ -96,12 +100,12 @@ export class RequestPipeline {
       admission = this.limits.admit(body.byteLength);
       const nowMs = this.now();
       const { caller, request, encoding, nonce, session } = this.auth.authenticate(op, body, nowMs, known);
-      admission.admitCaller(caller.keyId);
+      admission.admitCaller(caller.keyId, workOf(op, request), op === 'session');
       const max = this.deps.maxReplyBytes();
       // A session reply grows when sealed: its budget is decided before any value is opened.
       const replyBudgetBytes = session ? largestSealableReply(max, encoding) : max;
       const release = () => admission?.release();
-      const result = await this.deps.runOp(op, { caller, nonce, nowMs, replyBudgetBytes, replyLimitBytes: max, release }, request);
+      const result = await this.deps.runOp(op, { caller, nonce, nowMs, replyBudgetBytes, replyLimitBytes: max, release, replyBytes: admission.reply }, request);
       // A resent session write gets its stored reply sealed afresh here, like any other.
       const encoded = encodeBody(result, encoding);
       const reply = session ? sealSuccessReply(session, encoded, encoding) : encoded;

@@ -21,7 +21,9 @@ export type Scenario =
   | { kind: 'update'; keys: string[]; valueBytes: number }
   | { kind: 'create'; keyPrefix: string; valueBytes: number }
   /** Well-formed envelopes with a valid credential and a random (bad) signature: each must get 401. */
-  | { kind: 'badsig' };
+  | { kind: 'badsig' }
+  /** Signed `session` requests that all carry one `epk`: a handshake flood that costs the sender nothing per request. */
+  | { kind: 'handshake' };
 
 export interface LoadInit {
   type: 'init';

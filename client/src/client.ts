@@ -36,7 +36,7 @@ export interface ClientOptions extends IdentityOptions {
   attemptTimeoutMs?: number;
   /** Extra attempts after a timeout, a 503 or no responders, within the deadline (default 2). */
   retries?: number;
-  /** Delay before the first retry, doubled each time (default 100 ms). */
+  /** Delay before the first retry, doubled each time up to 2 s, its upper half random (default 100 ms). */
   retryDelayMs?: number;
   /**
    * Sessions (docs/protocol.md §12): requests and replies sealed, values never in the clear on the
@@ -272,9 +272,10 @@ export class SecretClient {
         const waited = Date.now() - started;
         if (attempt >= retries || !retryable || waited >= deadlineMs) throw toClientError(err, subject, waited, attempt + 1);
       }
-      // The back-off never eats the whole rest of the deadline: the last attempt gets what is left.
-      await sleep(Math.min(delay, (deadlineMs - (Date.now() - started)) / 2), options.signal);
-      delay *= 2;
+      // A 503 is a busy worker saying "later" (its limits, docs/protocol.md §5): back off for real,
+      // yet never eat the whole rest of the deadline: the last attempt gets what is left.
+      await sleep(backoff(delay, deadlineMs - (Date.now() - started)), options.signal);
+      delay = Math.min(delay * 2, MAX_RETRY_DELAY_MS);
       if (call.isWrite) resent = true;
     }
   }
@@ -284,6 +285,17 @@ export class SecretClient {
     const request = this.nc.request(subject, body, { timeout });
     return decodeReply(signal ? await abortable(request, signal) : await request);
   }
+}
+
+/** The longest single back-off between two attempts. */
+const MAX_RETRY_DELAY_MS = 2000;
+
+/**
+ * The wait before the next attempt: `delay` with its upper half random, so callers refused
+ * together do not come back together, and at most half the time left.
+ */
+function backoff(delay: number, leftMs: number): number {
+  return Math.max(0, Math.min(delay / 2 + Math.random() * (delay / 2), leftMs / 2));
 }
 
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {

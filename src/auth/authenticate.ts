@@ -4,7 +4,8 @@
  * this order:
  *
  *   size cap → envelope (signed or session, 400)
- *   signed:  credential (cached verify) → caller check (revocation) → signature over the exact bytes
+ *   signed:  credential (cached verify) → caller check (revocation) → precheck (the caller's
+ *            limits) → signature over the exact bytes
  *   session: the SessionGate (ticket → credential exp and the same caller check → MAC → payload)
  *   → request object (schema, op = subject) → aud and ts → nonce claim
  *
@@ -69,6 +70,12 @@ export interface AuthenticatorOptions {
    * else; throws to refuse (revocation plugs in here, for signed and session requests alike).
    */
   checkCaller?: (caller: Caller, nowMs: number) => void;
+  /**
+   * Signed requests, right before the signature is verified (the costly step): throws to
+   * refuse at once a caller that has no room left (src/limits.ts), so a flood of excess
+   * requests costs no verification each.
+   */
+  precheck?: (caller: Caller, op: Op) => void;
   /** Opens session tickets (one per worker, built from the keyring). */
   tickets: TicketBox;
 }
@@ -86,7 +93,7 @@ export class Authenticator {
   authenticate<O extends Op>(op: O, body: Uint8Array, nowMs: number, known: Known): Authenticated<O> {
     const parsed = readEnvelope(body, known, this.o.maxEnvelopeBytes);
     const { caller, value, digest, session } = parsed.kind === 'signed'
-      ? this.signed(parsed.envelope, nowMs, known)
+      ? this.signed(op, parsed.envelope, nowMs, known)
       : this.session(op, parsed.envelope, nowMs, known);
     const request = checkRequest(op, value);
     known.request = request;
@@ -108,11 +115,12 @@ export class Authenticator {
   }
 
   /** The signed-request branch: the credential names the caller, its cnf key signed the payload. */
-  private signed(envelope: Envelope, nowMs: number, known: Known): Verified {
+  private signed(op: Op, envelope: Envelope, nowMs: number, known: Known): Verified {
     const cred = this.credentials.verify(envelope.cred, nowMs);
     const { caller } = cred;
     known.caller = caller;
     this.o.checkCaller?.(caller, nowMs);
+    this.o.precheck?.(caller, op);
     if (!verifyBytes(cred.publicKey, signedBytes(envelope.cred, envelope.payload), envelope.sig)) {
       throw new UnauthenticatedError('request signature is invalid');
     }

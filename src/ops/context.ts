@@ -1,6 +1,7 @@
 /** The contract between the authenticate step (src/auth) and the operations. */
 import type { Op, RequestOf } from '@secret-svc/protocol';
 import type { Caller, NonceClaim } from '../auth/caller.js';
+import type { ReplyBytes } from '../limits.js';
 import type { HandshakeDeps } from '../session/handshake.js';
 import type { SecretStore } from '../store/secret-store.js';
 import type { WatchHub } from '../watch/hub.js';
@@ -17,6 +18,8 @@ export interface RequestContext {
   replyLimitBytes: number;
   /** Stops counting this request against the in-flight limits (a held watch: docs/protocol.md §14). */
   release: () => void;
+  /** The caller's reply bytes in flight (src/limits.ts): reserved before the store builds a large reply. */
+  replyBytes: ReplyBytes;
 }
 
 /** What the operations share, built once per worker. */

@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
-import { TooLargeError, UnauthenticatedError, type VersionInfo } from '@secret-svc/protocol';
+import { UnauthenticatedError, type VersionInfo } from '@secret-svc/protocol';
 import type { NonceClaim } from '../auth/caller.js';
 import type { Principal } from '../policy.js';
 import type { RedisKeys } from './keys.js';
@@ -48,6 +48,24 @@ export interface ChangePage {
   retired: number;
 }
 
+/** One page of an index: its entries, whether more follow, its size by the script's measure. */
+export interface ListPage {
+  entries: Listed[];
+  more: boolean;
+  bytes: number;
+}
+
+/**
+ * A reply that would exceed the byte budget it was asked within: nothing was claimed or
+ * built; `bytes` is what it needs (for a list: its first entry).
+ */
+export class ReplyOverBudget extends Error {
+  constructor(readonly bytes: number) {
+    super(`reply of about ${bytes} bytes is over its budget`);
+  }
+}
+
+
 export type PeekResult = { replayed: object } | { replayed?: undefined; record: StoredRecord | undefined };
 
 export interface ReadResult {
@@ -55,6 +73,8 @@ export interface ReadResult {
   records: (StoredRecord | undefined)[];
   /** With `version`: that version when kept and the caller may read it. */
   old: StoredVersion | undefined;
+  /** The reply's size as the script measured it against the budget. */
+  bytes: number;
 }
 
 export type RewrapOutcome = 'moved' | 'current' | 'changed' | 'failed' | 'gone';
@@ -114,22 +134,20 @@ export class SecretStore {
 
   /**
    * Claims the nonce and fetches records, deciding visibility and the reply's size inside
-   * the script (413 before anything is opened or returned).
+   * the script: over `budgetBytes` (0: none) it throws ReplyOverBudget before anything is
+   * claimed, built or opened.
    */
-  async read(nonce: NonceClaim, caller: Principal, keys: string[], o: { budgetBytes: number; limitBytes?: number; version?: number }): Promise<ReadResult> {
+  async read(nonce: NonceClaim, caller: Principal, keys: string[], o: { budgetBytes: number; version?: number }): Promise<ReadResult> {
     const reply = await this.run('read', [this.nonceKey(nonce), ...keys.map((k) => this.keys.record(k))], [
       nonce.ttlMs, caller.slug, caller.admin ? '1' : '', o.budgetBytes, o.version === undefined ? '' : String(o.version),
     ]);
     if (!Array.isArray(reply)) throw REPLAYED();
-    if (Number(reply[0]) === 2) {
-      // The message names the bus limit the caller can look up; the budget is that limit less any sealing.
-      throw new TooLargeError(`the values asked for total about ${Number(reply[1])} bytes, more than a reply may carry on this bus (max_payload ${o.limitBytes ?? o.budgetBytes} bytes): ask for fewer keys`);
-    }
+    if (Number(reply[0]) === 2) throw new ReplyOverBudget(Number(reply[1]));
     const packed = reply[1] as (Buffer | null)[];
     const records = keys.map((key, i) => parseRecord(key, packed[i], this.sealer));
     const first = records[0];
     const old = first && o.version !== undefined ? parseVersion(first, o.version, reply[2] as Buffer | null) : undefined;
-    return { records, old };
+    return { records, old, bytes: Number(reply[3]) };
   }
 
   /** Opens a sealed value: the one place plaintext leaves the store. */
@@ -137,16 +155,21 @@ export class SecretStore {
     return sealed.openWith(this.sealer);
   }
 
-  /** Claims the nonce and reads up to `count` index entries between the lex bounds. */
-  async list(nonce: NonceClaim, caller: Principal, min: string, max: string, count: number): Promise<Listed[]> {
+  /**
+   * Claims the nonce and reads up to `limit` index entries between the lex bounds, fewer when
+   * the next would take the page over `budgetBytes` (ReplyOverBudget when not even the first fits).
+   */
+  async list(nonce: NonceClaim, caller: Principal, min: string, max: string, o: { limit: number; budgetBytes: number }): Promise<ListPage> {
     const index = caller.admin ? this.keys.all : this.keys.visible(caller.slug);
-    const reply = await this.run('list', [this.nonceKey(nonce), index], [nonce.ttlMs, min, max, count, this.keys.recordPrefix]);
+    const reply = await this.run('list', [this.nonceKey(nonce), index], [nonce.ttlMs, min, max, o.limit, this.keys.recordPrefix, o.budgetBytes]);
     if (!Array.isArray(reply)) throw REPLAYED();
-    const [keys, records] = reply as [Buffer[], (Buffer | null)[]];
-    return keys.map((k, i) => {
+    if (Number(reply[0]) === 2) throw new ReplyOverBudget(Number(reply[1]));
+    const [, keys, records, more, bytes] = reply as [number, Buffer[], (Buffer | null)[], number, number];
+    const entries = keys.map((k, i) => {
       const key = k.toString('utf8');
       return { key, record: parseRecord(key, records[i], this.sealer) };
     });
+    return { entries, more: Number(more) === 1, bytes: Number(bytes) };
   }
 
   /** Claims the nonce; the record (without its value) and its kept versions, newest first. */

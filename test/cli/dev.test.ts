@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { connect } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -64,6 +65,15 @@ describe('secret-svc dev', () => {
     expect(env.NATS_URL).not.toBe('nats://127.0.0.1:4222');
     expect(banner).toMatch(/nats-server started here/);
     expect(banner).toMatch(/redis-server started here/);
+    // Its Redis is bounded in memory like deploy/redis.conf: no eviction, and no unbounded reply buffers.
+    const redis = new Redis(/Redis +(redis:\/\/\S+)/.exec(banner)![1]!);
+    try {
+      expect(await redis.call('CONFIG', 'GET', 'maxmemory')).toEqual(['maxmemory', String(512 * 2 ** 20)]);
+      expect(await redis.call('CONFIG', 'GET', 'maxmemory-policy')).toEqual(['maxmemory-policy', 'noeviction']);
+      expect(((await redis.call('CONFIG', 'GET', 'client-output-buffer-limit')) as string[])[1]).toContain(`normal ${256 * 2 ** 20} ${64 * 2 ** 20} 60`);
+    } finally {
+      redis.disconnect();
+    }
     expect(banner).toMatch(/keys +created in /);
     expect(banner).toMatch(/admin credential valid until \d{4}-\d\d-\d\dT\S+Z; each start renews it when under 7 days are left/);
     // Three example commands: the CLI (store, read) and nats req.

@@ -13,7 +13,7 @@ import { formatShellLine } from '../dotenv.js';
 import { CliError, EXIT, UsageError } from '../exit.js';
 import { streams } from '../runtime.js';
 import { devKeyring, type DevKeyring } from './keyring.js';
-import { ChildServer, natsAnswers, pickPort, redisAnswers, serviceAnswers, servesThisIssuer, startDevNats, which } from './servers.js';
+import { ChildServer, DEV_REDIS_MEMORY, natsAnswers, pickPort, redisAnswers, serviceAnswers, servesThisIssuer, startDevNats, which } from './servers.js';
 import { DEV_CREDENTIAL_RENEW_BELOW_SECONDS, devState, readPorts, writePorts, type DevState } from './state.js';
 
 const DEFAULT_REDIS = 'redis://127.0.0.1:6379';
@@ -138,6 +138,7 @@ async function resolveRedis(flag: string | undefined, startServers: boolean | un
   const own = await ChildServer.start('redis-server', bin, [
     '--port', String(p), '--bind', '127.0.0.1', '--dir', state.redisDir,
     '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--daemonize', 'no',
+    ...DEV_REDIS_MEMORY,
   ], p, url, join(state.dir, 'redis.log'));
   started.push(own);
   return { url, own };

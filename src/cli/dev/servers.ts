@@ -102,6 +102,17 @@ export async function pickPort(preferred?: number): Promise<number> {
   return (preferred !== undefined ? await tryListen(preferred) : undefined) ?? (await tryListen(0))!;
 }
 
+/**
+ * The dev Redis's memory bounds, as in deploy/redis.conf: it refuses writes (never evicts)
+ * beyond `maxmemory`, and drops a connection whose unread replies pass the output buffer
+ * limits instead of growing without end (the worker's own budgets keep it far below them).
+ */
+export const DEV_REDIS_MEMORY = [
+  '--maxmemory', '512mb', '--maxmemory-policy', 'noeviction',
+  // Above a worker's own bound on the replies it has Redis build (SECRET_SVC_MAX_REPLY_BYTES, 64 MiB).
+  '--client-output-buffer-limit', 'normal 256mb 64mb 60',
+];
+
 export class ChildServer {
   private constructor(readonly name: string, readonly url: string, private readonly proc: ChildProcess) {}
 

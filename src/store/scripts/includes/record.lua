@@ -7,6 +7,7 @@
   pack(head, u, h, b)          "v\na\nc\ni\nu\n" .. m .. h, then "B" .. b when b is given: what record.ts parses
   sees(a, slug, admin)         the visibility pre-filter (the worker's policy decides again)
   may_read(a, slug, admin)     the read right pre-filter
+  metadata_size(name, head)    what a record's metadata may take in a reply, at most (bytes)
 ]]
 local function load_head(hash)
   local f = redis.call('HMGET', hash, 'v', 'a', 'c', 'i', 'm')
@@ -44,4 +45,10 @@ local function may_read(a, slug, admin)
   if admin then return true end
   local readers = string.match(a or '', '^([^|]*)')
   return in_list(readers, slug)
+end
+
+-- A margin for the stamps, version and encoding, the name, and the lists counted twice
+-- (each slug becomes a quoted array item).
+local function metadata_size(name, head)
+  return 256 + string.len(name) + 2 * string.len(head[2] or '')
 end
