@@ -11,7 +11,8 @@ import {
 } from '@secret-svc/protocol';
 import type { AuditedReplies } from './audit/reply-gate.js';
 import type { Logger } from './log.js';
-import type { Outcome, RequestPipeline } from './pipeline.js';
+import type { Answer } from './answer.js';
+import type { RequestPipeline } from './pipeline.js';
 import { replyAllowed } from './reply-subjects.js';
 import { EndpointStats } from './stats.js';
 import { VERSION } from './version.js';
@@ -98,14 +99,14 @@ export class SecretService {
   private async answer(op: Op, msg: ServiceMsg, stats: EndpointStats, requestId: number): Promise<void> {
     const started = process.hrtime.bigint();
     try {
-      const outcome = await this.audit.settle(await this.pipeline.handle(op, msg.data, requestId));
-      respond(msg, outcome);
+      const answer = await this.audit.settle(await this.pipeline.handle(op, msg.data, requestId));
+      respond(msg, answer);
       const durationNs = process.hrtime.bigint() - started;
-      stats.record(durationNs, outcome.status, outcome.error?.code);
+      stats.record(durationNs, answer.status, answer.error?.code);
       // Not built at all unless debug is on: it would be one more object per request.
       if (this.debug) {
         this.log.debug({
-          req: requestId, op, slug: outcome.caller?.slug, key: outcome.asked?.key, status: outcome.status, ms: Number(durationNs) / 1e6,
+          req: requestId, op, slug: answer.slug, key: answer.key, status: answer.status, ms: Number(durationNs) / 1e6,
         }, 'request');
       }
     } catch (err) {
@@ -134,16 +135,16 @@ export class SecretService {
   }
 }
 
-function respond(msg: ServiceMsg, outcome: Outcome): void {
-  const { error } = outcome;
+function respond(msg: ServiceMsg, answer: Answer): void {
+  const { error } = answer;
   if (!error) {
-    msg.respond(outcome.body);
+    msg.respond(answer.body);
     return;
   }
   const h = natsHeaders();
   h.set(ERROR_CODE_HEADER, String(error.status));
   h.set(ERROR_MESSAGE_HEADER, headerSafe(error.message));
-  msg.respond(outcome.body, { headers: h });
+  msg.respond(answer.body, { headers: h });
 }
 
 /** A header value must be one line of visible ASCII; messages may quote caller input. */

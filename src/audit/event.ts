@@ -41,8 +41,9 @@ export interface AuditEvent {
 }
 
 /**
- * What the pipeline knows about one answered request. The trail adds `v` and `worker`, and
- * `time` (now) when it is not given; `code` follows from an error `status` when not given.
+ * What the pipeline knows about one answered request (its Answer, src/answer.ts, is one).
+ * The trail adds `v` and `worker`, and `time` (now) when it is not given; `code` follows
+ * from an error `status` when not given. Anything else on the object is left out.
  */
 export type AuditFacts = Omit<AuditEvent, 'v' | 'worker' | 'time' | 'code'> & { time?: Date; code?: ErrorCode };
 
@@ -71,13 +72,13 @@ export function buildEvent(facts: AuditFacts, worker: string, now: Date = new Da
   if (int(facts.version)) e.version = facts.version;
   if (int(facts.count)) e.count = facts.count;
   if (int(facts.rollbackOf)) e.rollbackOf = facts.rollbackOf;
-  const selector = selectorOf(facts.selector);
+  const selector = selectorIn(facts.selector);
   if (selector) e.selector = selector;
   return e;
 }
 
-/** The selector in `s` (a revoke / unrevoke request object, or a selector), copying only its own fields. */
-export function selectorOf(s: unknown): AuditSelector | undefined {
+/** The selector in `s`, copying only its own fields. */
+function selectorIn(s: unknown): AuditSelector | undefined {
   if (typeof s !== 'object' || s === null) return undefined;
   const o = s as Record<string, unknown>;
   if (str(o.keyId)) return { keyId: o.keyId };

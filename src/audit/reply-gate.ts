@@ -1,6 +1,6 @@
 /**
  * The reply step's audit gate (docs/protocol.md §11): every answered request becomes one event,
- * made from its Outcome.
+ * made from its Answer (which is its audit facts; the trail's buildEvent keeps only those).
  *
  * - A success that carries a value (read) or confirms a change (create, update, delete,
  *   revoke, unrevoke) is released only once JetStream acknowledged its event; when that
@@ -13,8 +13,7 @@
  */
 import { encodeBody, UnavailableError, type Op } from '@secret-svc/protocol';
 import type { Logger } from '../log.js';
-import type { Outcome } from '../pipeline.js';
-import type { AuditFacts } from './event.js';
+import type { Answer } from '../answer.js';
 import type { AuditTrail } from './trail.js';
 
 /** Ops whose success reply confirms a change: applied before the gate, whatever the reply becomes. */
@@ -23,32 +22,8 @@ const CHANGE_OPS: ReadonlySet<Op> = new Set<Op>(['create', 'update', 'delete', '
 const WAITED_OPS: ReadonlySet<Op> = new Set<Op>(['read', ...CHANGE_OPS]);
 
 /** This reply may leave only once its event is stored. */
-export function mustWait(outcome: Pick<Outcome, 'op' | 'status'>): boolean {
-  return outcome.status === 200 && WAITED_OPS.has(outcome.op);
-}
-
-/** The audit facts of one answered request: only what §11 names (buildEvent checks each field again). */
-export function factsOf(outcome: Outcome): AuditFacts {
-  const { caller, asked, error } = outcome;
-  const facts: AuditFacts = { op: outcome.op, status: outcome.status, time: new Date(outcome.decidedAtMs) };
-  if (error) facts.code = error.code;
-  if (caller) {
-    facts.slug = caller.slug;
-    facts.admin = caller.admin;
-    facts.keyId = caller.keyId;
-    if (caller.jti !== null) facts.jti = caller.jti;
-  }
-  if (outcome.session) facts.session = true;
-  if (asked) {
-    if (asked.key !== undefined) facts.key = asked.key;
-    if (asked.keys !== undefined) facts.keys = asked.keys;
-    if (asked.prefix !== undefined) facts.prefix = asked.prefix;
-    if (asked.selector !== undefined) facts.selector = asked.selector;
-    if (asked.rollbackOf !== undefined) facts.rollbackOf = asked.rollbackOf;
-  }
-  if (outcome.version !== undefined) facts.version = outcome.version;
-  if (outcome.count !== undefined) facts.count = outcome.count;
-  return facts;
+export function mustWait(answer: Pick<Answer, 'op' | 'status'>): boolean {
+  return answer.status === 200 && WAITED_OPS.has(answer.op);
 }
 
 export class AuditedReplies {
@@ -64,33 +39,31 @@ export class AuditedReplies {
     if (this.trail.isFull()) throw new UnavailableError('audit trail is behind: too many events wait to be stored, retry');
   };
 
-  /** The outcome to send: `outcome` once its event is stored or queued, or a 503 when it must wait and cannot be stored. */
-  async settle(outcome: Outcome): Promise<Outcome> {
-    if (!mustWait(outcome)) {
-      this.trail.record(factsOf(outcome));
-      return outcome;
+  /** The answer to send: `answer` once its event is stored or queued, or a 503 when it must wait and cannot be stored. */
+  async settle(answer: Answer): Promise<Answer> {
+    if (!mustWait(answer)) {
+      this.trail.record(answer);
+      return answer;
     }
     try {
       // A change's event stays queued when it cannot wait (docs/protocol.md §15): the trail
       // then holds both the applied write (200) and the 503 its caller got.
-      await this.trail.recordAndWait(factsOf(outcome), CHANGE_OPS.has(outcome.op));
-      return outcome;
+      await this.trail.recordAndWait(answer, CHANGE_OPS.has(answer.op));
+      return answer;
     } catch (err) {
       const message = err instanceof UnavailableError ? err.message : 'audit trail unavailable';
       // The trail warns once per outage; one line per withheld reply only at debug.
-      this.log.debug({ op: outcome.op, slug: outcome.caller?.slug, key: outcome.asked?.key, err: (err as Error).message }, 'reply withheld: its audit event was not stored');
-      const refused = this.unavailable(outcome, `${message}; retry`);
-      this.trail.record(factsOf(refused));
+      this.log.debug({ op: answer.op, slug: answer.slug, key: answer.key, err: (err as Error).message }, 'reply withheld: its audit event was not stored');
+      const refused = this.unavailable(answer, `${message}; retry`);
+      this.trail.record(refused);
       return refused;
     }
   }
 
   /** A 503 reply that keeps who asked and what for (never the withheld body, version or count). */
-  private unavailable(from: Outcome, message: string): Outcome {
+  private unavailable(from: Answer, message: string): Answer {
     const error = new UnavailableError(message);
-    return {
-      ...from, body: encodeBody(error.toBody(), from.encoding), status: error.status, error,
-      version: undefined, count: undefined, decidedAtMs: this.now(),
-    };
+    const { version: _version, count: _count, ...asked } = from;
+    return { ...asked, body: encodeBody(error.toBody(), from.encoding), status: error.status, code: error.code, error, time: new Date(this.now()) };
   }
 }
