@@ -50,7 +50,7 @@ interface Verified {
 /**
  * What is known about a request so far, kept also when a later step refuses it: the reply
  * encoding, and (for the audit event) who asked once the credential verified and what
- * was asked once the request object was read.
+ * was asked once the request object was read. Only this step writes it.
  */
 export interface Known {
   encoding: Encoding;
@@ -131,7 +131,9 @@ export class Authenticator {
   /** The session branch (docs/protocol.md §12): the ticket names the caller, its MAC key vouches for the payload. */
   private session(op: Op, envelope: SessionEnvelope, nowMs: number, known: Known): Verified {
     known.session = true;
-    const checked = this.sessions.check(op, envelope, known.encoding, nowMs, known);
+    const ticket = this.sessions.open(op, envelope, nowMs);
+    known.caller = ticket.caller;
+    const checked = this.sessions.verify(ticket, envelope, known.encoding, nowMs);
     return { caller: checked.caller, value: checked.request, digest: () => checked.digest, session: checked.reply };
   }
 }

@@ -5,7 +5,7 @@ export type { TicketContents } from './ticket-codec.js';
 export { openSession, DEFAULT_SESSION_TTL_SECONDS, type HandshakeDeps } from './handshake.js';
 export {
   SessionGate, sessionRequestDigest,
-  type SessionGateOptions, type CheckedSessionRequest, type SessionReplyKeys, type KnownCaller,
+  type SessionGateOptions, type CheckedSessionRequest, type SessionReplyKeys,
 } from './request.js';
 export { sealSuccessReply, sealSuccessObject, sealedReplyBytes, largestSealableReply } from './reply.js';
 export { loadServiceKey, ServiceKeyError, SERVICE_KEY_ENV } from './service-key.js';

@@ -16,6 +16,7 @@ import {
   type Encoding, type SessionEnvelope,
 } from '@secret-svc/protocol';
 import type { SessionCaller } from './caller.js';
+import type { TicketContents } from './ticket-codec.js';
 import type { TicketBox } from './tickets.js';
 
 export interface SessionGateOptions {
@@ -50,25 +51,26 @@ export interface SessionReplyKeys {
   mac: Uint8Array;
 }
 
-/** Whatever the step has learnt so far, kept when a later check refuses (the audit event's `slug` etc.). */
-export interface KnownCaller {
-  caller?: SessionCaller;
-}
-
 export class SessionGate {
   constructor(private readonly o: SessionGateOptions) {}
 
-  /**
-   * Checks a session envelope that arrived on `op`'s subject. Throws the protocol error of the
-   * first check that fails; `known.caller` is set as soon as the ticket opened.
-   */
-  check(op: string, envelope: SessionEnvelope, encoding: Encoding, nowMs: number, known: KnownCaller = {}): CheckedSessionRequest {
+  /** Checks a session envelope that arrived on `op`'s subject: `open`, then `verify`. */
+  check(op: string, envelope: SessionEnvelope, encoding: Encoding, nowMs: number): CheckedSessionRequest {
+    return this.verify(this.open(op, envelope, nowMs), envelope, encoding, nowMs);
+  }
+
+  /** The checks before the caller is known: not the `session` op, the ticket opens, its issuer is trusted. */
+  open(op: string, envelope: SessionEnvelope, nowMs: number): TicketContents {
     if (op === 'session') throw new BadRequestError('a session cannot be opened inside a session: sign the session request');
     const ticket = this.o.tickets.open(envelope.ticket, nowMs);
-    const { caller } = ticket;
     // As for a signed request, a credential of an untrusted issuer never names the caller.
-    if (!this.o.issuers.has(caller.issuer)) throw new UnauthenticatedError('credential issuer is not trusted');
-    known.caller = caller;
+    if (!this.o.issuers.has(ticket.caller.issuer)) throw new UnauthenticatedError('credential issuer is not trusted');
+    return ticket;
+  }
+
+  /** The checks once the caller is known (the ticket opened): credential expiry, caller check, MAC, payload. */
+  verify(ticket: TicketContents, envelope: SessionEnvelope, encoding: Encoding, nowMs: number): CheckedSessionRequest {
+    const { caller } = ticket;
     if (caller.expiresAtMs !== null && nowMs > caller.expiresAtMs + this.o.maxClockSkewMs) {
       throw new UnauthenticatedError('credential has expired');
     }
