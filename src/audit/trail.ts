@@ -3,8 +3,8 @@
  *
  * - `recordAndWait(facts)` for replies that carry a value or confirm a change: resolves once
  *   JetStream acknowledged the event, or throws UnavailableError (→ 503) after 2 s.
- * - `record(facts)` for every other reply: queued and published with many acknowledgements
- *   in flight, retried until stored (never dropped while the worker runs). `isFull()` says
+ * - `record(facts)` for every other reply: handed to the publish queue (queue.ts), many
+ *   acknowledgements in flight, retried until stored (never dropped while the worker runs). `isFull()` says
  *   the queue reached its bound: the pipeline then refuses new requests with 503.
  *   Requests refused before their credential verified (no `slug`) are folded into one event
  *   per second per (op, status, code) with a `count`; those refused 401 after it verified,
@@ -26,7 +26,9 @@ import type { Logger } from '../log.js';
 import { auditSubject, buildEvent, isFolded, type AuditEvent, type AuditFacts } from './event.js';
 import { Folder } from './fold.js';
 import { AckedPublisher } from './acks.js';
+import { Backoff } from './backoff.js';
 import type { Outgoing } from './publish.js';
+import { PublishQueue } from './queue.js';
 import type { AuditMode, AuditSettings } from './settings.js';
 import {
   AuditStartError, ensureStream, type EnsureResult, isNoJetStream, isStreamNotFound, noJetStreamMessage, replicasFor, streamConfig, weakness,
@@ -89,9 +91,7 @@ export class OffAuditTrail implements AuditTrail {
   async stop(): Promise<void> {}
 }
 
-const MIN_RETRY_MS = 50;
 const DEFAULT_CHECK_MS = 10_000;
-const MAX_RETRY_MS = 2000;
 /** At most this many unstored events are written to the log at stop (the count always). */
 const LOGGED_AT_STOP = 1000;
 
@@ -101,7 +101,6 @@ export class JetStreamAuditTrail implements AuditTrail {
   readonly mode = 'jetstream' as const;
   private readonly waitMs: number;
   private readonly capacity: number;
-  private readonly maxInFlight: number;
   private readonly foldMs: number;
   private readonly stopWaitMs: number;
   private readonly startWaitMs: number;
@@ -118,32 +117,35 @@ export class JetStreamAuditTrail implements AuditTrail {
   private worker = nuid.next();
   private readonly idPrefix = nuid.next();
   private seq = 0;
-  /** Retried events first (taken from the end), then the queue from `head`. */
-  private readonly retries: Outgoing[] = [];
-  private queue: Outgoing[] = [];
-  private head = 0;
-  private inFlight = 0;
-  private retryTimer: NodeJS.Timeout | undefined;
-  private retryMs = MIN_RETRY_MS;
+  private readonly queue: PublishQueue;
   private ensuring: Promise<void> | undefined;
   private readonly folder = new Folder();
   private foldTimer: NodeJS.Timeout | undefined;
   private stopping = false;
   private closed = false;
   private failing = false;
-  private idle: (() => void)[] = [];
 
   constructor(private readonly nc: NatsConnection, private readonly settings: AuditSettings, o: AuditTrailOptions) {
     this.subjectPrefix = o.subjectPrefix;
     this.log = o.log;
     this.waitMs = o.waitMs ?? 2000;
     this.capacity = o.capacity ?? 10_000;
-    this.maxInFlight = o.maxInFlight ?? 512;
     this.foldMs = o.foldMs ?? 1000;
     this.stopWaitMs = o.stopWaitMs ?? 5000;
     this.startWaitMs = o.startWaitMs ?? 30_000;
     this.checkMs = o.checkMs ?? DEFAULT_CHECK_MS;
     this.config = streamConfig(settings, o.subjectPrefix);
+    this.queue = new PublishQueue({
+      maxInFlight: o.maxInFlight ?? 512,
+      waitMs: this.waitMs,
+      publisher: () => this.acks,
+      paused: () => this.weakened !== undefined,
+      stored: () => this.stored(),
+      failed: (err) => {
+        this.failed(err);
+        if (isNoJetStream(err)) this.ensure().catch(() => {});
+      },
+    });
   }
 
   async start(): Promise<void> {
@@ -165,7 +167,7 @@ export class JetStreamAuditTrail implements AuditTrail {
     await this.checkIntegrity();
     this.checkTimer = setInterval(() => void this.checkIntegrity(), this.checkMs);
     this.checkTimer.unref();
-    this.pump(); // anything recorded before start
+    this.queue.pump(); // anything recorded before start
   }
 
   /** Throws AuditStartError for what waiting does not cure, anything else for what it may. */
@@ -214,7 +216,7 @@ export class JetStreamAuditTrail implements AuditTrail {
       throw new UnavailableError('audit trail unavailable: its stream\'s settings were weakened; an operator must restore them');
     }
     const deadline = Date.now() + this.waitMs;
-    let backoff = MIN_RETRY_MS;
+    const backoff = new Backoff();
     let lastErr: unknown;
     while (this.acks && Date.now() < deadline) {
       try {
@@ -225,8 +227,7 @@ export class JetStreamAuditTrail implements AuditTrail {
         lastErr = err;
         if (isNoJetStream(err)) await Promise.race([this.ensure().catch((e: unknown) => { lastErr = e; }), sleep(deadline - Date.now())]);
       }
-      await sleep(Math.min(backoff, deadline - Date.now()));
-      backoff = Math.min(backoff * 2, 500);
+      await sleep(Math.min(backoff.next(), deadline - Date.now()));
     }
     this.failed(lastErr);
     // It may have been stored late: the same message id makes a second store a duplicate JetStream drops.
@@ -241,11 +242,11 @@ export class JetStreamAuditTrail implements AuditTrail {
   }
 
   isFull(): boolean {
-    return this.queued() + this.inFlight >= this.capacity;
+    return this.queue.size >= this.capacity;
   }
 
   pending(): number {
-    return this.queued() + this.inFlight + this.folder.size;
+    return this.queue.size + this.folder.size;
   }
 
   async stop(): Promise<void> {
@@ -254,17 +255,14 @@ export class JetStreamAuditTrail implements AuditTrail {
     clearInterval(this.foldTimer);
     clearInterval(this.checkTimer);
     this.flushFolds();
-    this.retryNow();
-    if (this.queued() + this.inFlight > 0) {
-      await Promise.race([new Promise<void>((r) => this.idle.push(r)), sleep(this.stopWaitMs)]);
-    }
+    this.queue.retryNow();
+    if (this.queue.size > 0) await Promise.race([this.queue.drained(), sleep(this.stopWaitMs)]);
     this.closed = true;
-    clearTimeout(this.retryTimer);
-    const unstored = [...this.retries, ...this.queue.slice(this.head)];
-    if (unstored.length > 0 || this.inFlight > 0) {
+    const { unstored, inFlight } = this.queue.close();
+    if (unstored.length > 0 || inFlight > 0) {
       // Events hold no secret (see event.ts): the log keeps what the trail could not.
       this.log.error({
-        unstored: unstored.length, inFlight: this.inFlight,
+        unstored: unstored.length, inFlight,
         events: unstored.slice(0, LOGGED_AT_STOP).map((o) => JSON.parse(Buffer.from(o.data).toString('utf8')) as AuditEvent),
       }, 'audit trail: events not stored before stop');
     }
@@ -275,98 +273,25 @@ export class JetStreamAuditTrail implements AuditTrail {
   }
 
   private enqueue(event: AuditEvent): void {
-    if (this.closed) {
-      this.log.error({ event }, 'audit trail: event recorded after stop');
-      return;
-    }
-    this.queue.push(this.outgoing(event));
-    this.pump();
+    this.requeue(this.outgoing(event));
   }
 
   private requeue(item: Outgoing): void {
-    if (this.closed) {
-      this.log.error({ event: JSON.parse(Buffer.from(item.data).toString('utf8')) as AuditEvent }, 'audit trail: event recorded after stop');
-      return;
-    }
-    this.queue.push(item);
-    this.pump();
+    if (this.queue.push(item)) return;
+    this.log.error({ event: JSON.parse(Buffer.from(item.data).toString('utf8')) as AuditEvent }, 'audit trail: event recorded after stop');
   }
 
   private flushFolds(): void {
     for (const event of this.folder.take()) this.enqueue(event);
   }
 
-  private queued(): number {
-    return this.retries.length + this.queue.length - this.head;
-  }
-
-  private next(): Outgoing | undefined {
-    if (this.retries.length > 0) return this.retries.pop();
-    if (this.head >= this.queue.length) return undefined;
-    const item = this.queue[this.head++];
-    // Compact now and then instead of shift() (O(n) per call on a long queue).
-    if (this.head > 1024 && this.head * 2 > this.queue.length) {
-      this.queue = this.queue.slice(this.head);
-      this.head = 0;
-    }
-    return item;
-  }
-
-  private pump(): void {
-    const acks = this.acks;
-    // Nothing goes into a weakened stream: the events wait for it to be restored.
-    if (!acks || this.closed || this.retryTimer || this.weakened) return;
-    while (this.inFlight < this.maxInFlight) {
-      const item = this.next();
-      if (!item) break;
-      this.inFlight++;
-      acks.publish(item, this.waitMs).then(
-        () => {
-          this.inFlight--;
-          this.stored();
-          this.pump();
-          this.notifyIdle();
-        },
-        (err: unknown) => {
-          this.inFlight--;
-          this.retries.push(item);
-          this.failed(err);
-          if (isNoJetStream(err)) this.ensure().catch(() => {});
-          this.scheduleRetry();
-        },
-      );
-    }
-  }
-
-  private scheduleRetry(): void {
-    if (this.retryTimer || this.closed) return;
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = undefined;
-      this.pump();
-    }, this.retryMs);
-    this.retryMs = Math.min(this.retryMs * 2, MAX_RETRY_MS);
-  }
-
-  private retryNow(): void {
-    if (this.retryTimer) {
-      clearTimeout(this.retryTimer);
-      this.retryTimer = undefined;
-    }
-    this.pump();
-  }
-
-  private notifyIdle(): void {
-    if (this.idle.length === 0 || this.queued() + this.inFlight > 0) return;
-    for (const resolve of this.idle.splice(0)) resolve();
-  }
-
   /** A stored event: the trail works; resume queued events at once if they were waiting to retry. */
   private stored(): void {
-    this.retryMs = MIN_RETRY_MS;
+    this.queue.resetBackoff();
     if (this.failing) {
       this.failing = false;
       this.log.info({ stream: this.settings.stream }, 'audit trail: storing events again');
-      this.retryNow();
+      this.queue.retryNow();
     }
   }
 
@@ -404,7 +329,7 @@ export class JetStreamAuditTrail implements AuditTrail {
       if (!this.weakened) return;
       this.weakened = undefined;
       this.log.info({ stream: this.settings.stream }, 'audit trail: the stream\'s settings are restored; storing events again');
-      this.retryNow();
+      this.queue.retryNow();
       return;
     }
     const changed = this.weakened?.join('\n') !== problems.join('\n');
