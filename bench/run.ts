@@ -406,7 +406,7 @@ async function measureOldVersion(redis: Redis, keys: RedisKeys, client: SecretCl
 /** `keys rewrap`'s own loop (rewrapAll) with the ring [new, current]: every stored value moves. */
 async function measureRewrap(redis: Redis, redisPrefix: string, currentKey: Buffer) {
   const store = new SecretStore(redis, new RedisKeys(redisPrefix), new Sealer([new Uint8Array(randomBytes(32)), new Uint8Array(currentKey)]), { maxVersions: 10, watchHistory: 100_000 });
-  const values = [...(await store.countByKeyId()).values()].reduce((a, b) => a + b, 0);
+  const values = [...(await store.keyring.countByKeyId()).values()].reduce((a, b) => a + b, 0);
   const started = process.hrtime.bigint();
   const s = await rewrapAll(store, { progress: () => ({ tick() {}, stop() {} }) });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;

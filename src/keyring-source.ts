@@ -16,9 +16,9 @@
  * only its exit status and how many bytes it wrote to standard error.
  */
 import { spawnSync, type SpawnSyncOptionsWithStringEncoding } from 'node:child_process';
-import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
+import { keyIdOf } from './store/seal.js';
 
 export const KEYRING_ENV = [
   'SECRET_SVC_ENCRYPTION_KEY',
@@ -42,10 +42,8 @@ export class KeyringError extends Error {
   }
 }
 
-/** A key's public id (§13): the first 8 hex digits of HMAC-SHA256(key, "secret-svc key id"). */
-export function keyIdOf(key: Uint8Array): string {
-  return createHmac('sha256', key).update('secret-svc key id').digest('hex').slice(0, 8);
-}
+/** A key's public id (§13): defined once, by the store that seals with the key. */
+export { keyIdOf };
 
 export interface KeyringOptions {
   /** Limit for SECRET_SVC_ENCRYPTION_KEY_COMMAND (tests shorten it). */

@@ -17,7 +17,7 @@ import { LRUCache } from 'lru-cache';
 import {
   DEFAULT_AUDIENCE, DEFAULT_SUBJECT_PREFIX, fromBase64url, open, seal, SESSION_INVALID_MESSAGE, TICKET_RE, toBase64url, UnauthenticatedError,
 } from '@secret-svc/protocol';
-import { Sealer, type DerivedKey } from '../store/seal.js';
+import type { DerivedKey, Sealer } from '../store/seal.js';
 import { decodeTicket, encodeTicket, TicketFormatError, type TicketContents } from './ticket-codec.js';
 
 export { SESSION_INVALID_MESSAGE };
@@ -54,9 +54,8 @@ export class TicketBox {
   private readonly keys: DerivedKey[];
   private readonly opened: LRUCache<string, TicketContents>;
 
-  /** `ring`: the keyring (the store's Sealer, or config.encryptionKeys), first key first. */
-  constructor(ring: Sealer | readonly Uint8Array[], deployment: TicketDeployment = DEFAULT_DEPLOYMENT, cacheBytes = DEFAULT_TICKET_CACHE_BYTES) {
-    const sealer = ring instanceof Sealer ? ring : new Sealer(ring);
+  /** `sealer`: the store's keyring; the box gets only keys derived from it (docs/protocol.md §12). */
+  constructor(sealer: Sealer, deployment: TicketDeployment = DEFAULT_DEPLOYMENT, cacheBytes = DEFAULT_TICKET_CACHE_BYTES) {
     this.keys = sealer.derivedKeys(INFO, deploymentSalt(deployment));
     this.opened = new LRUCache({
       maxSize: cacheBytes,

@@ -11,9 +11,9 @@ export class WrongKeyError extends Error {}
 /** `variable`: where the keyring came from, named in the refusal. */
 export async function checkCanary(store: SecretStore, variable = 'SECRET_SVC_ENCRYPTION_KEY(S)'): Promise<'created' | 'verified'> {
   try {
-    if ((await store.readCanary()) === 'verified') return 'verified';
+    if ((await store.keyring.readCanary()) === 'verified') return 'verified';
     // No canary yet: if data exists anyway (canary deleted), prove the keyring on one record.
-    const first = await store.firstRecord();
+    const first = await store.keyring.firstRecord();
     if (first?.sealed) store.open(first.sealed);
   } catch (err) {
     if (!(err instanceof IntegrityError)) throw err;
@@ -22,6 +22,6 @@ export async function checkCanary(store: SecretStore, variable = 'SECRET_SVC_ENC
         `check ${variable} and SECRET_SVC_REDIS_PREFIX`,
     );
   }
-  await store.createCanary();
+  await store.keyring.createCanary();
   return 'created';
 }

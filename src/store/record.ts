@@ -125,6 +125,35 @@ export function parseRecord(key: string, packed: Field, sealer: Sealer): StoredR
   };
 }
 
+/** A record's whole hash, MAC-checked: the record and every kept version's sealed value, newest first (rewrap). */
+export interface RecordHash {
+  record: StoredRecord;
+  versions: { version: number; stamp: string; sealed: Buffer }[];
+}
+
+/**
+ * A record's hash as HGETALL returns it, through the one parser: its current fields are put in
+ * the packed form record.lua's pack makes and read by parseRecord. Undefined when there is none.
+ */
+export function parseRecordHash(key: string, fields: Record<string, Buffer>, sealer: Sealer): RecordHash | undefined {
+  const v = fields.v?.toString('utf8');
+  if (!v) return undefined;
+  const text = (name: string) => fields[name]?.toString('utf8') ?? '';
+  const empty = Buffer.alloc(0);
+  const packed = Buffer.concat([Buffer.from([v, text('a'), text('c'), text('i'), text(`u${v}`), ''].join('\n'), 'utf8'), fields.m ?? empty, fields[`h${v}`] ?? empty]);
+  const record = parseRecord(key, packed, sealer)!;
+  const versions: RecordHash['versions'] = [];
+  for (let n = record.version; n >= 1 && fields[`h${n}`]; n--) {
+    versions.push({ version: n, stamp: text(`u${n}`), sealed: Buffer.concat([fields[`h${n}`]!, fields[`b${n}`] ?? empty]) });
+  }
+  return { record, versions };
+}
+
+/** The record MAC of `record` were its current version's sealed head `head` (the stamp is that version's). */
+export function recordMacWith(sealer: Sealer, record: StoredRecord, stamp: string, head: Buffer): Buffer {
+  return sealer.recordMac(head, macParts(record.key, record.version, record.aclField, record.createdStamp, record.identity, stamp, head));
+}
+
 /** An old version as the scripts return it ("stamp\n" .. h .. b), bound to its record. */
 export function parseVersion(record: StoredRecord, version: number, packed: Field): StoredVersion | undefined {
   if (!packed) return undefined;

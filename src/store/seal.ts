@@ -160,13 +160,13 @@ export class Sealer {
     return this.subkeys.calculatedSize;
   }
 
-  /** The key id a sealed value names. */
-  static keyIdOf(sealed: Buffer): string {
+  /** The id of the ring key that sealed `sealed` (its header names it). */
+  static sealingKeyIdOf(sealed: Buffer): string {
     return sealed.subarray(1, 1 + KEY_ID_BYTES).toString('hex');
   }
 
   private ringKeyOf(sealed: Buffer): RingKey {
-    const id = Sealer.keyIdOf(sealed);
+    const id = Sealer.sealingKeyIdOf(sealed);
     const k = this.byId.get(id);
     if (!k) throw new IntegrityError(`stored record was sealed by key ${id}, which is not in the keyring (${this.keyIds.join(', ')})`);
     return k;

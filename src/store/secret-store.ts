@@ -1,6 +1,7 @@
 /**
  * The store, the only barrier (anchor: Vault's AESGCMBarrier): it owns the keyring, the
- * record encoding and the Lua argument shapes. Above it, operations speak of keys, values,
+ * record encoding and the Lua argument shapes. This file is the request path; keyring
+ * maintenance is keyring-maintenance.ts, revocation entries revocation-store.ts. Above it, operations speak of keys, values,
  * lists and versions; records come back MAC-checked with their value still sealed, and a
  * value is opened only by `open`, after the policy allowed the read.
  * Each call is one script, one round trip, with its nonce claim inside.
@@ -19,7 +20,8 @@ import {
 import { toStoreError } from './redis.js';
 import { RevocationStore } from './revocation-store.js';
 import { loadScripts, type ScriptName, type ScriptRunner } from './script-loader.js';
-import { IntegrityError, RetiredKeyError, Sealer } from './seal.js';
+import { KeyringMaintenance } from './keyring-maintenance.js';
+import { IntegrityError, RetiredKeyError, type Sealer } from './seal.js';
 import type { ReplyOf, WritePlan } from './write-plan.js';
 import { changeBody, parseChange, type ChangeEntry } from './changes.js';
 import { audience } from '../policy.js';
@@ -77,17 +79,6 @@ export interface ReadResult {
   bytes: number;
 }
 
-export type RewrapOutcome = 'moved' | 'current' | 'changed' | 'failed' | 'gone';
-
-/** Records (a secret with its kept versions, or the canary) by outcome. */
-export interface RewrapTally extends Record<RewrapOutcome, number> {
-  /** Keys written meanwhile (the compare-and-set refused): try them again. */
-  changedKeys: string[];
-  canaryChanged: boolean;
-  /** Records no ring key opens (or whose MAC fails); `message` never holds a value. */
-  failures: { key: string; message: string }[];
-}
-
 export interface StoreOptions {
   maxVersions: number;
   /** How many change entries the log keeps (SECRET_SVC_WATCH_HISTORY). */
@@ -95,13 +86,13 @@ export interface StoreOptions {
 }
 
 const REPLAYED = () => new UnauthenticatedError('nonce has already been used');
-const CANARY_KEY = '#canary';
-const CANARY_TEXT = 'secret-svc canary v1';
 
 export class SecretStore {
   private readonly scripts: Record<ScriptName, ScriptRunner>;
   /** The revocation entries (docs/protocol.md §10), in the same Redis under the same prefix and hash tag. */
   readonly revocations: RevocationStore;
+  /** The canary, counts by key id and rewrap (docs/protocol.md §13): not on the request path. */
+  readonly keyring: KeyringMaintenance;
 
   constructor(
     readonly redis: Redis | Cluster,
@@ -110,6 +101,7 @@ export class SecretStore {
     private readonly options: StoreOptions,
   ) {
     this.scripts = loadScripts(redis);
+    this.keyring = new KeyringMaintenance(redis, keys, sealer, (name, k, args) => this.run(name, k, args));
     this.revocations = new RevocationStore(keys, (name, k, args) => this.run(name, k, args), async (key) => {
       try {
         return await redis.get(key);
@@ -252,126 +244,6 @@ export class SecretStore {
     } catch (err) {
       throw toStoreError(err);
     }
-  }
-
-  /**
-   * The canary, read through the record path: 'verified' when some ring key opens it (an
-   * IntegrityError when none does), 'absent' when there is none. Starting reseals nothing.
-   */
-  async readCanary(): Promise<'verified' | 'absent'> {
-    const [packed] = (await this.run('peek', [this.keys.canary], [])) as [Buffer | null];
-    const record = parseRecord(CANARY_KEY, packed, this.sealer);
-    if (!record) return 'absent';
-    if (!record.sealed || this.open(record.sealed) !== CANARY_TEXT) throw new IntegrityError('the canary holds another text');
-    return 'verified';
-  }
-
-  /** Creates the canary under the first key unless one exists (another worker's wins). */
-  async createCanary(): Promise<void> {
-    const identity = randomBytes(8).toString('hex');
-    const stamp = stampField(Date.now(), 'canary');
-    const [head, box] = sealedFields(this.sealer.seal(bindingOf(CANARY_KEY, identity, 1, stamp), CANARY_TEXT));
-    const mac = this.sealer.recordMac(head, macParts(CANARY_KEY, 1, '', stamp, identity, stamp, head));
-    await this.run('canary', [this.keys.canary], ['v', '1', 'a', '', 'c', stamp, 'i', identity, 'm', mac, 'u1', stamp, 'h1', head, 'b1', box]);
-  }
-
-  /** The first stored secret's record (MAC-checked), to prove the keyring when there is no canary. */
-  async firstRecord(): Promise<StoredRecord | undefined> {
-    const [first] = await this.redis.zrange(this.keys.all, 0, 0);
-    if (first === undefined) return undefined;
-    const [packed] = (await this.run('peek', [this.keys.record(first)], [])) as [Buffer | null];
-    return parseRecord(first, packed, this.sealer);
-  }
-
-  /** How many stored values (every kept version and the canary) each key id seals. */
-  async countByKeyId(): Promise<Map<string, number>> {
-    const counts = new Map<string, number>();
-    const add = (id: string, n: number) => counts.set(id, (counts.get(id) ?? 0) + n);
-    let from = '-';
-    for (;;) {
-      const [last, flat] = (await this.run('keycount', [this.keys.all], [from, 500, this.keys.recordPrefix])) as [Buffer | null, (Buffer | number)[]];
-      for (let i = 0; i < flat.length; i += 2) add((flat[i] as Buffer).toString('hex'), Number(flat[i + 1]));
-      if (!last) break;
-      from = `(${last.toString('utf8')}`;
-    }
-    const canaryHead = await this.redis.hgetBuffer(this.keys.canary, 'h1');
-    if (canaryHead) add(Sealer.keyIdOf(canaryHead), 1);
-    return counts;
-  }
-
-  /** Up to `count` stored keys after `after` (exclusive; from the start when undefined), in key order. */
-  async keysAfter(after: string | undefined, count: number): Promise<string[]> {
-    try {
-      return await this.redis.zrangebylex(this.keys.all, after === undefined ? '-' : `(${after}`, '+', 'LIMIT', 0, count);
-    } catch (err) {
-      throw toStoreError(err);
-    }
-  }
-
-  /** How many secrets are stored. */
-  async secretCount(): Promise<number> {
-    try {
-      return await this.redis.zcard(this.keys.all);
-    } catch (err) {
-      throw toStoreError(err);
-    }
-  }
-
-  /**
-   * Moves the records of a batch of keys (and the canary, with `canary`) to the keyring's
-   * first key, each only if unchanged since it was read (compare-and-set in rewrap.lua).
-   * The batch runs concurrently (one read and one script per record). A record deleted
-   * meanwhile counts as `gone`; a missing canary is not counted. `changedKeys` (and
-   * `canaryChanged`) are the ones to try again.
-   */
-  async rewrap(keys: string[], o: { canary?: boolean } = {}): Promise<RewrapTally> {
-    const tally: RewrapTally = { moved: 0, current: 0, changed: 0, failed: 0, gone: 0, changedKeys: [], canaryChanged: false, failures: [] };
-    const targets: [string, string][] = keys.map((k) => [k, this.keys.record(k)]);
-    if (o.canary) targets.push([CANARY_KEY, this.keys.canary]);
-    await Promise.all(targets.map(async ([key, hash]) => {
-      let outcome: RewrapOutcome;
-      try {
-        outcome = await this.rewrapOne(key, hash);
-      } catch (err) {
-        if (!(err instanceof IntegrityError)) throw toStoreError(err);
-        tally.failures.push({ key, message: err.message });
-        outcome = 'failed';
-      }
-      if (key === CANARY_KEY && outcome === 'gone') return;
-      tally[outcome]++;
-      if (outcome === 'changed') {
-        if (key === CANARY_KEY) tally.canaryChanged = true;
-        else tally.changedKeys.push(key);
-      }
-    }));
-    return tally;
-  }
-
-  private async rewrapOne(key: string, hash: string): Promise<Exclude<RewrapOutcome, 'failed'>> {
-    const fields = await this.redis.hgetallBuffer(hash);
-    const get = (name: string) => fields[name];
-    const v = get('v');
-    if (!v) return 'gone';
-    const version = Number(v.toString());
-    const [a, c, i, m] = [get('a')?.toString() ?? '', get('c')?.toString() ?? '', get('i')?.toString() ?? '', get('m') ?? Buffer.alloc(0)];
-    const stampOf = (n: number) => get(`u${n}`)?.toString() ?? '';
-    const sealedOf = (n: number) => Buffer.concat([get(`h${n}`) ?? Buffer.alloc(0), get(`b${n}`) ?? Buffer.alloc(0)]);
-    const head = get(`h${version}`) ?? Buffer.alloc(0);
-    this.sealer.verifyRecord(head, macParts(key, version, a, c, i, stampOf(version), head), m);
-    const moves: (string | Buffer)[] = [];
-    let newHead = head;
-    for (let n = version; n >= 1 && get(`h${n}`); n--) {
-      const sealed = sealedOf(n);
-      if (this.sealer.isCurrent(sealed)) continue;
-      const binding = bindingOf(key, i, n, stampOf(n));
-      const [h, b] = sealedFields(this.sealer.seal(binding, this.sealer.open(binding, sealed)));
-      if (n === version) newHead = h;
-      moves.push(String(n), h, b);
-    }
-    if (moves.length === 0) return 'current';
-    const mac = this.sealer.recordMac(newHead, macParts(key, version, a, c, i, stampOf(version), newHead));
-    const applied = await this.run('rewrap', [hash], [m, mac, ...moves]);
-    return Number(applied) === 1 ? 'moved' : 'changed';
   }
 
   private writeArgs(plan: WritePlan) {

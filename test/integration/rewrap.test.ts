@@ -45,17 +45,17 @@ describe('rewrap', () => {
     await serveOnNewAndOld();
     const { store, redis } = await storeWith([newKey, oldKey]);
     try {
-      const before = await store.countByKeyId();
+      const before = await store.keyring.countByKeyId();
       expect(before.get(keyIdOf(oldKey))).toBe(20 * 2 + 1);
       expect(before.get(keyIdOf(newKey)) ?? 0).toBe(0);
       // A write by a [new, old] worker races the rewrap of its key.
-      const [tally] = await Promise.all([store.rewrap(keys, { canary: true }), c.update('rw-svc/K3', { value: 'concurrent' })]);
+      const [tally] = await Promise.all([store.keyring.rewrap(keys, { canary: true }), c.update('rw-svc/K3', { value: 'concurrent' })]);
       expect(tally.failed).toBe(0);
       expect(tally.moved + tally.changed).toBe(21);
       // Whatever was skipped as changed moves on a second pass; the concurrent write stays.
-      const again = await store.rewrap(keys, { canary: true });
+      const again = await store.keyring.rewrap(keys, { canary: true });
       expect(again.failed + again.changed).toBe(0);
-      const after = await store.countByKeyId();
+      const after = await store.keyring.countByKeyId();
       expect(after.get(keyIdOf(oldKey)) ?? 0).toBe(0);
       expect(after.get(keyIdOf(newKey))).toBe(20 * 2 + 1 + 1);
     } finally {
@@ -121,11 +121,11 @@ describe('rewrapAll (keys rewrap)', () => {
       let batches = 0;
       const first = await rewrapAll(store, { batch: 2, progress: noBar, stopped: () => batches++ >= 1 });
       expect(first.interrupted).toBe(true);
-      expect((await store.countByKeyId()).size).toBeGreaterThan(1); // part moved, part not: both open
+      expect((await store.keyring.countByKeyId()).size).toBeGreaterThan(1); // part moved, part not: both open
       const rest = await rewrapAll(store, { batch: 2, progress: noBar });
       expect(rest.interrupted).toBe(false);
       expect(rest.left.size).toBe(0);
-      expect([...(await store.countByKeyId()).keys()]).toEqual([keyIdOf(extra)]);
+      expect([...(await store.keyring.countByKeyId()).keys()]).toEqual([keyIdOf(extra)]);
     } finally {
       redis.disconnect();
     }

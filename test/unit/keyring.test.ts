@@ -16,7 +16,7 @@ describe('keyring', () => {
     const old = before.seal('b', 'old value');
     expect(ring.open('b', old)).toBe('old value');
     const sealed = ring.seal('b', 'new value');
-    expect(Sealer.keyIdOf(sealed)).toBe(keyIdOf(newKey));
+    expect(Sealer.sealingKeyIdOf(sealed)).toBe(keyIdOf(newKey));
     expect(ring.isCurrent(sealed)).toBe(true);
     expect(ring.isCurrent(old)).toBe(false);
     expect(() => before.open('b', sealed)).toThrow(IntegrityError);

@@ -100,7 +100,7 @@ describe('Sealer', () => {
     const err = openFails(other, BINDING, sealed);
     expect(err.message).toContain(sealer.keyIdText);
     expect(err.message).toContain(other.keyIdText);
-    expect(Sealer.keyIdOf(sealed)).toBe(sealer.keyIdText);
+    expect(Sealer.sealingKeyIdOf(sealed)).toBe(sealer.keyIdText);
   });
 
   it('refuses a record whose key id was rewritten to the opener\'s key id', () => {

@@ -13,10 +13,11 @@ import type { Caller } from '../../src/auth/caller.js';
 import { openSession, TicketBox } from '../../src/session/index.js';
 import { TestIssuer } from '../helpers/identities.js';
 import { ringKey } from './session-fixtures.js';
+import { Sealer } from '../../src/store/seal.js';
 
 const issuer = new TestIssuer();
 const me = issuer.caller('app-auth');
-const tickets = new TicketBox([ringKey()]);
+const tickets = new TicketBox(new Sealer([ringKey()]));
 let refused: string | undefined;
 const auth = new Authenticator({
   issuers: [issuer.publicKey], audience: 'secret-svc', maxClockSkewMs: 60_000, maxEnvelopeBytes: 262_144, tickets,

@@ -12,6 +12,7 @@ import {
 } from '../../client/src/session.js';
 import { SESSION_INVALID_MESSAGE, TicketBox } from '../../src/session/index.js';
 import { FakeWorker, ringKey, swapReadReplies } from './session-fixtures.js';
+import { Sealer } from '../../src/store/seal.js';
 
 const service = generateJwk();
 const serviceKey = privateKeyObject(service);
@@ -95,7 +96,7 @@ describe('SessionManager: sessions by default', () => {
     const worker = new FakeWorker();
     const m = manager(worker);
     await read(m);
-    worker.tickets = new TicketBox([ringKey()]); // the key that sealed the ticket left the ring
+    worker.tickets = new TicketBox(new Sealer([ringKey()])); // the key that sealed the ticket left the ring
     const reply = await read(m);
     expect(reply.over).toBe('session');
     expect(worker.seen.map((s) => `${s.op}:${s.status}`)).toEqual(['session:200', 'read:200', 'read:401', 'session:200', 'read:200']);
@@ -105,7 +106,7 @@ describe('SessionManager: sessions by default', () => {
     const worker = new FakeWorker();
     const m = manager(worker);
     await read(m);
-    worker.tickets = new TicketBox([ringKey()]);
+    worker.tickets = new TicketBox(new Sealer([ringKey()]));
     await expect(m.call('update', { key: 'a/b', value: 'x' }, 1000)).resolves.toMatchObject({ over: 'session' });
     expect(worker.handshakes).toBe(2);
   });

@@ -11,6 +11,7 @@ import {
 import { CredentialVerifier } from '../../src/auth/credentials.js';
 import { openSession, sealSuccessObject, SessionGate, TicketBox, type SessionCaller } from '../../src/session/index.js';
 import { TestIssuer } from '../helpers/identities.js';
+import { Sealer } from '../../src/store/seal.js';
 
 export const SKEW_MS = 60_000;
 
@@ -63,7 +64,7 @@ export class FakeWorker {
   private readonly credentials: CredentialVerifier;
 
   constructor(o: FakeWorkerOptions = {}) {
-    this.tickets = new TicketBox(o.ring ?? [ringKey()]);
+    this.tickets = new TicketBox(new Sealer(o.ring ?? [ringKey()]));
     this.sessions = o.sessions ?? true;
     this.ttlMs = o.ttlMs ?? 3_600_000;
     this.serviceKey = o.serviceKey;

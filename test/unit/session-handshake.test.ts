@@ -12,6 +12,7 @@ import { ConfigError, loadConfig } from '../../src/config.js';
 import { openSession, TicketBox } from '../../src/session/index.js';
 import { thrownBy } from './fixtures.js';
 import { ringKey, sessionCaller } from './session-fixtures.js';
+import { Sealer } from '../../src/store/seal.js';
 
 const NOW = 1_764_000_000_000;
 const TTL = 3_600_000;
@@ -20,7 +21,7 @@ const serviceKey = privateKeyObject(serviceJwk);
 const servicePublic = publicKeyObject(serviceJwk.x);
 
 function handshake(o: { sign?: boolean; caller?: ReturnType<typeof sessionCaller>; now?: number } = {}) {
-  const tickets = new TicketBox([ringKey()]);
+  const tickets = new TicketBox(new Sealer([ringKey()]));
   const own = generateSessionKeyPair();
   const caller = o.caller ?? sessionCaller();
   const reply = openSession(caller, toBase64url(own.publicKey), o.now ?? NOW, { tickets, ttlMs: TTL, serviceKey: o.sign ? serviceKey : undefined });
@@ -85,7 +86,7 @@ describe('openSession', () => {
     ['31 bytes', toBase64url(Buffer.alloc(31, 9))],
     ['padded', `${toBase64url(generateSessionKeyPair().publicKey)}=`],
   ])('an unusable epk is 400 (%s)', (_label, epk) => {
-    const err = thrownBy(() => openSession(sessionCaller(), epk, NOW, { tickets: new TicketBox([ringKey()]), ttlMs: TTL }));
+    const err = thrownBy(() => openSession(sessionCaller(), epk, NOW, { tickets: new TicketBox(new Sealer([ringKey()])), ttlMs: TTL }));
     expect(err).toBeInstanceOf(BadRequestError);
   });
 });

@@ -11,13 +11,14 @@ import {
 } from '../../src/session/index.js';
 import { flipByte, thrownBy } from './fixtures.js';
 import { ringKey, sessionCaller, SKEW_MS } from './session-fixtures.js';
+import { Sealer } from '../../src/store/seal.js';
 
 const NOW = 1_764_000_000_000;
 const TTL = 3_600_000;
 const request = { op: 'read', aud: 'secret-svc', ts: NOW, nonce: 'n'.repeat(22), key: 'db/password' };
 
 function setUp(o: { caller?: SessionCaller; revoked?: (c: SessionCaller) => boolean; issuers?: string[] } = {}) {
-  const tickets = new TicketBox([ringKey()]);
+  const tickets = new TicketBox(new Sealer([ringKey()]));
   const own = generateSessionKeyPair();
   const caller = o.caller ?? sessionCaller();
   const reply = openSession(caller, toBase64url(own.publicKey), NOW, { tickets, ttlMs: TTL });
@@ -118,7 +119,7 @@ describe.each(['json', 'msgpack'] as Encoding[])('%s session request', (encoding
   });
 
   it('a credential past its exp plus skew is 401 even when the ticket has not expired', () => {
-    const tickets = new TicketBox([ringKey()]);
+    const tickets = new TicketBox(new Sealer([ringKey()]));
     const { session } = setUp();
     // A ticket outliving its credential cannot come from openSession; sealed by hand to reach this check.
     const caller = sessionCaller({ expiresAtMs: NOW });

@@ -27,7 +27,7 @@ function refused(box: TicketBox, text: string, nowMs = NOW): void {
 }
 
 describe('ticket round trip', () => {
-  const box = new TicketBox([ringKey()]);
+  const box = new TicketBox(new Sealer([ringKey()]));
 
   it('opens to exactly what was sealed: caller, session keys, expiry', () => {
     const c = contents();
@@ -55,7 +55,7 @@ describe('ticket round trip', () => {
 
   it('carries the ring key id in clear and seals under HKDF(key, salt = the deployment, "secret-svc/v1 ticket"), not the key itself', () => {
     const key = ringKey();
-    const text = new TicketBox([key]).seal(contents());
+    const text = new TicketBox(new Sealer([key])).seal(contents());
     const bytes = Buffer.from(text, 'base64url');
     expect(bytes[0]).toBe(1);
     expect(bytes.subarray(1, 5).toString('hex')).toBe(keyIdOf(key));
@@ -71,7 +71,7 @@ describe('ticket round trip', () => {
 });
 
 describe('tickets that do not open: 401, session no longer valid', () => {
-  const box = new TicketBox([ringKey()]);
+  const box = new TicketBox(new Sealer([ringKey()]));
   const text = box.seal(contents());
 
   it('any character changed', () => {
@@ -97,17 +97,17 @@ describe('tickets that do not open: 401, session no longer valid', () => {
   ])('whatever its length or characters (%s)', (_label, t) => refused(box, t));
 
   it('from another deployment (another ring)', () => {
-    refused(new TicketBox([ringKey()]), text);
+    refused(new TicketBox(new Sealer([ringKey()])), text);
   });
 });
 
 describe('tickets are bound to their deployment (§15)', () => {
   const ring = [ringKey()];
   const prod = { audience: 'secret-svc-prod', subjectPrefix: 'secret' };
-  const text = new TicketBox(ring, prod).seal(contents());
+  const text = new TicketBox(new Sealer(ring), prod).seal(contents());
 
   it('open on a worker with the same audience and subject prefix (built from the store\'s Sealer too)', () => {
-    expect(new TicketBox(ring, prod).open(text, NOW).caller.slug).toBe('app-1');
+    expect(new TicketBox(new Sealer(ring), prod).open(text, NOW).caller.slug).toBe('app-1');
     expect(new TicketBox(new Sealer(ring), { ...prod }).open(text, NOW).caller.slug).toBe('app-1');
   });
 
@@ -116,12 +116,12 @@ describe('tickets are bound to their deployment (§15)', () => {
     ['another subject prefix', { audience: 'secret-svc-prod', subjectPrefix: 'staging.secret' }],
     ['the two settings shifted into each other', { audience: 'secret-svc-pro', subjectPrefix: 'dsecret' }],
   ])('not with the same keyring and %s', (_label, other) => {
-    refused(new TicketBox(ring, other), text);
+    refused(new TicketBox(new Sealer(ring), other), text);
   });
 });
 
 describe('ticket expiry (no skew allowance)', () => {
-  const box = new TicketBox([ringKey()]);
+  const box = new TicketBox(new Sealer([ringKey()]));
   const c = contents();
   const text = box.seal(c);
 
@@ -136,27 +136,27 @@ describe('ticket expiry (no skew allowance)', () => {
 describe('key rotation retires tickets', () => {
   const oldKey = ringKey();
   const newKey = ringKey();
-  const oldTicket = new TicketBox([oldKey]).seal(contents());
+  const oldTicket = new TicketBox(new Sealer([oldKey])).seal(contents());
 
   it('a ticket sealed under [old] opens under [old, new] and [new, old]', () => {
-    expect(new TicketBox([oldKey, newKey]).open(oldTicket, NOW).caller.slug).toBe('app-1');
-    expect(new TicketBox([newKey, oldKey]).open(oldTicket, NOW).caller.slug).toBe('app-1');
+    expect(new TicketBox(new Sealer([oldKey, newKey])).open(oldTicket, NOW).caller.slug).toBe('app-1');
+    expect(new TicketBox(new Sealer([newKey, oldKey])).open(oldTicket, NOW).caller.slug).toBe('app-1');
   });
 
   it('but not under [new]', () => {
-    refused(new TicketBox([newKey]), oldTicket);
+    refused(new TicketBox(new Sealer([newKey])), oldTicket);
   });
 
   it('[new, old] seals under new: its tickets open under [new] and no longer under [old]', () => {
-    const t = new TicketBox([newKey, oldKey]).seal(contents());
-    expect(new TicketBox([newKey]).open(t, NOW).caller.slug).toBe('app-1');
-    refused(new TicketBox([oldKey]), t);
+    const t = new TicketBox(new Sealer([newKey, oldKey])).seal(contents());
+    expect(new TicketBox(new Sealer([newKey])).open(t, NOW).caller.slug).toBe('app-1');
+    refused(new TicketBox(new Sealer([oldKey])), t);
   });
 });
 
 describe('the cache of opened tickets', () => {
   it('stays within its byte bound however many tickets are opened', () => {
-    const box = new TicketBox([ringKey()], undefined, 20_000);
+    const box = new TicketBox(new Sealer([ringKey()]), undefined, 20_000);
     const texts = Array.from({ length: 200 }, () => box.seal(contents()));
     for (const t of texts) box.open(t, NOW);
     expect(box.cachedBytes).toBeGreaterThan(0);

@@ -14,6 +14,7 @@ import {
 } from '@secret-svc/client';
 import { TicketBox } from '../../src/session/index.js';
 import { FakeWorker, ringKey, swapReadReplies } from './session-fixtures.js';
+import { Sealer } from '../../src/store/seal.js';
 
 const service = generateJwk();
 
@@ -130,7 +131,7 @@ describe('SecretClient over sessions', () => {
     const { worker, connect } = setup();
     const client = await connect({ retries: 0 }); // the reopen is not a retry
     await client.read('app-1/A');
-    worker.tickets = new TicketBox([ringKey()]); // a keyring change retired the ticket's key
+    worker.tickets = new TicketBox(new Sealer([ringKey()])); // a keyring change retired the ticket's key
     await expect(client.read('app-1/A')).resolves.toMatchObject({ over: 'session' });
     expect(kinds(worker)).toEqual(['session:signed:200', 'read:session:200', 'read:session:401', 'session:signed:200', 'read:session:200']);
   });

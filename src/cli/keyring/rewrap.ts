@@ -7,7 +7,8 @@
  * are read and skipped (idempotent); nothing is half-moved, each record moves in one script.
  * Done only when `countByKeyId` finds nothing under another key.
  */
-import type { RewrapTally, SecretStore } from '../../store/secret-store.js';
+import type { RewrapTally } from '../../store/keyring-maintenance.js';
+import type { SecretStore } from '../../store/secret-store.js';
 import type { Progress } from '../progress.js';
 
 export const DEFAULT_BATCH = 100;
@@ -50,7 +51,7 @@ export async function rewrapAll(store: SecretStore, o: RewrapOptions): Promise<R
   };
 
   // Pass 1: every key, in index order, and the canary with the first batch.
-  const bar = o.progress((await store.secretCount()) + 1);
+  const bar = o.progress((await store.keyring.secretCount()) + 1);
   let retry: string[] = [];
   let retryCanary = false;
   try {
@@ -58,9 +59,9 @@ export async function rewrapAll(store: SecretStore, o: RewrapOptions): Promise<R
     let first = true;
     for (;;) {
       if (o.stopped?.()) return { ...s, interrupted: true };
-      const keys = await store.keysAfter(after, batch);
+      const keys = await store.keyring.keysAfter(after, batch);
       if (keys.length === 0 && !first) break;
-      const t = await store.rewrap(keys, { canary: first });
+      const t = await store.keyring.rewrap(keys, { canary: first });
       add(t, false);
       retry.push(...t.changedKeys);
       retryCanary ||= t.canaryChanged;
@@ -82,7 +83,7 @@ export async function rewrapAll(store: SecretStore, o: RewrapOptions): Promise<R
     const next: string[] = [];
     let nextCanary = false;
     for (let i = 0; i < retry.length || (i === 0 && retryCanary); i += batch) {
-      const t = await store.rewrap(retry.slice(i, i + batch), { canary: i === 0 && retryCanary });
+      const t = await store.keyring.rewrap(retry.slice(i, i + batch), { canary: i === 0 && retryCanary });
       add(t, last);
       next.push(...t.changedKeys);
       nextCanary ||= t.canaryChanged;
@@ -92,7 +93,7 @@ export async function rewrapAll(store: SecretStore, o: RewrapOptions): Promise<R
   }
 
   const first = store.keyIds[0]!;
-  for (const [id, n] of await store.countByKeyId()) if (id !== first && n > 0) s.left.set(id, n);
+  for (const [id, n] of await store.keyring.countByKeyId()) if (id !== first && n > 0) s.left.set(id, n);
   return s;
 }
 

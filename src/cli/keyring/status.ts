@@ -8,7 +8,7 @@ export interface KeyStatus {
 }
 
 export async function keyStatus(store: SecretStore): Promise<KeyStatus[]> {
-  const counts = await store.countByKeyId();
+  const counts = await store.keyring.countByKeyId();
   const ring = store.keyIds;
   const others = [...counts.keys()].filter((id) => !ring.includes(id)).sort();
   return [
