@@ -10,7 +10,14 @@
  * allowed to subscribe only under their own prefix, and createInbox() alone ignores it.
  */
 import { createInbox, ErrorCode, headers, NatsError, type ConnectionOptions, type NatsConnection, type PubAck, type Subscription } from 'nats';
-import type { Outgoing } from './publish.js';
+
+/** One event on its way to the stream. */
+export interface Outgoing {
+  subject: string;
+  data: Uint8Array;
+  /** Nats-Msg-Id: a retried event is stored once. */
+  id: string;
+}
 
 interface Pending {
   resolve: (ack: PubAck) => void;

@@ -4,9 +4,8 @@
  * the rest of the queue) after the trail's backoff, until the stream stores it — never dropped
  * while the worker runs. The trail (trail.ts) decides what goes in and when it may be sent.
  */
-import type { AckedPublisher } from './acks.js';
+import type { AckedPublisher, Outgoing } from './acks.js';
 import { Backoff } from './backoff.js';
-import type { Outgoing } from './publish.js';
 
 export interface PublishQueueOptions {
   maxInFlight: number;

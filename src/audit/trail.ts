@@ -25,9 +25,8 @@ import { UnavailableError } from '@secret-svc/protocol';
 import type { Logger } from '../log.js';
 import { auditSubject, buildEvent, isFolded, type AuditEvent, type AuditFacts } from './event.js';
 import { Folder } from './fold.js';
-import { AckedPublisher } from './acks.js';
+import { AckedPublisher, type Outgoing } from './acks.js';
 import { Backoff } from './backoff.js';
-import type { Outgoing } from './publish.js';
 import { PublishQueue } from './queue.js';
 import type { AuditMode, AuditSettings } from './settings.js';
 import {

@@ -8,7 +8,7 @@ import {
   agree, BadRequestError, deriveSessionKeys, generateSessionKeyPair, readX25519PublicKey, signHandshake, toBase64url,
   UnauthenticatedError, type SessionReply,
 } from '@secret-svc/protocol';
-import type { SessionCaller } from './caller.js';
+import type { Caller } from '../auth/caller.js';
 import type { TicketBox } from './tickets.js';
 
 export const DEFAULT_SESSION_TTL_SECONDS = 3600;
@@ -25,7 +25,7 @@ export interface HandshakeDeps {
  * The handshake reply for a caller whose signed `session` request verified. `epkText` is
  * checked again here (400), so the function is safe whatever validated the request.
  */
-export function openSession(caller: SessionCaller, epkText: string, nowMs: number, deps: HandshakeDeps): SessionReply {
+export function openSession(caller: Caller, epkText: string, nowMs: number, deps: HandshakeDeps): SessionReply {
   const epk = readX25519PublicKey(epkText);
   if (typeof epk === 'string') throw new BadRequestError(`"epk" ${epk}`);
   // The session ends with the credential: never after its exp.

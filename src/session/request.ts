@@ -15,7 +15,7 @@ import {
   BadRequestError, checkSessionMac, openSessionPayload, toBase64url, UnauthenticatedError,
   type Encoding, type SessionEnvelope,
 } from '@secret-svc/protocol';
-import type { SessionCaller } from './caller.js';
+import type { Caller } from '../auth/caller.js';
 import type { TicketContents } from './ticket-codec.js';
 import type { TicketBox } from './tickets.js';
 
@@ -28,12 +28,12 @@ export interface SessionGateOptions {
    * Runs once the ticket named the caller, before the MAC; throws to refuse. Revocation
    * (docs/protocol.md §10) plugs in here, the same hook as for signed requests.
    */
-  checkCaller?: (caller: SessionCaller, nowMs: number) => void;
+  checkCaller?: (caller: Caller, nowMs: number) => void;
 }
 
 /** A session request that passed every session check. */
 export interface CheckedSessionRequest {
-  caller: SessionCaller;
+  caller: Caller;
   /** The decoded request object, not yet checked against its op's schema. */
   request: unknown;
   /**

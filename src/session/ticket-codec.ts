@@ -15,10 +15,10 @@
  * Times are f64 so every JavaScript number a credential may hold comes back unchanged.
  */
 import { fromBase64url, toBase64url, type SessionKeys } from '@secret-svc/protocol';
-import type { SessionCaller } from './caller.js';
+import type { Caller } from '../auth/caller.js';
 
 export interface TicketContents {
-  caller: SessionCaller;
+  caller: Caller;
   keys: SessionKeys;
   /** When the ticket stops being accepted (epoch ms, no skew allowance). */
   expiresAtMs: number;

@@ -7,6 +7,13 @@ import { errorFromStatus, UnauthenticatedError, type SecretSvcError } from '@sec
 
 type Outcome = { s: 200; b: object } | { s: number; m: string };
 
+const FORMAT = 'w1';
+
+/** What the scripts store before `|<version>|<json>`: the format and the request's digest. */
+export function outcomeHead(digest: string): string {
+  return `${FORMAT}|${digest}`;
+}
+
 export function successOutcome(body: object): string {
   return JSON.stringify({ s: 200, b: body } satisfies Outcome);
 }
@@ -27,10 +34,10 @@ export function successBody(outcome: string): object | undefined {
 
 /** The reply to a request whose nonce was already used: the stored one, or 401. Throws errors. */
 export function replayReply(stored: string, digest: string): object {
-  const parts = /^w1\|([^|]*)\|(\d+)\|(.*)$/s.exec(stored);
-  if (!parts || parts[1] !== digest) throw new UnauthenticatedError('nonce has already been used');
-  const outcome = JSON.parse(parts[3]!) as Outcome;
+  const parts = /^([^|]*)\|([^|]*)\|(\d+)\|(.*)$/s.exec(stored);
+  if (!parts || parts[1] !== FORMAT || parts[2] !== digest) throw new UnauthenticatedError('nonce has already been used');
+  const outcome = JSON.parse(parts[4]!) as Outcome;
   if (!('b' in outcome)) throw errorFromStatus(outcome.s, outcome.m);
   const body = outcome.b;
-  return 'version' in body ? { ...body, version: Number(parts[2]) } : body;
+  return 'version' in body ? { ...body, version: Number(parts[3]) } : body;
 }

@@ -10,7 +10,7 @@ import {
 import type { NonceClaim } from '../auth/caller.js';
 import type { RevocationSource } from '../revocation/index.js';
 import type { RedisKeys } from './keys.js';
-import { errorOutcome, replayReply, successBody, successOutcome } from './outcome.js';
+import { errorOutcome, outcomeHead, replayReply, successBody, successOutcome } from './outcome.js';
 import type { ScriptName } from './script-loader.js';
 import { IntegrityError } from './seal.js';
 
@@ -33,7 +33,7 @@ export class RevocationStore implements RevocationSource {
     const revoked = selectorOf(selector);
     const fresh: RevokeReply = { revoked, at: new Date(atMs).toISOString(), by };
     const [status, value] = (await this.run('revoke', this.changeKeys(nonce), [
-      nonce.ttlMs, `w1|${nonce.digest}`, revocationMember(revoked), successOutcome(fresh),
+      nonce.ttlMs, outcomeHead(nonce.digest), revocationMember(revoked), successOutcome(fresh),
     ])) as [string, string];
     if (status === 'replay') return replayReply(value, nonce.digest) as RevokeReply;
     return revokeReplyOf(value);
@@ -45,7 +45,7 @@ export class RevocationStore implements RevocationSource {
     const reply: UnrevokeReply = { unrevoked };
     const missing = new NotFoundError('no revocation with exactly this selector');
     const [status, value] = (await this.run('unrevoke', this.changeKeys(nonce), [
-      nonce.ttlMs, `w1|${nonce.digest}`, revocationMember(unrevoked), successOutcome(reply), errorOutcome(missing),
+      nonce.ttlMs, outcomeHead(nonce.digest), revocationMember(unrevoked), successOutcome(reply), errorOutcome(missing),
     ])) as [string, string | undefined];
     if (status === 'replay') return replayReply(String(value), nonce.digest) as UnrevokeReply;
     if (status === 'missing') throw missing;

@@ -12,7 +12,7 @@ import { UnauthenticatedError, type VersionInfo } from '@secret-svc/protocol';
 import type { NonceClaim } from '../auth/caller.js';
 import type { Principal } from '../policy.js';
 import type { RedisKeys } from './keys.js';
-import { errorOutcome, replayReply, successOutcome } from './outcome.js';
+import { errorOutcome, outcomeHead, replayReply, successOutcome } from './outcome.js';
 import {
   aclField, bindingOf, macParts, parseRecord, parseStamp, parseVersion, sealedFields, SealedValue, stampField,
   type StoredRecord, type StoredVersion,
@@ -196,7 +196,7 @@ export class SecretStore {
       ...args.indexes.map((s) => this.keys.visible(s)),
     ];
     const argv = [
-      plan.mode, nonce.ttlMs, `w1|${nonce.digest}`, args.success, args.conflict, args.identity, args.fromVersion,
+      plan.mode, nonce.ttlMs, outcomeHead(nonce.digest), args.success, args.conflict, args.identity, args.fromVersion,
       args.ifVersion, plan.key, args.removeCount, args.acl, args.created, args.mac, args.stamp, args.head, args.box,
       this.options.maxVersions, args.change, this.options.watchHistory,
     ];
