@@ -49,10 +49,6 @@ export class RequestPipeline {
     });
   }
 
-  get inFlight(): InFlightLimits['inFlight'] {
-    return this.limits.inFlight;
-  }
-
   /** `requestId` only labels log lines (a worker-local sequence number). */
   async handle(op: Op, body: Uint8Array, requestId = 0): Promise<Answer> {
     const known: Known = { encoding: sniffEncoding(body) };

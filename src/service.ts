@@ -17,9 +17,6 @@ import { replyAllowed } from './reply-subjects.js';
 import { EndpointStats } from './stats.js';
 import { VERSION } from './version.js';
 
-/** The micro service version is the package's. */
-export const SERVICE_VERSION = VERSION;
-
 export interface ServiceOptions {
   subjectPrefix: string;
   queue: string;
@@ -53,7 +50,8 @@ export class SecretService {
     const bySubject = new Map([...stats.values()].map((s) => [s.subject, s]));
     const service = await nc.services.add({
       name: SERVICE_NAME,
-      version: SERVICE_VERSION,
+      // The micro service version is the package's.
+      version: VERSION,
       description: 'Secret store: signed requests and sessions, sealed values, change feed (protocol v1.2)',
       queue: o.queue,
       metadata: { protocol: 'secret-svc/v1.2' },

@@ -5,18 +5,12 @@
  */
 import type { z } from 'zod';
 import {
-  BadRequestError, decodePayload, describeIssue, quoteInput, requestSchemas, UnauthenticatedError,
-  type Encoding, type Op, type RequestOf,
+  BadRequestError, describeIssue, quoteInput, requestSchemas, UnauthenticatedError, type Op, type RequestOf,
 } from '@secret-svc/protocol';
 import { fastRead } from './read-fast-path.js';
 
 // The same schemas, typed per op, so that schemas[op] parses to RequestOf<O> for a generic O.
 const schemas: { [O in Op]: z.ZodType<RequestOf<O>> } = requestSchemas;
-
-/** The request object for `op`, typed by it. Throws BadRequestError. */
-export function readRequest<O extends Op>(op: O, payload: Uint8Array, encoding: Encoding): RequestOf<O> {
-  return checkRequest(op, decodePayload(payload, encoding));
-}
 
 /** A decoded request object (a signed payload, or a session's opened one) checked for `op`. Throws BadRequestError. */
 export function checkRequest<O extends Op>(op: O, value: unknown): RequestOf<O> {

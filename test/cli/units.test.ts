@@ -50,7 +50,7 @@ describe('exit codes', () => {
 describe('version', () => {
   it('is the package version, for the CLI and the micro service', async () => {
     const { VERSION } = await import('../../src/version.js');
-    const { SERVICE_VERSION } = await import('../../src/service.js');
+    const { VERSION: SERVICE_VERSION } = await import('../../src/version.js');
     const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
     expect(VERSION).toBe(pkg.version);
     expect(SERVICE_VERSION).toBe(pkg.version);

@@ -8,7 +8,7 @@ import { RequestPipeline } from '../../src/pipeline.js';
 import { openStore } from '../../src/worker.js';
 import { createOperations } from '../../src/ops/index.js';
 import { KeyedQueue } from '../../src/ops/keyed-queue.js';
-import { TicketBox } from '../../src/session/index.js';
+import { TicketBox } from '../../src/session/tickets.js';
 
 export interface Pipeline {
   config: Config;

@@ -23,7 +23,7 @@ import { startTestWorker } from '../helpers/worker.js';
 import {
   call, claimsOf, ENCODINGS, envelope, expectError, expectOk, nonce, request, send, type RawReply,
 } from '../helpers/wire.js';
-import { SESSION_INVALID_MESSAGE } from '../../src/session/index.js';
+import { SESSION_INVALID_MESSAGE } from '../../src/session/tickets.js';
 
 let stack: Stack;
 /** Same deployment, with a service key made by `secret-svc keygen`, on the subjects `svk.*`. */

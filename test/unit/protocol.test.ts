@@ -7,7 +7,7 @@ import {
   UnauthenticatedError, UnavailableError, UndecodableBodyError, type Encoding, type Op,
 } from '@secret-svc/protocol';
 import { readEnvelope } from '../../src/auth/authenticate.js';
-import { readRequest } from '../../src/auth/request-object.js';
+import { readRequest } from '../helpers/request-object.js';
 import { loadVectors, thrownBy } from './fixtures.js';
 
 const v = loadVectors();

@@ -10,7 +10,8 @@ import {
 } from '@secret-svc/protocol';
 import { Authenticator, type Known } from '../../src/auth/authenticate.js';
 import type { Caller } from '../../src/auth/caller.js';
-import { openSession, TicketBox } from '../../src/session/index.js';
+import { openSession } from '../../src/session/handshake.js';
+import { TicketBox } from '../../src/session/tickets.js';
 import { TestIssuer } from '../helpers/identities.js';
 import { ringKey } from './session-fixtures.js';
 import { Sealer } from '../../src/store/seal.js';

@@ -10,7 +10,7 @@ import {
 import {
   isSessionInvalid, SESSION_INVALID_MESSAGE as CLIENT_MESSAGE, SessionHandshakeError, SessionManager, type SessionManagerOptions,
 } from '../../client/src/session.js';
-import { SESSION_INVALID_MESSAGE, TicketBox } from '../../src/session/index.js';
+import { SESSION_INVALID_MESSAGE, TicketBox } from '../../src/session/tickets.js';
 import { FakeWorker, ringKey, swapReadReplies } from './session-fixtures.js';
 import { Sealer } from '../../src/store/seal.js';
 

@@ -9,7 +9,11 @@ import {
   SecretSvcError, signedBytes, sniffEncoding, UnauthenticatedError, verifyBytes, type PrivateJwk,
 } from '@secret-svc/protocol';
 import { CredentialVerifier } from '../../src/auth/credentials.js';
-import { openSession, sealSuccessObject, SessionGate, TicketBox, type SessionCaller } from '../../src/session/index.js';
+import { openSession } from '../../src/session/handshake.js';
+import { sealSuccessObject } from '../../src/session/reply.js';
+import { SessionGate } from '../../src/session/request.js';
+import { TicketBox } from '../../src/session/tickets.js';
+import { type Caller as SessionCaller } from '../../src/auth/caller.js';
 import { TestIssuer } from '../helpers/identities.js';
 import { Sealer } from '../../src/store/seal.js';
 

@@ -9,7 +9,8 @@ import {
   publicKeyObject, sessionReplySchema, toBase64url, UnauthenticatedError, verifyHandshake,
 } from '@secret-svc/protocol';
 import { ConfigError, loadConfig } from '../../src/config.js';
-import { openSession, TicketBox } from '../../src/session/index.js';
+import { openSession } from '../../src/session/handshake.js';
+import { TicketBox } from '../../src/session/tickets.js';
 import { thrownBy } from './fixtures.js';
 import { ringKey, sessionCaller } from './session-fixtures.js';
 import { Sealer } from '../../src/store/seal.js';

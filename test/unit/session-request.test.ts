@@ -5,10 +5,11 @@ import {
   generateSessionKeyPair, openSessionReplyObject, parseRequestEnvelope, seal, sessionMac, SessionReplyError, toBase64url,
   UnauthenticatedError, type Encoding, type SessionEnvelope, type SessionHandle,
 } from '@secret-svc/protocol';
-import {
-  openSession, sealSuccessObject, sealedReplyBytes, SESSION_INVALID_MESSAGE, SessionGate, TicketBox,
-  type SessionCaller,
-} from '../../src/session/index.js';
+import { openSession } from '../../src/session/handshake.js';
+import { sealSuccessObject, sealedReplyBytes } from '../../src/session/reply.js';
+import { SESSION_INVALID_MESSAGE, TicketBox } from '../../src/session/tickets.js';
+import { SessionGate } from '../../src/session/request.js';
+import { type Caller as SessionCaller } from '../../src/auth/caller.js';
 import { flipByte, thrownBy } from './fixtures.js';
 import { ringKey, sessionCaller, SKEW_MS } from './session-fixtures.js';
 import { Sealer } from '../../src/store/seal.js';

@@ -12,7 +12,7 @@ import {
 import {
   SecretClient, SessionHandshakeError, SessionReplyError, UnavailableError, type ClientOptions, type NatsRequester, type ReplyMsg,
 } from '@secret-svc/client';
-import { TicketBox } from '../../src/session/index.js';
+import { TicketBox } from '../../src/session/tickets.js';
 import { FakeWorker, ringKey, swapReadReplies } from './session-fixtures.js';
 import { Sealer } from '../../src/store/seal.js';
 
