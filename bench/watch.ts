@@ -16,6 +16,7 @@ import type { SecretClient } from '@secret-svc/client';
 import { startStack, type Stack, type TestWorker } from '../test/helpers/stack.js';
 import { Sealer } from '../src/store/seal.js';
 import { LUA } from '../src/store/lua.generated.js';
+import { packArgs } from '../src/store/lua-args.js';
 import { changeBody, type ChangeEntry } from '../src/store/changes.js';
 import type { ChangePage } from '../src/store/secret-store.js';
 import { WatchHub } from '../src/watch/hub.js';
@@ -131,8 +132,11 @@ try {
       await Promise.all(Array.from({ length: 64 }, () => {
         const k = serial++;
         return run(6, `bench:{ab}:n:${k}`, `bench:{ab}:r:${k}`, 'bench:{ab}:all', 'bench:{ab}:ch:log', 'bench:{ab}:ch:rev', 'bench:{ab}:vis:root',
-          'create', 60_000, 'w1|', 'ok-outcome', 'conflict-outcome', '0123456789abcdef', '', '', `bench/ab/K${k}`, 0, 'root', 'stamp root',
-          Buffer.alloc(16), 'stamp root', Buffer.alloc(45), Buffer.alloc(40), 10, change(k), 100_000);
+          packArgs({
+            mode: 'create', nonce_ttl: '60000', nonce_head: 'w1|', success: 'ok-outcome', conflict: 'conflict-outcome', identity: '0123456789abcdef',
+            from_version: '', if_version: '', key: `bench/ab/K${k}`, remove_count: '0', acl: 'root', created: 'stamp root', mac: Buffer.alloc(16),
+            stamp: 'stamp root', head: Buffer.alloc(45), box: Buffer.alloc(40), keep_versions: '10', change: change(k), keep_changes: '100000',
+          }));
       }));
     }
     const rate = n / ((performance.now() - started) / 1000);

@@ -21,6 +21,7 @@ import { toStoreError } from './redis.js';
 import { RevocationStore } from './revocation-store.js';
 import { loadScripts, type ScriptName, type ScriptRunner } from './script-loader.js';
 import { KeyringMaintenance } from './keyring-maintenance.js';
+import { packArgs } from './lua-args.js';
 import { IntegrityError, RetiredKeyError, type Sealer } from './seal.js';
 import type { ReplyOf, WritePlan } from './write-plan.js';
 import { changeBody, parseChange, type ChangeEntry } from './changes.js';
@@ -195,12 +196,14 @@ export class SecretStore {
       this.nonceKey(nonce), this.keys.record(plan.key), this.keys.all, this.keys.changeLog, this.keys.changeRevision,
       ...args.indexes.map((s) => this.keys.visible(s)),
     ];
-    const argv = [
-      plan.mode, nonce.ttlMs, outcomeHead(nonce.digest), args.success, args.conflict, args.identity, args.fromVersion,
-      args.ifVersion, plan.key, args.removeCount, args.acl, args.created, args.mac, args.stamp, args.head, args.box,
-      this.options.maxVersions, args.change, this.options.watchHistory,
-    ];
-    const [status, detail, rev] = (await this.run('write', keys, argv)) as [string, string | number | undefined, number | undefined];
+    // write.lua's one argument: its fields by name (the header of write.lua lists them).
+    const packed = packArgs({
+      mode: plan.mode, nonce_ttl: String(nonce.ttlMs), nonce_head: outcomeHead(nonce.digest), success: args.success, conflict: args.conflict,
+      identity: args.identity, from_version: args.fromVersion, if_version: args.ifVersion, key: plan.key, remove_count: String(args.removeCount),
+      acl: args.acl, created: args.created, mac: args.mac, stamp: args.stamp, head: args.head, box: args.box,
+      keep_versions: String(this.options.maxVersions), change: args.change, keep_changes: String(this.options.watchHistory),
+    });
+    const [status, detail, rev] = (await this.run('write', keys, [packed])) as [string, string | number | undefined, number | undefined];
     switch (status) {
       case 'replay': return { status: 'done', reply: replayReply(String(detail), nonce.digest) as ReplyOf<P> };
       case 'stale': return { status: 'stale' };

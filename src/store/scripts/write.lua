@@ -12,27 +12,29 @@
   KEYS[3]     index of every key (sorted set)
   KEYS[4]     change log (stream, entry ID "<revision>-0", field e; src/store/changes.ts)
   KEYS[5]     revision counter
-  KEYS[6..n]  visibility indexes (sorted sets, one per slug): the first ARGV[10]
+  KEYS[6..n]  visibility indexes (sorted sets, one per slug): the first remove_count
               lose the key, the rest gain it
-  ARGV[1]     mode: create | update | delete | reject
-  ARGV[2]     nonce time-to-live in milliseconds
-  ARGV[3]     nonce value head: "w1|<request digest>"
-  ARGV[4]     outcome to store on success (or the refusal, for reject)
-  ARGV[5]     outcome to store on a conflict (key exists, or ifVersion not current)
-  ARGV[6]     update/delete: the identity planned from (create: the new identity)
-  ARGV[7]     update/delete: the version planned from
-  ARGV[8]     ifVersion, or '' for none
-  ARGV[9]     the secret's key (the member in the indexes)
-  ARGV[10]    how many of KEYS[6..n] the key is removed from
-  ARGV[11]    new lists field (a)
-  ARGV[12]    created stamp (c; create only)
-  ARGV[13]    new record MAC (m)
-  ARGV[14]    the new version's stamp (u)
-  ARGV[15]    the new version's sealed head (h)
-  ARGV[16]    the new version's ciphertext (b)
-  ARGV[17]    how many versions to keep
-  ARGV[18]    the change entry's body (MAC'd by the store)
-  ARGV[19]    how many change entries the log keeps (SECRET_SVC_WATCH_HISTORY)
+  ARGV[1]     one MessagePack map (src/store/lua-args.ts; built by SecretStore.write):
+                mode           create | update | delete | reject
+                nonce_ttl      nonce time-to-live in milliseconds
+                nonce_head     nonce value head: "w1|<request digest>" (src/store/outcome.ts)
+                success        outcome to store on success (or the refusal, for reject)
+                conflict       outcome to store on a conflict (key exists, or if_version not current)
+                identity       update/delete: the identity planned from (create: the new identity)
+                from_version   update/delete: the version planned from
+                if_version     ifVersion, or '' for none
+                key            the secret's key (the member in the indexes)
+                remove_count   how many of KEYS[6..n] the key is removed from
+                acl            new lists field (a)
+                created        created stamp (c; create only)
+                mac            new record MAC (m)
+                stamp          the new version's stamp (u)
+                head           the new version's sealed head (h)
+                box            the new version's ciphertext (b)
+                keep_versions  how many versions to keep
+                change         the change entry's body (MAC'd by the store)
+                keep_changes   how many change entries the log keeps (SECRET_SVC_WATCH_HISTORY)
+              Every value is a string (numbers in decimal, bytes as they are).
 
   Returns one of:
     {'replay', value}  the nonce was already used; value is what it holds
@@ -43,7 +45,8 @@
 ]]
 --- @include "record"
 --- @include "outcome"
-local mode = ARGV[1]
+local w = cmsgpack.unpack(ARGV[1])
+local mode = w.mode
 local nonce_key, record = KEYS[1], KEYS[2]
 
 local existing = used_outcome(nonce_key)
@@ -52,45 +55,45 @@ if existing then
 end
 
 local function settle(version, outcome)
-  store_outcome(nonce_key, ARGV[3], version, outcome, ARGV[2])
+  store_outcome(nonce_key, w.nonce_head, version, outcome, w.nonce_ttl)
 end
 
 -- The next revision, and its entry (stream ID "<rev>-0"); the oldest entries beyond the cap go.
 local function log_change()
   local rev = redis.call('INCR', KEYS[5])
-  local added = redis.pcall('XADD', KEYS[4], 'MAXLEN', ARGV[19], rev .. '-0', 'e', ARGV[18])
+  local added = redis.pcall('XADD', KEYS[4], 'MAXLEN', w.keep_changes, rev .. '-0', 'e', w.change)
   if type(added) == 'table' and added.err then
     -- The counter alone went back (lost): carry on after the log's last entry, never fail the write.
     local last = redis.call('XREVRANGE', KEYS[4], '+', '-', 'COUNT', 1)[1]
     rev = tonumber(string.match(last[1], '^(%d+)')) + 1
     redis.call('SET', KEYS[5], rev)
-    redis.call('XADD', KEYS[4], 'MAXLEN', ARGV[19], rev .. '-0', 'e', ARGV[18])
+    redis.call('XADD', KEYS[4], 'MAXLEN', w.keep_changes, rev .. '-0', 'e', w.change)
   end
   return rev
 end
 
 if mode == 'reject' then
-  settle(0, ARGV[4])
+  settle(0, w.success)
   return { 'ok', 0 }
 end
 
 local function add_to_indexes()
-  for i = 6 + tonumber(ARGV[10]), #KEYS do
-    redis.call('ZADD', KEYS[i], 0, ARGV[9])
+  for i = 6 + tonumber(w.remove_count), #KEYS do
+    redis.call('ZADD', KEYS[i], 0, w.key)
   end
 end
 
 if mode == 'create' then
   local head = load_head(record)
   if head then
-    settle(head[1], ARGV[5])
+    settle(head[1], w.conflict)
     return { 'conflict', tonumber(head[1]) }
   end
-  redis.call('HSET', record, 'v', 1, 'a', ARGV[11], 'c', ARGV[12], 'i', ARGV[6], 'm', ARGV[13],
-    'u1', ARGV[14], 'h1', ARGV[15], 'b1', ARGV[16])
-  redis.call('ZADD', KEYS[3], 0, ARGV[9])
+  redis.call('HSET', record, 'v', 1, 'a', w.acl, 'c', w.created, 'i', w.identity, 'm', w.mac,
+    'u1', w.stamp, 'h1', w.head, 'b1', w.box)
+  redis.call('ZADD', KEYS[3], 0, w.key)
   add_to_indexes()
-  settle(1, ARGV[4])
+  settle(1, w.success)
   return { 'ok', 1, log_change() }
 end
 
@@ -98,33 +101,33 @@ local head = load_head(record)
 if not head then
   return { 'stale' }
 end
-if ARGV[8] ~= '' and ARGV[8] ~= head[1] then
-  settle(head[1], ARGV[5])
+if w.if_version ~= '' and w.if_version ~= head[1] then
+  settle(head[1], w.conflict)
   return { 'conflict', tonumber(head[1]) }
 end
-if head[4] ~= ARGV[6] or head[1] ~= ARGV[7] then
+if head[4] ~= w.identity or head[1] ~= w.from_version then
   return { 'stale' }
 end
 
-for i = 6, 5 + tonumber(ARGV[10]) do
-  redis.call('ZREM', KEYS[i], ARGV[9])
+for i = 6, 5 + tonumber(w.remove_count) do
+  redis.call('ZREM', KEYS[i], w.key)
 end
 
 if mode == 'delete' then
   redis.call('DEL', record)
-  redis.call('ZREM', KEYS[3], ARGV[9])
-  settle(0, ARGV[4])
+  redis.call('ZREM', KEYS[3], w.key)
+  settle(0, w.success)
   return { 'ok', 0, log_change() }
 end
 
 local v = tonumber(head[1]) + 1
-redis.call('HSET', record, 'v', v, 'a', ARGV[11], 'm', ARGV[13], 'u' .. v, ARGV[14], 'h' .. v, ARGV[15], 'b' .. v, ARGV[16])
--- Forget the versions beyond the last ARGV[17] (more than one if the setting was lowered).
-local n = v - tonumber(ARGV[17])
+redis.call('HSET', record, 'v', v, 'a', w.acl, 'm', w.mac, 'u' .. v, w.stamp, 'h' .. v, w.head, 'b' .. v, w.box)
+-- Forget the versions beyond the last w.keep_versions (more than one if the setting was lowered).
+local n = v - tonumber(w.keep_versions)
 while n >= 1 and redis.call('HEXISTS', record, 'h' .. n) == 1 do
   redis.call('HDEL', record, 'u' .. n, 'h' .. n, 'b' .. n)
   n = n - 1
 end
 add_to_indexes()
-settle(v, ARGV[4])
+settle(v, w.success)
 return { 'ok', v, log_change() }
