@@ -131,9 +131,7 @@ export class Authenticator {
   /** The session branch (docs/protocol.md §12): the ticket names the caller, its MAC key vouches for the payload. */
   private session(op: Op, envelope: SessionEnvelope, nowMs: number, known: Known): Verified {
     known.session = true;
-    const ticket = this.sessions.open(op, envelope, nowMs);
-    known.caller = ticket.caller;
-    const checked = this.sessions.verify(ticket, envelope, known.encoding, nowMs);
+    const checked = this.sessions.check(op, envelope, known.encoding, nowMs, (caller) => { known.caller = caller; });
     return { caller: checked.caller, value: checked.request, digest: () => checked.digest, session: checked.reply };
   }
 }

@@ -16,7 +16,6 @@ import {
   type Encoding, type SessionEnvelope,
 } from '@secret-svc/protocol';
 import type { Caller } from '../auth/caller.js';
-import type { TicketContents } from './ticket-codec.js';
 import type { TicketBox } from './tickets.js';
 
 export interface SessionGateOptions {
@@ -54,23 +53,18 @@ export interface SessionReplyKeys {
 export class SessionGate {
   constructor(private readonly o: SessionGateOptions) {}
 
-  /** Checks a session envelope that arrived on `op`'s subject: `open`, then `verify`. */
-  check(op: string, envelope: SessionEnvelope, encoding: Encoding, nowMs: number): CheckedSessionRequest {
-    return this.verify(this.open(op, envelope, nowMs), envelope, encoding, nowMs);
-  }
-
-  /** The checks before the caller is known: not the `session` op, the ticket opens, its issuer is trusted. */
-  open(op: string, envelope: SessionEnvelope, nowMs: number): TicketContents {
+  /**
+   * Checks a session envelope that arrived on `op`'s subject. Throws the protocol error of the
+   * first check that fails; `named` is told the caller as soon as the ticket named it (before
+   * the checks that may still refuse it: authentication records who asked for the audit).
+   */
+  check(op: string, envelope: SessionEnvelope, encoding: Encoding, nowMs: number, named?: (caller: Caller) => void): CheckedSessionRequest {
     if (op === 'session') throw new BadRequestError('a session cannot be opened inside a session: sign the session request');
     const ticket = this.o.tickets.open(envelope.ticket, nowMs);
-    // As for a signed request, a credential of an untrusted issuer never names the caller.
-    if (!this.o.issuers.has(ticket.caller.issuer)) throw new UnauthenticatedError('credential issuer is not trusted');
-    return ticket;
-  }
-
-  /** The checks once the caller is known (the ticket opened): credential expiry, caller check, MAC, payload. */
-  verify(ticket: TicketContents, envelope: SessionEnvelope, encoding: Encoding, nowMs: number): CheckedSessionRequest {
     const { caller } = ticket;
+    // As for a signed request, a credential of an untrusted issuer never names the caller.
+    if (!this.o.issuers.has(caller.issuer)) throw new UnauthenticatedError('credential issuer is not trusted');
+    named?.(caller);
     if (caller.expiresAtMs !== null && nowMs > caller.expiresAtMs + this.o.maxClockSkewMs) {
       throw new UnauthenticatedError('credential has expired');
     }
