@@ -4,8 +4,8 @@
  * - `recordAndWait(facts)` for replies that carry a value or confirm a change: resolves once
  *   JetStream acknowledged the event, or throws UnavailableError (→ 503) after 2 s.
  * - `record(facts)` for every other reply: handed to the publish queue (queue.ts), many
- *   acknowledgements in flight, retried until stored (never dropped while the worker runs). `isFull()` says
- *   the queue reached its bound: the pipeline then refuses new requests with 503.
+ *   acknowledgements in flight, retried until stored (never dropped while the worker runs).
+ *   `isFull()` says the queue reached its bound: the pipeline then refuses new requests with 503.
  *   Requests refused before their credential verified (no `slug`) are folded into one event
  *   per second per (op, status, code) with a `count`; those refused 401 after it verified,
  *   per (op, status, code, keyId) (fold.ts).
