@@ -60,7 +60,7 @@ for (const [k, us] of [...modSelf].sort((a, b) => b[1] - a[1]).slice(0, top)) co
 
 // Inclusive time of named stages: a sample counts once per stage if the stage is on its stack.
 const stages = process.env.STAGES?.split(',') ?? [
-  'handle', 'readEnvelope', 'parseEnvelope', 'verify', 'checkSignature', 'signedBytes', 'readRequest', 'decodePayload', 'safeParse',
+  'handle', 'readEnvelope', 'parseEnvelope', 'verify', 'checkSignature', 'signedBytes', 'checkRequest', 'decodePayload', 'safeParse',
   'read', 'list', 'open', 'seal', 'parseRecord', 'encodeBody', 'dispatch', 'respond', 'processMsg', 'sendCommand', 'evalsha',
 ];
 const inclusive = new Map<string, number>();
