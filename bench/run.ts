@@ -45,14 +45,17 @@ const program = new Command('bench')
   .option('--worker-node-args <flags>', 'extra node flags for the workers, e.g. "--max-semi-space-size=16"', '')
   .option('--cpu-prof [dir]', 'profile the workers (node --cpu-prof); profiles go to dir', false)
   .addOption(new Option('--audit <mode>', 'SECRET_SVC_AUDIT of the measured workers').choices(['jetstream', 'off']).default('jetstream'))
+  .option('--clients-nice <n>', 'CPU priority (nice, 0–19) of the load generators, so that callers sharing this machine take less of the service\'s cores', '0')
   .option('--out <file>', 'results file', 'bench/results/latest.json')
   .parse();
 
 const o = program.opts<{
   duration: string; warmup: string; prewarm: string; concurrency: string; workers: string; secrets: string; visible: string; valueBytes: string;
   readKeys: string; encoding: Encoding; only?: string; redisArgs?: string; natsUrl?: string; redisUrl?: string; tsx?: boolean; build: boolean;
-  cpuProf: string | boolean; out: string; workerNodeArgs: string; audit: 'jetstream' | 'off';
+  cpuProf: string | boolean; out: string; workerNodeArgs: string; audit: 'jetstream' | 'off'; clientsNice: string;
 }>();
+
+LoadGenerator.nice = Number(o.clientsNice);
 
 const durationMs = Number(o.duration) * 1000;
 const warmupMs = Number(o.warmup) * 1000;
@@ -358,7 +361,7 @@ async function bench(cleanup: (() => Promise<void>)[]): Promise<void> {
   process.stdout.write(`worker peak RSS: ${rss.map((b) => (b === null ? '?' : `${(b / 2 ** 20).toFixed(0)} MiB`)).join(', ')}\n\ntargets:\n`);
   for (const t of results.targets) process.stdout.write(`  ${t.met ? 'met   ' : 'MISSED'} ${t.name}: ${t.measured} (goal ${t.goal})\n`);
   if (fairness) {
-    const note = `${results.date}, commit ${results.commit}, ${results.cpu.model} x ${results.cpu.cores} cores, ${workerCount} worker(s), ${o.encoding}, audit ${o.audit}; `
+    const note = `${results.date}, commit ${results.commit}, ${results.cpu.model} x ${results.cpu.cores} cores, ${workerCount} worker(s), ${o.encoding}, audit ${o.audit}, load generators at nice ${LoadGenerator.nice}; `
       + `${results.machine.note}; load average before ${busy.loadavgBefore.map((x) => x.toFixed(2)).join(' ')}`;
     const text = fairnessText(fairness, note);
     process.stdout.write(`\n${text}`);

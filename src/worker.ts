@@ -1,6 +1,7 @@
 /** Assembles a worker: Redis (with the canary check), NATS, the audit trail, the request pipeline and the service. */
 import { connect, type NatsConnection } from 'nats';
-import { OPS } from '@secret-svc/protocol';
+import { OPS, useSecretbox } from '@secret-svc/protocol';
+import { NATIVE_SECRETBOX, workerSecretbox } from './crypto/native-secretbox.js';
 import { AuditedReplies, createAuditTrail, type AuditTrail } from './audit/index.js';
 import type { Config, StoreConfig } from './config.js';
 import type { Logger } from './log.js';
@@ -77,6 +78,8 @@ export interface WorkerOptions {
 }
 
 export async function startWorker(config: Config, log: Logger, opts: WorkerOptions = {}): Promise<Worker> {
+  // Session payloads and replies with libsodium too (the store's values already are).
+  useSecretbox(workerSecretbox);
   const { redis, store, sealer, canary } = await openStore(config, log, opts.signal);
   const unwatchRedis = watchRedis(redis, log);
   let nc: NatsConnection | undefined;
@@ -145,6 +148,7 @@ export async function startWorker(config: Config, log: Logger, opts: WorkerOptio
       perCaller: { work: config.maxWorkPerCaller, replyBytes: config.maxReplyBytesPerCaller, handshakesPerSecond: config.maxHandshakesPerCaller },
       issuers: config.issuers.length,
       encryptionKeyId: store.keyIdText,
+      cipher: NATIVE_SECRETBOX ? 'libsodium' : 'tweetnacl',
       canary,
       revocations: revocations.set.size,
       audit: config.audit.mode === 'off' ? 'off' : config.audit.stream,

@@ -1,7 +1,7 @@
 /** Child processes of the benchmark (workers, echo responders, load generators) and /proc readings. */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { cpus, loadavg, setPriority } from 'node:os';
 import type { FromLoad, LoadInit, RunJob, RunResult } from './messages.js';
 
 export const ROOT = new URL('../../', import.meta.url).pathname;
@@ -41,6 +41,12 @@ export async function startNode(args: string[], env: Record<string, string>, rea
 
 /** A forked load generator (bench/load.ts) driven over IPC. */
 export class LoadGenerator {
+  /**
+   * CPU priority (nice) of every generator started from now on (`--clients-nice`): on a
+   * 2-core machine the callers' own CPU otherwise takes the service's cores, which callers on
+   * other hosts would not.
+   */
+  static nice = 0;
   private nextId = 1;
   private readonly waiting = new Map<number, { resolve: (r: RunResult) => void; reject: (e: Error) => void; phase?: (p: 'start' | 'end') => void }>();
   private constructor(readonly proc: ChildProcess) {
@@ -65,6 +71,7 @@ export class LoadGenerator {
   static async start(init: Omit<LoadInit, 'type'>, profDir?: string): Promise<LoadGenerator> {
     const execArgv = ['--import', 'tsx', ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}/load`] : [])];
     const proc = fork(new URL('../load.ts', import.meta.url).pathname, [], { cwd: ROOT, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    if (LoadGenerator.nice !== 0 && proc.pid !== undefined) setPriority(proc.pid, LoadGenerator.nice);
     const gen = new LoadGenerator(proc);
     const ready = new Promise<void>((resolve, reject) => {
       proc.once('message', (m: FromLoad) => (m.type === 'ready' ? resolve() : reject(new Error('load generator did not start'))));

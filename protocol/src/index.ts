@@ -68,7 +68,9 @@ export {
   type SessionKeyPair,
 } from './session/x25519.js';
 export { deriveSessionKeys, SESSION_CONTEXT, type SessionKeys } from './session/keys.js';
-export { seal, open, SEAL_NONCE_BYTES, SEAL_OVERHEAD } from './session/seal.js';
+export {
+  seal, open, SEAL_NONCE_BYTES, SEAL_OVERHEAD, TWEETNACL_SECRETBOX, useSecretbox, type SecretboxPrimitive,
+} from './session/seal.js';
 export { sessionMac, macMatches, MAC_BYTES } from './session/mac.js';
 export {
   handshakeSignedBytes, signHandshake, verifyHandshake, sessionReplySchema, TICKET_RE, SESSION_INVALID_MESSAGE,

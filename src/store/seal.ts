@@ -1,6 +1,6 @@
 /**
- * Sealing values at rest under a keyring (docs/protocol.md §13): XSalsa20-Poly1305 (tweetnacl
- * secretbox). The ring's first key seals; every key opens; each sealed value names its key.
+ * Sealing values at rest under a keyring (docs/protocol.md §13): XSalsa20-Poly1305 secretbox
+ * (libsodium's, src/crypto/native-secretbox.ts). The ring's first key seals; every key opens; each sealed value names its key.
  *
  * A sealed value is  header | tag | ciphertext,  header = 0x03 | key id (4) | nonce (24).
  * The box is sealed under a subkey derived from the sealing key and the value's binding
@@ -13,6 +13,7 @@ import { createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from '
 import { LRUCache } from 'lru-cache';
 import nacl from 'tweetnacl';
 import { InternalError } from '@secret-svc/protocol';
+import { workerSecretbox } from '../crypto/native-secretbox.js';
 
 const FORMAT = 0x03;
 const KEY_ID_BYTES = 4;
@@ -93,7 +94,7 @@ export class Sealer {
   seal(binding: string, value: string): Buffer {
     const k = this.ring[0]!;
     const nonce = randomBytes(NONCE_BYTES);
-    const box = nacl.secretbox(Buffer.from(value, 'utf8'), nonce, this.subkey(k, binding));
+    const box = workerSecretbox.seal(Buffer.from(value, 'utf8'), nonce, this.subkey(k, binding));
     return Buffer.concat([Buffer.from([FORMAT]), k.idBytes, nonce, box]);
   }
 
@@ -102,7 +103,7 @@ export class Sealer {
     if (sealed.length < SEALED_HEAD_BYTES || sealed[0] !== FORMAT) throw new IntegrityError('stored record is malformed');
     const k = this.ringKeyOf(sealed);
     const nonce = sealed.subarray(1 + KEY_ID_BYTES, HEADER_BYTES);
-    const plain = nacl.secretbox.open(sealed.subarray(HEADER_BYTES), nonce, this.subkey(k, binding));
+    const plain = workerSecretbox.open(sealed.subarray(HEADER_BYTES), nonce, this.subkey(k, binding));
     if (!plain) throw new IntegrityError('stored record failed its integrity check (altered, or not this secret\'s)');
     return Buffer.from(plain.buffer, plain.byteOffset, plain.byteLength).toString('utf8');
   }
