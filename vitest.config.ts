@@ -21,7 +21,9 @@ const fastProject: TestProjectInlineConfiguration = {
 export default defineConfig({
   // The workspace packages from source, as tsconfig's paths (builds use their dist).
   resolve: {
+    // The longer name first: an alias also matches as a prefix.
     alias: {
+      '@secret-svc/protocol/internal': source('./protocol/src/internal.ts'),
       '@secret-svc/protocol': source('./protocol/src/index.ts'),
       '@secret-svc/client': source('./client/src/index.ts'),
     },

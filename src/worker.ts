@@ -1,6 +1,6 @@
 /** Assembles a worker: Redis (with the canary check), NATS, the audit trail, the request pipeline and the service. */
 import { connect, type NatsConnection } from 'nats';
-import { OPS, useSecretbox } from '@secret-svc/protocol';
+import { OPS, useSecretbox } from '@secret-svc/protocol/internal';
 import { NATIVE_SECRETBOX, workerSecretbox } from './crypto/native-secretbox.js';
 import { AuditedReplies, createAuditTrail, type AuditTrail } from './audit/index.js';
 import type { Config, StoreConfig } from './config.js';

@@ -1,6 +1,10 @@
 /**
- * @secret-svc/protocol: everything the worker, the client and the CLI share about the wire
- * (docs/protocol.md). An explicit list: what is not here is internal.
+ * @secret-svc/protocol, the public entry: what a caller of secret-svc, or another
+ * implementation of its protocol, needs (docs/protocol.md) — names, errors, the body
+ * encodings, keys and credentials, signed and session envelopes as a caller builds and opens
+ * them, and the request and reply types. The building blocks the worker also uses (strict
+ * decoders, envelope parsers, MACs, the secretbox primitive) are in
+ * `@secret-svc/protocol/internal`. An explicit list: what is not here is not public.
  */
 
 // Constants and names
@@ -17,40 +21,27 @@ export {
 // Errors
 export {
   ERROR_CODES, SecretSvcError, BadRequestError, UnauthenticatedError, ForbiddenError, NotFoundError, ConflictError,
-  TooLargeError, InternalError, UnavailableError, quoteInput, isErrorStatus, errorFromStatus, errorFromBody,
+  TooLargeError, InternalError, UnavailableError, isErrorStatus, errorFromStatus, errorFromBody,
   type ErrorStatus, type ErrorCode, type ErrorBody,
 } from './errors.js';
 
 // Encodings
 export { toBase64url, fromBase64url } from './base64url.js';
-export {
-  sniffEncoding, decodeJson, parseJsonText, decodeMsgpack, decodeUtf8, encodeBody, decodeBody, AmbiguousBodyError,
-  type Encoding,
-} from './codec.js';
-export { checkMsgpack } from './msgpack-guard.js';
-export { checkJsonText } from './json-guard.js';
+export { sniffEncoding, decodeUtf8, encodeBody, decodeBody, type Encoding } from './codec.js';
 
 // Keys and credentials
 export {
   generateJwk, parsePrivateJwk, privateKeyObject, publicKeyObject, isPublicKeyText, publicKeyProblem,
-  ed25519PublicKeyProblem, PublicKeyError, signBytes, verifyBytes,
   type PublicJwk, type PrivateJwk,
 } from './keys.js';
 export {
-  parseCredential, tryParseCredential, CredentialError, verifyCredentialSignature, issueCredential, credentialClaimsSchema, JTI_MAX_LENGTH,
+  parseCredential, tryParseCredential, CredentialError, verifyCredentialSignature, issueCredential, JTI_MAX_LENGTH,
   type CredentialClaims, type ParsedCredential, type IssueOptions,
 } from './credential.js';
 
 // Signed envelopes and request objects
-export {
-  buildEnvelope, parseEnvelope, decodeEnvelopeObject, signedEnvelopeFields, onlyFields, decodePayload, signedBytes,
-  requestHead, newNonce, UndecodableBodyError,
-  type Envelope, type RequestHead,
-} from './envelope.js';
-export {
-  requestSchemas, requestHeadFields, keySchema, slugSchema, describeIssue,
-  type RequestOf, type AnyRequest, type ParamsOf,
-} from './schemas.js';
+export { buildEnvelope, signedBytes, requestHead, newNonce, type Envelope, type RequestHead } from './envelope.js';
+export { requestSchemas, type RequestOf, type AnyRequest, type ParamsOf } from './schemas.js';
 export type {
   Secret, SecretMetadata, WhoamiReply, ReadManyReply, ListReply, DeleteReply, VersionsReply, VersionInfo,
   ChangeOp, WatchChange, WatchReply,
@@ -62,23 +53,11 @@ export {
   type SelectorFields, type RevocationSelector, type RevocationEntry, type RevokeReply, type UnrevokeReply, type RevocationsReply,
 } from './revocation.js';
 
-// Sessions (docs/protocol.md §12)
+// Sessions, as a caller opens and uses one (docs/protocol.md §12)
+export { generateSessionKeyPair, agree, type SessionKeyPair } from './session/x25519.js';
+export { deriveSessionKeys, type SessionKeys } from './session/keys.js';
+export { verifyHandshake, sessionReplySchema, SESSION_INVALID_MESSAGE, type SessionReply } from './session/handshake.js';
 export {
-  generateSessionKeyPair, sessionKeyPairFromPrivate, agree, x25519PublicKeyProblem, readX25519PublicKey,
-  type SessionKeyPair,
-} from './session/x25519.js';
-export { deriveSessionKeys, SESSION_CONTEXT, type SessionKeys } from './session/keys.js';
-export {
-  seal, open, SEAL_NONCE_BYTES, SEAL_OVERHEAD, TWEETNACL_SECRETBOX, useSecretbox, type SecretboxPrimitive,
-} from './session/seal.js';
-export { sessionMac, macMatches, MAC_BYTES } from './session/mac.js';
-export {
-  handshakeSignedBytes, signHandshake, verifyHandshake, sessionReplySchema, TICKET_RE, SESSION_INVALID_MESSAGE,
-  type SessionReply,
-} from './session/handshake.js';
-export {
-  parseSessionEnvelope, sessionEnvelopeFields, isSessionEnvelopeObject, checkSessionMac, openSessionPayload,
-  buildSessionEnvelope, sealSessionReply, openSessionReply, openSessionReplyObject, SessionReplyError,
+  buildSessionEnvelope, openSessionReply, openSessionReplyObject, SessionReplyError,
   type SessionEnvelope, type SessionHandle, type BuiltSessionRequest,
 } from './session/envelope.js';
-export { parseRequestEnvelope, type RequestEnvelope } from './request-envelope.js';

@@ -16,7 +16,7 @@ import { createHash } from 'node:crypto';
 import {
   decodePayload, parseRequestEnvelope, signedBytes, TooLargeError, UndecodableBodyError, UnauthenticatedError, verifyBytes,
   WRITE_OPS, type AnyRequest, type Encoding, type Envelope, type Op, type RequestEnvelope, type RequestOf, type SessionEnvelope,
-} from '@secret-svc/protocol';
+} from '@secret-svc/protocol/internal';
 import { SessionGate, type SessionReplyKeys } from '../session/request.js';
 import type { TicketBox } from '../session/tickets.js';
 import type { Caller, NonceClaim } from './caller.js';

@@ -6,7 +6,7 @@
 import type { z } from 'zod';
 import {
   BadRequestError, describeIssue, quoteInput, requestSchemas, UnauthenticatedError, type Op, type RequestOf,
-} from '@secret-svc/protocol';
+} from '@secret-svc/protocol/internal';
 import { fastRead } from './read-fast-path.js';
 
 // The same schemas, typed per op, so that schemas[op] parses to RequestOf<O> for a generic O.

@@ -8,7 +8,7 @@
  */
 import { createRequire } from 'node:module';
 import nacl from 'tweetnacl';
-import { TWEETNACL_SECRETBOX, type SecretboxPrimitive } from '@secret-svc/protocol';
+import { TWEETNACL_SECRETBOX, type SecretboxPrimitive } from '@secret-svc/protocol/internal';
 
 interface Sodium {
   crypto_secretbox_easy(c: Uint8Array, m: Uint8Array, n: Uint8Array, k: Uint8Array): void;

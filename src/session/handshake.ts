@@ -7,7 +7,7 @@ import type { KeyObject } from 'node:crypto';
 import {
   agree, BadRequestError, deriveSessionKeys, generateSessionKeyPair, readX25519PublicKey, signHandshake, toBase64url,
   UnauthenticatedError, type SessionReply,
-} from '@secret-svc/protocol';
+} from '@secret-svc/protocol/internal';
 import type { Caller } from '../auth/caller.js';
 import type { TicketBox } from './tickets.js';
 

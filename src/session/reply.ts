@@ -2,7 +2,7 @@
  * Success replies to session requests (docs/protocol.md §12): `{sealed: seal(replyKey, mac || reply)}`
  * in the request's encoding. Error replies stay in the clear (they never hold a value).
  */
-import { encodeBody, sealSessionReply, type Encoding } from '@secret-svc/protocol';
+import { encodeBody, sealSessionReply, type Encoding } from '@secret-svc/protocol/internal';
 import type { SessionReplyKeys } from './request.js';
 
 /** The body to send for `replyBytes`, the reply object already encoded in `encoding`. */

@@ -14,7 +14,7 @@
 import {
   BadRequestError, checkSessionMac, openSessionPayload, toBase64url, UnauthenticatedError,
   type Encoding, type SessionEnvelope,
-} from '@secret-svc/protocol';
+} from '@secret-svc/protocol/internal';
 import type { Caller } from '../auth/caller.js';
 import type { TicketBox } from './tickets.js';
 

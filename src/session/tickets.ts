@@ -16,7 +16,7 @@
 import { LRUCache } from 'lru-cache';
 import {
   DEFAULT_AUDIENCE, DEFAULT_SUBJECT_PREFIX, fromBase64url, open, seal, SESSION_INVALID_MESSAGE, TICKET_RE, toBase64url, UnauthenticatedError,
-} from '@secret-svc/protocol';
+} from '@secret-svc/protocol/internal';
 import type { DerivedKey, Sealer } from '../store/seal.js';
 import { decodeTicket, encodeTicket, TicketFormatError, type TicketContents } from './ticket-codec.js';
 

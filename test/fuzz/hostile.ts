@@ -11,7 +11,7 @@ import {
   decodeJson, decodeMsgpack, generateJwk, generateSessionKeyPair, OPS, privateKeyObject, requestHead, requestSchemas, signBytes, signedBytes,
   toBase64url,
   type Encoding, type Op,
-} from '@secret-svc/protocol';
+} from '@secret-svc/protocol/internal';
 import type { TestCaller, TestIssuer } from '../helpers/identities.js';
 import { mapOf, mpBin, mpMapHeader, mpStrBytes, toJsonText, toMsgpack, type Wire } from './wire-bytes.js';
 

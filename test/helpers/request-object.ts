@@ -1,5 +1,5 @@
 /** A signed payload read as the worker reads it once the signature verified: decoded, then checked for its op. */
-import { decodePayload, type Encoding, type Op, type RequestOf } from '@secret-svc/protocol';
+import { decodePayload, type Encoding, type Op, type RequestOf } from '@secret-svc/protocol/internal';
 import { checkRequest } from '../../src/auth/request-object.js';
 
 /** The request object for `op`, typed by it. Throws BadRequestError. */

@@ -6,10 +6,10 @@
 import { decode as mpDecode, encode as mpEncode } from '@msgpack/msgpack';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SecretClient } from '@secret-svc/client';
-import type { Encoding } from '@secret-svc/protocol';
+import type { Encoding } from '@secret-svc/protocol/internal';
 import { TestIssuer, type TestCaller } from '../helpers/identities.js';
 import { startStack, type Stack } from '../helpers/stack.js';
-import { generateJwk, privateKeyObject, signBytes, signedBytes } from '@secret-svc/protocol';
+import { generateJwk, privateKeyObject, signBytes, signedBytes } from '@secret-svc/protocol/internal';
 import { call, ENCODINGS, envelope, expectError, expectOk, handBuiltCredential, request, send, statusOf, type RawReply } from '../helpers/wire.js';
 
 const MAX_VALUE = 64;

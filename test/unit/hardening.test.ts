@@ -9,7 +9,7 @@ import {
   BadRequestError, checkJsonText, CredentialError, decodeJson, decodePayload, ed25519PublicKeyProblem, fromBase64url, generateJwk, isPublicKeyText,
   parseCredential, tryParseCredential, parseEnvelope, privateKeyObject, publicKeyObject, PublicKeyError, signBytes, toBase64url,
   UnauthenticatedError, UndecodableBodyError,
-} from '@secret-svc/protocol';
+} from '@secret-svc/protocol/internal';
 import { CredentialVerifier } from '../../src/auth/credentials.js';
 import { loadVectors, thrownBy } from './fixtures.js';
 

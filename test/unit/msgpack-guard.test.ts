@@ -1,7 +1,7 @@
 import { encode } from '@msgpack/msgpack';
 import { describe, expect, it } from 'vitest';
-import { checkMsgpack } from '@secret-svc/protocol';
-import { AmbiguousBodyError, decodeMsgpack, parseEnvelope, quoteInput, UndecodableBodyError } from '@secret-svc/protocol';
+import { checkMsgpack } from '@secret-svc/protocol/internal';
+import { AmbiguousBodyError, decodeMsgpack, parseEnvelope, quoteInput, UndecodableBodyError } from '@secret-svc/protocol/internal';
 
 const str = (text: string) => [0xa0 | text.length, ...Buffer.from(text)];
 const str8 = (text: string) => [0xd9, text.length, ...Buffer.from(text)];

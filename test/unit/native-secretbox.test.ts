@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { TWEETNACL_SECRETBOX } from '@secret-svc/protocol';
+import { TWEETNACL_SECRETBOX } from '@secret-svc/protocol/internal';
 import { NATIVE_SECRETBOX, workerSecretbox } from '../../src/crypto/native-secretbox.js';
 
 describe('the worker secretbox', () => {

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   describeIssue, generateJwk, isOp, requestSchemas, selectorOf, WRITE_OPS,
-} from '@secret-svc/protocol';
+} from '@secret-svc/protocol/internal';
 
 const head = { aud: 'secret-svc', ts: 1764000000000, nonce: 'AAAAAAAAAAAAAAAAAAAAAA' };
 const KEY = generateJwk().x;

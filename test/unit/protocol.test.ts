@@ -5,7 +5,7 @@ import {
   BadRequestError, ConflictError, describeIssue, ERROR_CODES, errorFromBody, errorFromStatus, ForbiddenError,
   InternalError, NotFoundError, parseEnvelope, requestSchemas, SecretSvcError, sniffEncoding, TooLargeError,
   UnauthenticatedError, UnavailableError, UndecodableBodyError, type Encoding, type Op,
-} from '@secret-svc/protocol';
+} from '@secret-svc/protocol/internal';
 import { readEnvelope } from '../../src/auth/authenticate.js';
 import { readRequest } from '../helpers/request-object.js';
 import { loadVectors, thrownBy } from './fixtures.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { newNonce, open, seal, SEAL_NONCE_BYTES } from '@secret-svc/protocol';
+import { newNonce, open, seal, SEAL_NONCE_BYTES } from '@secret-svc/protocol/internal';
 
 // seal() cuts its nonces from blocks of CSPRNG output (512 per block): across block
 // boundaries every nonce must still be new, and every sealed text must still open.

@@ -7,7 +7,7 @@ import { randomBytes, type KeyObject } from 'node:crypto';
 import {
   decodeBody, decodePayload, encodeBody, errorFromStatus, generateJwk, parseRequestEnvelope, privateKeyObject,
   SecretSvcError, signedBytes, sniffEncoding, UnauthenticatedError, verifyBytes, type PrivateJwk,
-} from '@secret-svc/protocol';
+} from '@secret-svc/protocol/internal';
 import { CredentialVerifier } from '../../src/auth/credentials.js';
 import { openSession } from '../../src/session/handshake.js';
 import { sealSuccessObject } from '../../src/session/reply.js';

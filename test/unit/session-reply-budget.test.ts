@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { encodeBody, sealSessionReply, type Encoding } from '@secret-svc/protocol';
+import { encodeBody, sealSessionReply, type Encoding } from '@secret-svc/protocol/internal';
 import { largestSealableReply, sealedReplyBytes } from '../../src/session/reply.js';
 
 describe.each<Encoding>(['json', 'msgpack'])('largestSealableReply (%s)', (encoding) => {

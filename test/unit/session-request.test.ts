@@ -4,7 +4,7 @@ import {
   agree, BadRequestError, buildSessionEnvelope, decodeBody, deriveSessionKeys, encodeBody, fromBase64url,
   generateSessionKeyPair, openSessionReplyObject, parseRequestEnvelope, seal, sessionMac, SessionReplyError, toBase64url,
   UnauthenticatedError, type Encoding, type SessionEnvelope, type SessionHandle,
-} from '@secret-svc/protocol';
+} from '@secret-svc/protocol/internal';
 import { openSession } from '../../src/session/handshake.js';
 import { sealSuccessObject, sealedReplyBytes } from '../../src/session/reply.js';
 import { SESSION_INVALID_MESSAGE, TicketBox } from '../../src/session/tickets.js';

@@ -1,7 +1,7 @@
 /** Tickets (docs/protocol.md §12): sealed under a key derived from the ring, opened by any ring key, retired with it. */
 import { hkdfSync, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { open, UnauthenticatedError } from '@secret-svc/protocol';
+import { open, UnauthenticatedError } from '@secret-svc/protocol/internal';
 import { keyIdOf } from '../../src/keyring-source.js';
 import { SESSION_INVALID_MESSAGE, TicketBox } from '../../src/session/tickets.js';
 import { type TicketContents } from '../../src/session/ticket-codec.js';

@@ -9,7 +9,7 @@ import {
   seal, sealSessionReply, sessionKeyPairFromPrivate, sessionMac, sessionReplySchema, SessionReplyError,
   sessionKeyPairFromPrivate as fromPrivate, signHandshake, toBase64url, UnauthenticatedError, UndecodableBodyError,
   verifyHandshake, x25519PublicKeyProblem, type Encoding, type SessionHandle,
-} from '@secret-svc/protocol';
+} from '@secret-svc/protocol/internal';
 import { flipByte, thrownBy, VECTORS_DIR } from './fixtures.js';
 
 const s = JSON.parse(readFileSync(new URL('session-v1.json', VECTORS_DIR), 'utf8'));

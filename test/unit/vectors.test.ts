@@ -4,7 +4,7 @@ import {
   buildEnvelope, CredentialError, decodeJson, decodeMsgpack, generateJwk, issueCredential, parseCredential, parseEnvelope,
   privateKeyObject, publicKeyObject, signBytes, signedBytes, toBase64url, UnauthenticatedError, verifyBytes,
   verifyCredentialSignature, type ParsedCredential,
-} from '@secret-svc/protocol';
+} from '@secret-svc/protocol/internal';
 import { CredentialVerifier } from '../../src/auth/credentials.js';
 import { flipByte, loadVectors } from './fixtures.js';
 

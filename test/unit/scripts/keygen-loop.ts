@@ -3,7 +3,7 @@
  * uses each one. Prints "done" at the end; on Node 20, taking KeyObjects straight from
  * generateKeyPairSync and exporting them hangs this loop (see generatePrivateJwk).
  */
-import { agree, generateJwk, generateSessionKeyPair, privateKeyObject, signBytes } from '@secret-svc/protocol';
+import { agree, generateJwk, generateSessionKeyPair, privateKeyObject, signBytes } from '@secret-svc/protocol/internal';
 
 const rounds = Number(process.argv[2] ?? 20_000);
 let garbage: number[][] = [];
