@@ -9,9 +9,9 @@ import { watchParent } from '../../parent-watch.js';
 import { WrongKeyError } from '../../store/canary.js';
 import { startWorker, type Worker } from '../../worker.js';
 import { DEFAULT_DEV_DIR, type DevFlags } from '../commands/dev.js';
-import { formatShellLine } from '../dotenv.js';
-import { CliError, EXIT, UsageError } from '../exit.js';
-import { streams } from '../runtime.js';
+import { formatShellLine } from '../lib/dotenv.js';
+import { CliError, EXIT, UsageError } from '../lib/exit-codes.js';
+import { streams } from '../lib/streams.js';
 import { devKeyring, type DevKeyring } from './keyring.js';
 import { ChildServer, DEV_REDIS_MEMORY, natsAnswers, pickPort, redisAnswers, serviceAnswers, servesThisIssuer, startDevNats, which } from './servers.js';
 import { DEV_CREDENTIAL_RENEW_BELOW_SECONDS, devState, readPorts, writePorts, type DevState } from './state.js';
@@ -26,7 +26,7 @@ interface Endpoint {
   own?: ChildServer;
 }
 
-export async function runDev(o: DevFlags, natsUrlFlag?: string): Promise<void> {
+export async function runDevSequence(o: DevFlags, natsUrlFlag?: string): Promise<void> {
   const state = devState(o.dir);
   const saved = readPorts(state);
   const started: ChildServer[] = [];
