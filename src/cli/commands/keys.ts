@@ -92,7 +92,7 @@ function registerGenerate(keys: Command): void {
       // Only a person at a terminal gets the hint; `key=$(secret-svc keys generate)` sees the key alone.
       if (streams().stdout.isTTY) {
         warn(`(key id ${keyIdOf(key)}) To change keys, give every worker this key second in its ring first: ` +
-          'see "Rotating the encryption key" in the README.\n');
+          'see docs/key-rotation.md.\n');
       }
     });
 }

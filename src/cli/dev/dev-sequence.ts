@@ -149,7 +149,7 @@ function wrongKeyHint(o: DevFlags, state: DevState, redis: Endpoint, keyring: De
   const lines = [`dev's keyring (${keyring.source}) cannot open the data already in ${redis.own ? shown(state.redisDir) : redis.url} ` +
     `under "${o.redisPrefix}". Give dev a keyring holding the key that sealed it (as after a key rotation): the keys one ` +
     `a line in ${shown(state.keyringFile)}, the first one sealing, or SECRET_SVC_ENCRYPTION_KEYS (…_KEYS_FILE, ` +
-    '…_KEY_COMMAND) in its environment; see "Rotating the encryption key" in the README.'];
+    '…_KEY_COMMAND) in its environment; see docs/key-rotation.md.'];
   if (!redis.own) {
     const own = o.redisUrl === undefined && !o.startServers ? ', or --start-servers for servers of its own' : '';
     lines.push(`If that Redis holds another deployment's data, use another key prefix (--redis-prefix secret-svc-dev:)${own}.`);
