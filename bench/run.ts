@@ -12,7 +12,7 @@ import { Command, Option } from 'commander';
 import { Redis } from 'ioredis';
 import { SecretClient } from '@secret-svc/client';
 import { buildEnvelope, encodeBody, privateKeyObject, requestHead, type Encoding } from '@secret-svc/protocol';
-import { rewrapAll } from '../src/cli/keyring/rewrap.js';
+import { rewrapAll } from '../src/cli/commands/keys/rewrap.js';
 import { RedisKeys } from '../src/store/keys.js';
 import { Sealer } from '../src/store/seal.js';
 import { SecretStore } from '../src/store/secret-store.js';

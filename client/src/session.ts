@@ -99,18 +99,6 @@ export class SessionManager {
     return new SessionCall(this, op, params, `${this.o.subjectPrefix}.${op}`, isWriteOp(op));
   }
 
-  /** One operation without retries (a timeout or 503 is thrown): begin, send, open, reopen once. */
-  async call(op: string, params: object, timeoutMs: number): Promise<unknown> {
-    const call = this.begin(op, params);
-    for (;;) {
-      try {
-        return call.open(await this.options.request(call.subject, await call.body(timeoutMs), timeoutMs));
-      } catch (err) {
-        if (!call.reopen(err)) throw err;
-      }
-    }
-  }
-
   /** How many handshakes this manager has started (tests, stats). */
   get handshakes(): number {
     return this.started;

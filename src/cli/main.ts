@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** `secret-svc`: the package's bin (see `secret-svc --help`). */
-import { finish } from './lifecycle.js';
-import { run } from './program.js';
+import { finish } from './lib/process-exit.js';
+import { runCli } from './program.js';
 
-finish(await run(process.argv));
+finish(await runCli(process.argv));

@@ -1,31 +1,38 @@
 /** Builds the `secret-svc` command tree and runs it, mapping every failure to an exit code. */
 import { Command, CommanderError } from 'commander';
-import { register as registerAudit } from './commands/audit.js';
-import { register as registerDev } from './commands/dev.js';
-import { register as registerExport } from './commands/export.js';
-import { register as registerGet } from './commands/get.js';
-import { register as registerImport } from './commands/import.js';
-import { register as registerIssue } from './commands/issue.js';
-import { register as registerKeygen } from './commands/keygen.js';
-import { register as registerKeys } from './commands/keys.js';
-import { register as registerLs } from './commands/ls.js';
-import { register as registerRevocations } from './commands/revocations.js';
-import { register as registerRevoke } from './commands/revoke.js';
-import { register as registerRm } from './commands/rm.js';
-import { register as registerRollback } from './commands/rollback.js';
-import { register as registerServe } from './commands/serve.js';
-import { register as registerSet } from './commands/set.js';
-import { register as registerSign } from './commands/sign.js';
-import { register as registerUnrevoke } from './commands/unrevoke.js';
-import { register as registerVersions } from './commands/versions.js';
-import { register as registerWhoami } from './commands/whoami.js';
-import { register as registerWrite } from './commands/write.js';
-import { register as registerRun } from './commands/run.js';
-import { register as registerCompletion } from './commands/completion.js';
-import { register as registerWatch } from './commands/watch.js';
+import * as serve from './commands/serve.js';
+import * as dev from './commands/dev.js';
+import * as keygen from './commands/keygen.js';
+import * as keys from './commands/keys.js';
+import * as issue from './commands/issue.js';
+import * as sign from './commands/sign.js';
+import * as whoami from './commands/whoami.js';
+import * as get from './commands/get.js';
+import * as set from './commands/set.js';
+import * as create from './commands/create.js';
+import * as update from './commands/update.js';
+import * as rm from './commands/rm.js';
+import * as ls from './commands/ls.js';
+import * as importCmd from './commands/import.js';
+import * as exportCmd from './commands/export.js';
+import * as versions from './commands/versions.js';
+import * as rollback from './commands/rollback.js';
+import * as run from './commands/run.js';
+import * as watch from './commands/watch.js';
+import * as completion from './commands/completion.js';
+import * as revoke from './commands/revoke.js';
+import * as unrevoke from './commands/unrevoke.js';
+import * as revocations from './commands/revocations.js';
+import * as audit from './commands/audit.js';
 import { VERSION } from '../version.js';
-import { streams, withStreams, type CliStreams } from './runtime.js';
-import { errorLine, EXIT, EXIT_CODES_HELP, exitCodeFor } from './exit.js';
+import { streams, withStreams, type CliStreams } from './lib/streams.js';
+import { errorLine, EXIT, EXIT_CODES_HELP, exitCodeFor } from './lib/exit-codes.js';
+
+/** Every command, in the order `--help` lists them: the one place a new command is added. */
+const COMMANDS: readonly { register(program: Command): void }[] = [
+  serve, dev, keygen, keys, issue, sign, whoami, get, set, create, update, rm,
+  ls, importCmd, exportCmd, versions, rollback, run, watch, completion, revoke, unrevoke, revocations, audit,
+];
 
 const ENV_HELP = `Environment (flags win):
   NATS_URL                     NATS server(s), comma-separated (default nats://127.0.0.1:4222)
@@ -56,13 +63,7 @@ export function buildProgram(args: readonly string[] = []): Command {
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText('after', `\n${ENV_HELP}\n\n${EXIT_CODES_HELP}\n`);
   program.configureHelp({ sortSubcommands: false });
-  for (const register of [
-    registerServe, registerDev, registerKeygen, registerKeys, registerIssue, registerSign, registerWhoami, registerGet,
-    registerSet, registerWrite, registerRm, registerLs, registerImport, registerExport, registerVersions, registerRollback, registerRun, registerWatch, registerCompletion,
-    registerRevoke, registerUnrevoke, registerRevocations, registerAudit,
-  ]) {
-    register(program);
-  }
+  for (const command of COMMANDS) command.register(program);
   // Commander would take `--version` anywhere on the line, so `get KEY --version N` needs it left out.
   if (!namesSubcommand(program, args)) program.version(VERSION, '-V, --version', 'print the version of secret-svc');
   // Subcommands created above inherit exitOverride; they also show the exit codes in --help.
@@ -87,8 +88,8 @@ function namesSubcommand(program: Command, args: readonly string[]): boolean {
  * Runs the CLI (argv as in process.argv: node, script, args…); resolves with the exit code
  * (errors already printed). `io` replaces the process's environment and streams (tests).
  */
-export async function run(argv: string[], io?: CliStreams): Promise<number> {
-  if (io) return withStreams(io, () => run(argv));
+export async function runCli(argv: string[], io?: CliStreams): Promise<number> {
+  if (io) return withStreams(io, () => runCli(argv));
   const program = buildProgram(argv.slice(2));
   try {
     await program.parseAsync(argv);

@@ -1,11 +1,11 @@
 /**
- * `secret-svc audit` in-process through run(argv), against a real nats-server whose trail
+ * `secret-svc audit` in-process through runCli(argv), against a real nats-server whose trail
  * a real AuditTrail filled; `--follow` as a child process (it ends on a signal).
  */
 import type { JetStreamManager, NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEvent, AuditFacts, AuditTrail } from '../../src/audit/index.js';
-import { run } from '../../src/cli/program.js';
+import { runCli } from '../../src/cli/program.js';
 import { NatsServer } from '../helpers/servers.js';
 import { startCli } from '../cli/run-cli.js';
 import { eventually, natsConnection, sleep, storedEvents, trailOn } from './support.js';
@@ -37,7 +37,7 @@ async function cli(args: string[]): Promise<{ code: number; stdout: string; stde
   process.stdout.write = ((chunk: string | Uint8Array) => { stdout += String(chunk); return true; }) as typeof process.stdout.write;
   process.stderr.write = ((chunk: string | Uint8Array) => { stderr += String(chunk); return true; }) as typeof process.stderr.write;
   try {
-    const code = await run(['node', 'secret-svc', '--nats-url', nats.url, 'audit', ...args]);
+    const code = await runCli(['node', 'secret-svc', '--nats-url', nats.url, 'audit', ...args]);
     return { code, stdout, stderr };
   } finally {
     process.stdout.write = write.out;

@@ -12,7 +12,7 @@ import { connect, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEvent, AuditTrail } from '../../src/audit/index.js';
 import { AckedPublisher } from '../../src/audit/acks.js';
-import { run } from '../../src/cli/program.js';
+import { runCli } from '../../src/cli/program.js';
 import { securityAuthorization } from '../helpers/security-config.js';
 import { freePort, NatsServer } from '../helpers/servers.js';
 import { storedEvents, trailOn } from './support.js';
@@ -78,7 +78,7 @@ describe('NATS permissions for the audit trail (SECURITY.md)', { timeout: 60_000
     process.stderr.write = ((c: string | Uint8Array) => { stderr += String(c); return true; }) as typeof process.stderr.write;
     let code: number;
     try {
-      code = await run(['node', 'secret-svc', '--nats-url', nats.url, 'audit', '--inbox-prefix', '_INBOX_auditor']);
+      code = await runCli(['node', 'secret-svc', '--nats-url', nats.url, 'audit', '--inbox-prefix', '_INBOX_auditor']);
     } finally {
       process.stdout.write = write.out;
       process.stderr.write = write.err;

@@ -1,5 +1,5 @@
 /**
- * The README's key rotation with `secret-svc dev` and a second worker (`npm start`'s entry point
+ * The key rotation of docs/key-rotation.md with `secret-svc dev` and a second worker (`npm start`'s entry point
  * with `dev --print-worker-env`'s environment), under a steady load of reads and writes:
  * [old] → [old, new] → [new, old] → `keys rewrap` → [new], each step a restart of both, the
  * ring given to dev in DIR/encryption.keys. No request fails; every value is still readable.

@@ -1,8 +1,8 @@
 /**
- * Runs the CLI in this process through `run(argv)`, capturing what it writes (no tsx child:
+ * Runs the CLI in this process through `runCli(argv)`, capturing what it writes (no tsx child:
  * fast). Pass configuration by flags: the environment is the test process's own.
  */
-import { run } from '../../src/cli/program.js';
+import { runCli as runArgv } from '../../src/cli/program.js';
 
 export interface InProcessResult {
   code: number;
@@ -23,7 +23,7 @@ export async function runCli(args: string[]): Promise<InProcessResult> {
   process.stdout.write = capture((s) => { stdout += s; });
   process.stderr.write = capture((s) => { stderr += s; });
   try {
-    const code = await run(['node', 'secret-svc', ...args]);
+    const code = await runArgv(['node', 'secret-svc', ...args]);
     return { code, stdout, stderr };
   } finally {
     process.stdout.write = realOut;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestCaller } from '../helpers/identities.js';
 import { startStack, type Stack } from '../helpers/stack.js';
-import { parseWhen } from '../../src/cli/revocation-flags.js';
+import { parseWhen } from '../../src/cli/lib/revocation-flags.js';
 import { runCli } from './in-process.js';
 
 let stack: Stack;

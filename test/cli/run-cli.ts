@@ -1,9 +1,9 @@
 /**
- * The CLI two ways: in this process through its entry function `run(argv)` (cheap: most tests),
+ * The CLI two ways: in this process through its entry function `runCli(argv)` (cheap: most tests),
  * and as a real child process (`src/cli/main.ts` through tsx) for what needs one.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { run } from '../../src/cli/program.js';
+import { runCli } from '../../src/cli/program.js';
 import { ROOT } from '../helpers/process.js';
 
 export interface CliResult {
@@ -23,7 +23,7 @@ export async function cliIn(
     isTTY: false,
     async *[Symbol.asyncIterator]() { if (input.length) yield Buffer.from(input); },
   };
-  const code = await run(['node', 'secret-svc', ...args], {
+  const code = await runCli(['node', 'secret-svc', ...args], {
     env: baseEnv(opts.env),
     stdin,
     stdout: { write: (c: string | Uint8Array) => chunks.push(Buffer.from(c)) },

@@ -2,9 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ConflictError, ForbiddenError, NotFoundError, UnauthenticatedError, UnavailableError, BadRequestError, InternalError } from '@secret-svc/protocol';
-import { formatDotenvLine, parseDotenv } from '../../src/cli/dotenv.js';
-import { parseDuration } from '../../src/cli/duration.js';
-import { exitCodeFor, UsageError } from '../../src/cli/exit.js';
+import { formatDotenvLine, parseDotenv } from '../../src/cli/lib/dotenv.js';
+import { parseDuration } from '../../src/cli/lib/duration.js';
+import { exitCodeFor, UsageError } from '../../src/cli/lib/exit-codes.js';
 
 describe('dotenv', () => {
   const values = ['plain', '', 'with space', "it's", 'a "quote"', 'multi\nline\r\n', '$HOME `id` \\n', 'tab\there # not a comment'];
@@ -59,7 +59,7 @@ describe('version', () => {
 
 describe('list flags', () => {
   it('keep only the lists given; --no-<list>s gives an empty list; both at once is a usage error', async () => {
-    const { listsFrom } = await import('../../src/cli/lists.js');
+    const { listsFrom } = await import('../../src/cli/lib/access-list-flags.js');
     expect(listsFrom({})).toEqual({});
     expect(listsFrom({ reader: ['a', 'b'], readers: true, writers: true, deleters: true })).toEqual({ readers: ['a', 'b'] });
     expect(listsFrom({ readers: false, writer: ['w'], deleters: false })).toEqual({ readers: [], writers: ['w'], deleters: [] });

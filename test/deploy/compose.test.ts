@@ -7,7 +7,7 @@
  * variables substituted as compose does; only the hostnames `nats`/`redis`, the ports and the
  * mounted secret paths differ), and the worker healthcheck. Mounted files and named volumes
  * become their host paths; what a test machine needs otherwise (ports, Redis's directory) is
- * given as command-line flags, never an edited copy of a file. Then the README's compose flow runs through the real CLI, as the
+ * given as command-line flags, never an edited copy of a file. Then the compose flow of docs/deploy.md runs through the real CLI, as the
  * administrator and as deploy-svc, and what each NATS user must not do is tried.
  */
 import { randomBytes } from 'node:crypto';
@@ -28,7 +28,7 @@ import { commandOf, envOf, onHost, resolveCompose, secretFiles, type Compose } f
 const STREAM = 'SECRET_SVC_AUDIT';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The host's side of the README's steps: the variables a user exports before `docker compose up`. */
+/** The host's side of docs/deploy.md's steps: the variables a user exports before `docker compose up`. */
 function hostEnvironment(dir: string, issuer: TestIssuer): Record<string, string> {
   const encryptionKey = join(dir, 'encryption.key');
   const serviceKey = join(dir, 'service.jwk');
@@ -38,7 +38,7 @@ function hostEnvironment(dir: string, issuer: TestIssuer): Record<string, string
     SECRET_SVC_ISSUERS: issuer.publicKey,
     SECRET_SVC_UID: String(process.getuid?.() ?? 1000),
     SECRET_SVC_GID: String(process.getgid?.() ?? 1000),
-    // As the README makes them (p$(openssl rand -hex 24)): nats-server reads a variable as a
+    // As docs/deploy.md makes them (p$(openssl rand -hex 24)): nats-server reads a variable as a
     // value, so one of digits only would be a number, not a password.
     NATS_WORKER_PASSWORD: `p${randomBytes(24).toString('hex')}`,
     NATS_ADMIN_PASSWORD: `p${randomBytes(24).toString('hex')}`,

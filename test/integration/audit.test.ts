@@ -9,7 +9,7 @@ import type { JetStreamManager } from 'nats';
 import {
   errorFromBody, errorFromStatus, generateJwk, issueCredential, privateKeyObject, type Encoding,
 } from '@secret-svc/protocol';
-import { SessionManager } from '../../client/src/session.js';
+import { SessionManager } from '../helpers/session-manager.js';
 import type { AuditEvent } from '../../src/audit/index.js';
 import { eventually, storedEvents, type StoredEvent } from '../audit/support.js';
 import type { TestCaller } from '../helpers/identities.js';

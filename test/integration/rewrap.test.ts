@@ -8,7 +8,7 @@ import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { keyIdOf } from '../../src/store/seal.js';
 import { openStore } from '../../src/worker.js';
-import { rewrapAll } from '../../src/cli/keyring/rewrap.js';
+import { rewrapAll } from '../../src/cli/commands/keys/rewrap.js';
 import { startStack, type Stack, type TestWorker } from '../helpers/stack.js';
 import { startTestWorker } from '../helpers/worker.js';
 

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type Msg, type NatsConnection } from 'nats';
-import { SessionHandshakeError, SessionManager, type SessionManagerOptions, type SessionRequestFn } from '../../client/src/session.js';
+import { SessionHandshakeError, type SessionManagerOptions, type SessionRequestFn } from '../../client/src/session.js';
+import { SessionManager } from '../helpers/session-manager.js';
 import {
   agree, buildSessionEnvelope, decodeBody, deriveSessionKeys, encodeBody, errorFromBody, errorFromStatus, fromBase64url,
   generateJwk, generateSessionKeyPair, openSessionReplyObject, privateKeyObject, publicKeyObject, SessionReplyError,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { WatchBatch } from '@secret-svc/client';
-import { writeFileAtomic } from '../../src/cli/atomic-file.js';
+import { writeFileAtomic } from '../../src/cli/lib/atomic-file.js';
 import { Debouncer } from '../../src/cli/watch/debounce.js';
 import { watchScope } from '../../src/cli/watch/feed.js';
 import { batchLines } from '../../src/cli/watch/lines.js';

@@ -1,7 +1,7 @@
-/** The one naming rule of `run` and `export` (src/cli/env-names.ts), as a table. */
+/** The one naming rule of `run` and `export` (src/cli/lib/env-names.ts), as a table. */
 import { describe, expect, it } from 'vitest';
-import { namingRule, variableName, variableNames, type NamingFlags } from '../../src/cli/env-names.js';
-import { UsageError } from '../../src/cli/exit.js';
+import { namingRule, variableName, variableNames, type NamingFlags } from '../../src/cli/lib/env-names.js';
+import { UsageError } from '../../src/cli/lib/exit-codes.js';
 
 describe('variable names', () => {
   const cases: Array<[string, NamingFlags, string | undefined, string]> = [

@@ -1,6 +1,6 @@
 /** `keys status`'s text: the table and the one line on what can be dropped or what to do. */
 import { describe, expect, it } from 'vitest';
-import { statusText } from '../../src/cli/keyring/status.js';
+import { statusText } from '../../src/cli/commands/keys/status.js';
 
 describe('keys status text', () => {
   it('says a drained ring key can be dropped', () => {

@@ -8,8 +8,9 @@ import {
   errorFromStatus, generateJwk, privateKeyObject, SecretSvcError, SessionReplyError, toBase64url, UnauthenticatedError,
 } from '@secret-svc/protocol';
 import {
-  isSessionInvalid, SESSION_INVALID_MESSAGE as CLIENT_MESSAGE, SessionHandshakeError, SessionManager, type SessionManagerOptions,
+  isSessionInvalid, SESSION_INVALID_MESSAGE as CLIENT_MESSAGE, SessionHandshakeError, type SessionManagerOptions,
 } from '../../client/src/session.js';
+import { SessionManager } from '../helpers/session-manager.js';
 import { SESSION_INVALID_MESSAGE, TicketBox } from '../../src/session/tickets.js';
 import { FakeWorker, ringKey, swapReadReplies } from './session-fixtures.js';
 import { Sealer } from '../../src/store/seal.js';

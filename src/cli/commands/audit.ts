@@ -8,11 +8,11 @@ import { readTrail, TrailReadError } from '../../audit/reader.js';
 import { tableHeader, tableRow } from '../../audit/table.js';
 import type { AuditEvent } from '../../audit/event.js';
 import { completeWith } from '../completion/words.js';
-import { cliConfig } from '../context.js';
-import { parseDuration } from '../duration.js';
-import { CliError, EXIT, UsageError } from '../exit.js';
-import { out, warn } from '../io.js';
-import { streams } from '../runtime.js';
+import { cliConfig } from '../lib/client-config.js';
+import { parseDuration } from '../lib/duration.js';
+import { CliError, EXIT, UsageError } from '../lib/exit-codes.js';
+import { out, warn } from '../lib/io.js';
+import { streams } from '../lib/streams.js';
 
 interface AuditOptions {
   follow?: boolean;

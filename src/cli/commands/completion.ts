@@ -5,11 +5,11 @@
  * credential is configured (and prints nothing otherwise).
  */
 import { Argument, type Command } from 'commander';
-import { listKeys } from '../batch.js';
+import { listKeys } from '../lib/batch-read.js';
 import { completionScript, SHELLS, type Shell } from '../completion/scripts.js';
 import { commandSpecs } from '../completion/spec.js';
-import { hasIdentity, withClient } from '../context.js';
-import { out } from '../io.js';
+import { hasIdentity, withClient } from '../lib/client-config.js';
+import { out } from '../lib/io.js';
 
 export function register(program: Command): void {
   program

@@ -1,7 +1,7 @@
 /** `secret-svc dev`: keys, NATS, Redis and a worker for local use, in one command. */
 import { Option, type Command } from 'commander';
 import { LOG_LEVELS } from '../../log-levels.js';
-import { keepRunning } from '../lifecycle.js';
+import { keepRunning } from '../lib/process-exit.js';
 
 export interface DevFlags {
   dir: string;
@@ -37,7 +37,7 @@ export function register(program: Command): void {
         return printWorkerEnv(o.dir);
       }
       keepRunning();
-      const { runDev } = await import('../dev/run.js');
-      await runDev(o, cmd.optsWithGlobals<{ natsUrl?: string }>().natsUrl);
+      const { runDevSequence } = await import('../dev/dev-sequence.js');
+      await runDevSequence(o, cmd.optsWithGlobals<{ natsUrl?: string }>().natsUrl);
     });
 }

@@ -2,11 +2,11 @@
 import { Option, type Command } from 'commander';
 import type { SecretClient } from '@secret-svc/client';
 import type { Secret } from '@secret-svc/protocol';
-import { addAllowEmptyOption, readAllUnder, requireSome } from '../batch.js';
-import { withClient } from '../context.js';
-import { EXPORT_FORMATS, formatVariables, type ExportFormat } from '../dotenv.js';
-import { addNamingOptions, NAMING_HELP, namingRule, variableNames, type NamingFlags } from '../env-names.js';
-import { out, warn, writePrivateFile } from '../io.js';
+import { addAllowEmptyOption, readAllUnder, requireSome } from '../lib/batch-read.js';
+import { withClient } from '../lib/client-config.js';
+import { EXPORT_FORMATS, formatVariables, type ExportFormat } from '../lib/dotenv.js';
+import { addNamingOptions, NAMING_HELP, namingRule, variableNames, type NamingFlags } from '../lib/env-names.js';
+import { out, warn, writePrivateFile } from '../lib/io.js';
 import { addRewriteOptions, keepRewriting, wantsRewrites, type RewriteFlags } from '../watch/rewrite.js';
 
 interface ExportFlags extends NamingFlags, RewriteFlags {

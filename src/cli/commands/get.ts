@@ -1,9 +1,9 @@
 /** `secret-svc get KEY`: the value alone (for `$(…)`), or the whole secret with --json. */
 import type { Command } from 'commander';
-import { withClient } from '../context.js';
-import { UsageError } from '../exit.js';
-import { out } from '../io.js';
-import { versionNumber } from '../version-number.js';
+import { withClient } from '../lib/client-config.js';
+import { UsageError } from '../lib/exit-codes.js';
+import { out } from '../lib/io.js';
+import { versionNumber } from '../lib/version-number.js';
 
 const BASE64_RE = /^[A-Za-z0-9+/]*={0,2}$/;
 

@@ -1,14 +1,14 @@
 /** `secret-svc import FILE`: create or update many secrets from JSON or dotenv. */
 import { basename } from 'node:path';
 import type { Command } from 'commander';
-import { parseDotenv } from '../dotenv.js';
-import { withClient } from '../context.js';
-import { UsageError } from '../exit.js';
+import { parseDotenv } from '../lib/dotenv.js';
+import { withClient } from '../lib/client-config.js';
+import { UsageError } from '../lib/exit-codes.js';
 import type { SecretClient } from '@secret-svc/client';
 import { isValidKey, SLUG_RE } from '@secret-svc/protocol';
-import { readKeys } from '../batch.js';
-import { confirm, out, readInput, warn } from '../io.js';
-import { progress } from '../progress.js';
+import { readKeys } from '../lib/batch-read.js';
+import { confirm, out, readInput, warn } from '../lib/io.js';
+import { progress } from '../lib/progress-bar.js';
 import { upsert } from './set.js';
 
 /** More new top-level keys than this at once is probably a forgotten --prefix. */

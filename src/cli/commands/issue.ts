@@ -4,10 +4,10 @@ import type { Command } from 'commander';
 import {
   issueCredential, isPublicKeyText, parseCredential, parsePrivateJwk, privateKeyObject, publicKeyProblem, SLUG_RE, type PrivateJwk,
 } from '@secret-svc/protocol';
-import { DEFAULT_ISSUE_TTL_SECONDS, describeExpiry, newJti } from '../credential-lifetime.js';
-import { parseDuration } from '../duration.js';
-import { UsageError } from '../exit.js';
-import { out, warn, writePrivateFile } from '../io.js';
+import { DEFAULT_ISSUE_TTL_SECONDS, describeExpiry, newJti } from '../lib/credential-lifetime.js';
+import { parseDuration } from '../lib/duration.js';
+import { UsageError } from '../lib/exit-codes.js';
+import { out, warn, writePrivateFile } from '../lib/io.js';
 
 interface IssueFlags {
   issuerKey: string;

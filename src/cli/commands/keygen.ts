@@ -1,7 +1,7 @@
 /** `secret-svc keygen`: a new Ed25519 key as a JWK. */
 import type { Command } from 'commander';
 import { generateJwk } from '@secret-svc/protocol';
-import { out, warn, writePrivateFile } from '../io.js';
+import { out, warn, writePrivateFile } from '../lib/io.js';
 
 export function register(program: Command): void {
   program

@@ -1,18 +1,18 @@
 /**
  * `secret-svc keys …`: operator commands for the encryption keyring (docs/protocol.md §13), run
  * with a worker's environment. `generate` needs none of it; `status` and `rewrap` read the
- * keyring and Redis variables only (src/cli/keyring/).
+ * keyring and Redis variables only (commands/keys/).
  */
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { KEY_BYTES, keyIdOf } from '../../keyring-source.js';
-import { CliError, EXIT, UsageError } from '../exit.js';
-import { out, warn } from '../io.js';
-import { streams } from '../runtime.js';
-import { withOperatorStore } from '../keyring/operator-store.js';
-import { DEFAULT_BATCH, rewrapAll, summaryLine } from '../keyring/rewrap.js';
-import { keyStatus, statusText } from '../keyring/status.js';
-import { progress } from '../progress.js';
+import { CliError, EXIT, UsageError } from '../lib/exit-codes.js';
+import { out, warn } from '../lib/io.js';
+import { streams } from '../lib/streams.js';
+import { withOperatorStore } from './keys/operator-store.js';
+import { DEFAULT_BATCH, rewrapAll, summaryLine } from './keys/rewrap.js';
+import { keyStatus, statusText } from './keys/status.js';
+import { progress } from '../lib/progress-bar.js';
 
 const ENV_NOTE = 'Run with a worker\'s environment: the keyring (SECRET_SVC_ENCRYPTION_KEYS, _KEYS_FILE, _KEY_COMMAND, ' +
   'or SECRET_SVC_ENCRYPTION_KEY / _FILE) and REDIS_URL, REDIS_MODE, REDIS_SENTINEL_*, SECRET_SVC_REDIS_PREFIX.';
@@ -92,7 +92,7 @@ function registerGenerate(keys: Command): void {
       // Only a person at a terminal gets the hint; `key=$(secret-svc keys generate)` sees the key alone.
       if (streams().stdout.isTTY) {
         warn(`(key id ${keyIdOf(key)}) To change keys, give every worker this key second in its ring first: ` +
-          'see "Rotating the encryption key" in the README.\n');
+          'see docs/key-rotation.md.\n');
       }
     });
 }

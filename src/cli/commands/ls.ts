@@ -1,8 +1,8 @@
 /** `secret-svc ls [PREFIX]`: the visible secrets' metadata, as a table or JSON. */
 import type { Command } from 'commander';
 import type { SecretMetadata } from '@secret-svc/protocol';
-import { withClient } from '../context.js';
-import { out, warn } from '../io.js';
+import { withClient } from '../lib/client-config.js';
+import { out, warn } from '../lib/io.js';
 
 export function register(program: Command): void {
   program

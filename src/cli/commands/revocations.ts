@@ -1,8 +1,8 @@
 /** `secret-svc revocations`: every revocation in the order made, as a table or JSON. */
 import type { Command } from 'commander';
-import { withClient } from '../context.js';
-import { out, warn } from '../io.js';
-import { revocationTable } from '../revocation-flags.js';
+import { withClient } from '../lib/client-config.js';
+import { out, warn } from '../lib/io.js';
+import { revocationTable } from '../lib/revocation-flags.js';
 
 export function register(program: Command): void {
   program

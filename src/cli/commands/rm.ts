@@ -1,10 +1,10 @@
 /** `secret-svc rm KEY…` / `rm --prefix P`: delete secrets (several only after confirmation or --yes). */
 import type { Command } from 'commander';
-import { listKeys } from '../batch.js';
-import { withClient } from '../context.js';
-import { UsageError } from '../exit.js';
-import { confirm, out, warn } from '../io.js';
-import { parseVersion } from '../lists.js';
+import { listKeys } from '../lib/batch-read.js';
+import { withClient } from '../lib/client-config.js';
+import { UsageError } from '../lib/exit-codes.js';
+import { confirm, out, warn } from '../lib/io.js';
+import { parseVersion } from '../lib/access-list-flags.js';
 
 interface RmFlags {
   ifVersion?: number;

@@ -3,9 +3,9 @@
  * guarded by the current version: if another write lands in between, 409 and nothing changes.
  */
 import type { Command } from 'commander';
-import { withClient } from '../context.js';
-import { out } from '../io.js';
-import { versionNumber } from '../version-number.js';
+import { withClient } from '../lib/client-config.js';
+import { out } from '../lib/io.js';
+import { versionNumber } from '../lib/version-number.js';
 
 export function register(program: Command): void {
   program

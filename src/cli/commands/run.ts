@@ -6,14 +6,14 @@
 import type { Command } from 'commander';
 import type { SecretClient } from '@secret-svc/client';
 import { ForbiddenError, NotFoundError } from '@secret-svc/protocol';
-import { addAllowEmptyOption, listKeys, readKeys, requireSome } from '../batch.js';
-import { withClient } from '../context.js';
-import { addNamingOptions, checkEnvValue, NAMING_HELP, namingRule, variableNames, type NamingFlags } from '../env-names.js';
-import { UsageError } from '../exit.js';
-import { runChild } from '../child.js';
-import { warn } from '../io.js';
-import { streams } from '../runtime.js';
-import { collect } from '../lists.js';
+import { addAllowEmptyOption, listKeys, readKeys, requireSome } from '../lib/batch-read.js';
+import { withClient } from '../lib/client-config.js';
+import { addNamingOptions, checkEnvValue, NAMING_HELP, namingRule, variableNames, type NamingFlags } from '../lib/env-names.js';
+import { UsageError } from '../lib/exit-codes.js';
+import { runChild } from '../lib/child-process.js';
+import { warn } from '../lib/io.js';
+import { streams } from '../lib/streams.js';
+import { collect } from '../lib/access-list-flags.js';
 import { addReloadOptions, reloadStop, runReloading, type ReloadFlags } from '../watch/reload.js';
 
 interface RunFlags extends NamingFlags, ReloadFlags {

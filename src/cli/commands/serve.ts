@@ -1,6 +1,6 @@
 /** `secret-svc serve`: the worker, configured from the environment (what `npm start` runs). */
 import type { Command } from 'commander';
-import { keepRunning } from '../lifecycle.js';
+import { keepRunning } from '../lib/process-exit.js';
 
 export function register(program: Command): void {
   program

@@ -2,9 +2,9 @@
 import type { Command } from 'commander';
 import { type SecretClient } from '@secret-svc/client';
 import { ConflictError, NotFoundError, type SecretMetadata } from '@secret-svc/protocol';
-import { withClient } from '../context.js';
-import { UsageError } from '../exit.js';
-import { out, readFileBytes, readStdinBytes, strictUtf8, stripOneNewline } from '../io.js';
+import { withClient } from '../lib/client-config.js';
+import { UsageError } from '../lib/exit-codes.js';
+import { out, readFileBytes, readStdinBytes, strictUtf8, stripOneNewline } from '../lib/io.js';
 
 /**
  * Updates the secret when it exists, else creates it (the value, and the lists when given). It

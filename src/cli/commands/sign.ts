@@ -2,9 +2,9 @@
 import { Argument, type Command } from 'commander';
 import { buildEnvelope, decodeUtf8, isOp, OPS, requestHead } from '@secret-svc/protocol';
 import { completeWith } from '../completion/words.js';
-import { cliConfig, cliIdentity } from '../context.js';
-import { UsageError } from '../exit.js';
-import { out } from '../io.js';
+import { cliConfig, cliIdentity } from '../lib/client-config.js';
+import { UsageError } from '../lib/exit-codes.js';
+import { out } from '../lib/io.js';
 
 const HEAD_FIELDS = ['op', 'aud', 'ts', 'nonce'];
 

@@ -1,8 +1,8 @@
 /** `secret-svc unrevoke …` (the flags of revoke): remove exactly that revocation. */
 import type { Command } from 'commander';
-import { withClient } from '../context.js';
-import { out } from '../io.js';
-import { addSelectorOptions, describeSelector, selectorFrom, type SelectorFlags } from '../revocation-flags.js';
+import { withClient } from '../lib/client-config.js';
+import { out } from '../lib/io.js';
+import { addSelectorOptions, describeSelector, selectorFrom, type SelectorFlags } from '../lib/revocation-flags.js';
 
 export function register(program: Command): void {
   addSelectorOptions(

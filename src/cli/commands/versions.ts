@@ -1,8 +1,8 @@
 /** `secret-svc versions KEY`: the kept versions of a secret, newest first (docs/protocol.md §9). */
 import type { Command } from 'commander';
 import type { VersionsReply } from '@secret-svc/protocol';
-import { withClient } from '../context.js';
-import { out } from '../io.js';
+import { withClient } from '../lib/client-config.js';
+import { out } from '../lib/io.js';
 
 export function register(program: Command): void {
   program

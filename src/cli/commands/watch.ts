@@ -1,9 +1,9 @@
 /** `secret-svc watch [PREFIX] [--keys K…]`: prints the changes to readable secrets as they are committed. */
 import type { Command } from 'commander';
 import type { WatchSelector } from '@secret-svc/client';
-import { withClient } from '../context.js';
-import { UsageError } from '../exit.js';
-import { out, warn } from '../io.js';
+import { withClient } from '../lib/client-config.js';
+import { UsageError } from '../lib/exit-codes.js';
+import { out, warn } from '../lib/io.js';
 import { batchLines } from '../watch/lines.js';
 import { newestRevision, stopOnInterrupt } from '../watch/feed.js';
 

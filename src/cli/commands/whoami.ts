@@ -1,8 +1,8 @@
 /** `secret-svc whoami`: who the worker says you are, plus the jti of your own credential. */
 import type { Command } from 'commander';
 import { tryParseCredential } from '@secret-svc/protocol';
-import { cliIdentity, withClient } from '../context.js';
-import { out } from '../io.js';
+import { cliIdentity, withClient } from '../lib/client-config.js';
+import { out } from '../lib/io.js';
 
 /** The jti of a credential, read locally (the whoami reply does not carry it); null if none. */
 export function jtiOf(credential: string): string | null {

@@ -6,8 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { generateJwk, issueCredential, tryParseCredential, parsePrivateJwk, privateKeyObject, type PrivateJwk } from '@secret-svc/protocol';
-import { newJti } from '../credential-lifetime.js';
-import { CliError, EXIT } from '../exit.js';
+import { newJti } from '../lib/credential-lifetime.js';
+import { CliError, EXIT } from '../lib/exit-codes.js';
 
 export const DEV_ADMIN_SLUG = 'admin';
 /** The dev admin credential lives this long, and is renewed on start when less than RENEW_BELOW is left. */

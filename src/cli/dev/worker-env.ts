@@ -1,8 +1,8 @@
 /** `secret-svc dev --print-worker-env`: the environment the last start of dev wrote (state.ts, workerEnvFile). */
 import { readFileSync } from 'node:fs';
 import { DEFAULT_DEV_DIR } from '../commands/dev.js';
-import { CliError, EXIT } from '../exit.js';
-import { out } from '../io.js';
+import { CliError, EXIT } from '../lib/exit-codes.js';
+import { out } from '../lib/io.js';
 import { workerEnvFile } from './state.js';
 
 export function printWorkerEnv(dir: string): void {

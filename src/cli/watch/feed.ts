@@ -4,7 +4,7 @@
  */
 import type { SecretClient, WatchBatch, WatchSelector } from '@secret-svc/client';
 import { MAX_WATCH_KEYS } from '@secret-svc/protocol';
-import { errorLine } from '../exit.js';
+import { errorLine } from '../lib/exit-codes.js';
 
 /**
  * The newest revision (docs/protocol.md §14: a watch without `since`). Secrets read after it

@@ -7,11 +7,11 @@
 import { constants } from 'node:os';
 import type { Command } from 'commander';
 import type { SecretClient } from '@secret-svc/client';
-import { ChildSupervisor, type StopOptions } from '../child.js';
-import { withClient } from '../context.js';
-import { parseDuration } from '../duration.js';
-import { UsageError } from '../exit.js';
-import { warn } from '../io.js';
+import { ChildSupervisor, type StopOptions } from '../lib/child-process.js';
+import { withClient } from '../lib/client-config.js';
+import { parseDuration } from '../lib/duration.js';
+import { UsageError } from '../lib/exit-codes.js';
+import { warn } from '../lib/io.js';
 import { Debouncer } from './debounce.js';
 import { newestRevision, problem, watchScope } from './feed.js';
 

@@ -6,11 +6,11 @@
 import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
 import type { SecretClient } from '@secret-svc/client';
-import { writeFileAtomic } from '../atomic-file.js';
-import { withClient } from '../context.js';
-import { UsageError } from '../exit.js';
-import { warn } from '../io.js';
-import { streams } from '../runtime.js';
+import { writeFileAtomic } from '../lib/atomic-file.js';
+import { withClient } from '../lib/client-config.js';
+import { UsageError } from '../lib/exit-codes.js';
+import { warn } from '../lib/io.js';
+import { streams } from '../lib/streams.js';
 import { Debouncer } from './debounce.js';
 import { newestRevision, problem, stopOnInterrupt, watchScope } from './feed.js';
 

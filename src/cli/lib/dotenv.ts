@@ -10,7 +10,7 @@
  * Names must be valid variable names in all three, and values hold no NUL byte (no variable
  * can); either is an error naming the key. JSON holds any value.
  */
-import { UsageError } from './exit.js';
+import { UsageError } from './exit-codes.js';
 import { checkEnvValue, isEnvName } from './env-names.js';
 
 const NAME_RE = /^[A-Za-z0-9_.\-/]+$/;

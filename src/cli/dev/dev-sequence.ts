@@ -9,9 +9,9 @@ import { watchParent } from '../../parent-watch.js';
 import { WrongKeyError } from '../../store/canary.js';
 import { startWorker, type Worker } from '../../worker.js';
 import { DEFAULT_DEV_DIR, type DevFlags } from '../commands/dev.js';
-import { formatShellLine } from '../dotenv.js';
-import { CliError, EXIT, UsageError } from '../exit.js';
-import { streams } from '../runtime.js';
+import { formatShellLine } from '../lib/dotenv.js';
+import { CliError, EXIT, UsageError } from '../lib/exit-codes.js';
+import { streams } from '../lib/streams.js';
 import { devKeyring, type DevKeyring } from './keyring.js';
 import { ChildServer, DEV_REDIS_MEMORY, natsAnswers, pickPort, redisAnswers, serviceAnswers, servesThisIssuer, startDevNats, which } from './servers.js';
 import { DEV_CREDENTIAL_RENEW_BELOW_SECONDS, devState, readPorts, writePorts, type DevState } from './state.js';
@@ -26,7 +26,7 @@ interface Endpoint {
   own?: ChildServer;
 }
 
-export async function runDev(o: DevFlags, natsUrlFlag?: string): Promise<void> {
+export async function runDevSequence(o: DevFlags, natsUrlFlag?: string): Promise<void> {
   const state = devState(o.dir);
   const saved = readPorts(state);
   const started: ChildServer[] = [];
@@ -149,7 +149,7 @@ function wrongKeyHint(o: DevFlags, state: DevState, redis: Endpoint, keyring: De
   const lines = [`dev's keyring (${keyring.source}) cannot open the data already in ${redis.own ? shown(state.redisDir) : redis.url} ` +
     `under "${o.redisPrefix}". Give dev a keyring holding the key that sealed it (as after a key rotation): the keys one ` +
     `a line in ${shown(state.keyringFile)}, the first one sealing, or SECRET_SVC_ENCRYPTION_KEYS (…_KEYS_FILE, ` +
-    '…_KEY_COMMAND) in its environment; see "Rotating the encryption key" in the README.'];
+    '…_KEY_COMMAND) in its environment; see docs/key-rotation.md.'];
   if (!redis.own) {
     const own = o.redisUrl === undefined && !o.startServers ? ', or --start-servers for servers of its own' : '';
     lines.push(`If that Redis holds another deployment's data, use another key prefix (--redis-prefix secret-svc-dev:)${own}.`);

@@ -1,14 +1,14 @@
-/** `secret-svc create` and `secret-svc update`: writes with explicit lists and --if-version. */
+/** `secret-svc update`: a new value and/or lists, with --if-version. */
 import type { Command } from 'commander';
 import type { SecretClient } from '@secret-svc/client';
 import { NotFoundError, type SecretMetadata } from '@secret-svc/protocol';
-import { withClient } from '../context.js';
-import { UsageError } from '../exit.js';
-import { out } from '../io.js';
-import { addListEditOptions, addListOptions, editLists, hasListEdits, listsFrom, parseVersion, type ListEditFlags, type ListFlags } from '../lists.js';
+import { withClient } from '../lib/client-config.js';
+import { UsageError } from '../lib/exit-codes.js';
+import { out } from '../lib/io.js';
+import { addListEditOptions, addListOptions, editLists, hasListEdits, listsFrom, parseVersion, type ListEditFlags, type ListFlags } from '../lib/access-list-flags.js';
 import { addValueOptions, valueFrom, type ValueFlags } from './set.js';
 
-interface WriteFlags extends ListFlags, ListEditFlags, ValueFlags {
+interface UpdateFlags extends ListFlags, ListEditFlags, ValueFlags {
   ifVersion?: number;
   json?: boolean;
 }
@@ -19,20 +19,6 @@ async function metadataOf(client: SecretClient, key: string): Promise<SecretMeta
 }
 
 export function register(program: Command): void {
-  addValueOptions(addListOptions(program
-    .command('create')
-    .summary('create a secret, with lists')
-    .description('create KEY (409, exit 6, if it exists); without VALUE, read it from stdin (one trailing newline ' +
-      'removed) or from --file (byte for byte); lists not given default to [you] (administrators: [])')
-    .argument('<key>', 'the secret key')
-    .argument('[value]', 'the value (prefer stdin or --file)')))
-    .option('--json', 'print the metadata as JSON')
-    .action(async (key: string, value: string | undefined, o: WriteFlags, cmd: Command) => {
-      const text = await valueFrom(value, o);
-      const meta = await withClient(cmd, (c) => c.create(key, text, listsFrom(o)));
-      out(o.json ? `${JSON.stringify(meta, null, 2)}\n` : `created ${meta.key} (version ${meta.version})\n`);
-    });
-
   addValueOptions(addListEditOptions(addListOptions(program
     .command('update')
     .summary('update a value and/or lists, with --if-version')
@@ -43,7 +29,7 @@ export function register(program: Command): void {
     .argument('[value]', 'the new value (prefer stdin or --file)'))))
     .option('--if-version <n>', 'only if the current version is n (else 409, exit 6)', parseVersion)
     .option('--json', 'print the metadata as JSON')
-    .action(async (key: string, value: string | undefined, o: WriteFlags, cmd: Command) => {
+    .action(async (key: string, value: string | undefined, o: UpdateFlags, cmd: Command) => {
       const lists = listsFrom(o);
       const edits = hasListEdits(o);
       const listsOnly = value === undefined && o.file === undefined && (Object.keys(lists).length > 0 || edits);

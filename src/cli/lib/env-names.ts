@@ -10,8 +10,8 @@
  *   3. Two keys giving one name are an error naming both.
  */
 import type { Command } from 'commander';
-import { UsageError } from './exit.js';
-import { collect } from './lists.js';
+import { UsageError } from './exit-codes.js';
+import { collect } from './access-list-flags.js';
 
 export const NAMING_HELP = 'Variable names: the key, with --map PREFIX=NAME putting NAME in place of a leading PREFIX ' +
   '(repeatable, the longest match wins; --strip-prefix maps the command\'s PREFIX to nothing); then characters other ' +

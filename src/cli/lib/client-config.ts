@@ -8,8 +8,8 @@ import type { Command } from 'commander';
 import type { ConnectionOptions } from 'nats';
 import { IdentityError, loadIdentity, optionsFromEnv, SecretClient, type EnvOptions, type Identity } from '@secret-svc/client';
 import { DEFAULT_AUDIENCE, DEFAULT_SUBJECT_PREFIX, publicKeyProblem } from '@secret-svc/protocol';
-import { UsageError } from './exit.js';
-import { streams } from './runtime.js';
+import { UsageError } from './exit-codes.js';
+import { streams } from './streams.js';
 
 export interface GlobalOptions {
   natsUrl?: string;

@@ -7,9 +7,9 @@
  * are read and skipped (idempotent); nothing is half-moved, each record moves in one script.
  * Done only when `countByKeyId` finds nothing under another key.
  */
-import type { RewrapTally } from '../../store/keyring-maintenance.js';
-import type { SecretStore } from '../../store/secret-store.js';
-import type { Progress } from '../progress.js';
+import type { RewrapTally } from '../../../store/keyring-maintenance.js';
+import type { SecretStore } from '../../../store/secret-store.js';
+import type { Progress } from '../../lib/progress-bar.js';
 
 export const DEFAULT_BATCH = 100;
 /** Passes over the keys written meanwhile, after the first full pass. */

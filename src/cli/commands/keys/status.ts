@@ -1,5 +1,5 @@
 /** `keys status`: stored values per key id (docs/protocol.md §13), ring keys first in ring order. */
-import type { SecretStore } from '../../store/secret-store.js';
+import type { SecretStore } from '../../../store/secret-store.js';
 
 export interface KeyStatus {
   id: string;

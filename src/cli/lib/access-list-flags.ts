@@ -1,7 +1,7 @@
 /** Repeatable --reader/--writer/--deleter options (create, update, import) and --add-/--remove- ones (update). */
 import { InvalidArgumentError, type Command } from 'commander';
 import type { SecretMetadata } from '@secret-svc/protocol';
-import { UsageError } from './exit.js';
+import { UsageError } from './exit-codes.js';
 import { versionNumber } from './version-number.js';
 
 /** Commander's accumulator for a repeatable option. */

@@ -2,8 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { writeFileAtomic } from './atomic-file.js';
-import { UsageError } from './exit.js';
-import { streams } from './runtime.js';
+import { UsageError } from './exit-codes.js';
+import { streams } from './streams.js';
 
 export async function readStdinBytes(): Promise<Buffer> {
   const { stdin, stderr } = streams();

@@ -5,16 +5,16 @@
  * be given: unlike a worker, these commands never fall back to a default Redis (a rewrap
  * would write into whatever answers there).
  */
-import { ConfigError, loadStoreConfig } from '../../config.js';
-import { KEYRING_ENV } from '../../keyring-source.js';
-import { createLogger } from '../../log.js';
-import { RedisKeys } from '../../store/keys.js';
-import { connectRedis, createRedis } from '../../store/redis.js';
-import { describeRedisTarget } from '../../store/redis-target.js';
-import { Sealer } from '../../store/seal.js';
-import { SecretStore } from '../../store/secret-store.js';
-import { CliError, EXIT, UsageError } from '../exit.js';
-import { streams } from '../runtime.js';
+import { ConfigError, loadStoreConfig } from '../../../config.js';
+import { KEYRING_ENV } from '../../../keyring-source.js';
+import { createLogger } from '../../../log.js';
+import { RedisKeys } from '../../../store/keys.js';
+import { connectRedis, createRedis } from '../../../store/redis.js';
+import { describeRedisTarget } from '../../../store/redis-target.js';
+import { Sealer } from '../../../store/seal.js';
+import { SecretStore } from '../../../store/secret-store.js';
+import { CliError, EXIT, UsageError } from '../../lib/exit-codes.js';
+import { streams } from '../../lib/streams.js';
 
 /** An operator command waits this long for Redis, then gives up (exit 7). */
 const REDIS_WAIT_MS = 10_000;

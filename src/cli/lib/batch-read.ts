@@ -2,8 +2,8 @@
 import type { SecretClient } from '@secret-svc/client';
 import { MAX_READ_KEYS, type Secret } from '@secret-svc/protocol';
 import type { Command } from 'commander';
-import { CliError, EXIT } from './exit.js';
-import { progress } from './progress.js';
+import { CliError, EXIT } from './exit-codes.js';
+import { progress } from './progress-bar.js';
 
 export interface BatchResult {
   secrets: Secret[];

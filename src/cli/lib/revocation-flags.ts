@@ -1,7 +1,7 @@
 /** The selector flags of `revoke` and `unrevoke` (docs/protocol.md §10) and how entries are shown. */
 import { Option, type Command } from 'commander';
 import { isOneSelector, selectorOf, type RevocationEntry, type RevocationSelector, type SelectorFields } from '@secret-svc/protocol';
-import { UsageError } from './exit.js';
+import { UsageError } from './exit-codes.js';
 
 export type SelectorFlags = SelectorFields;
 

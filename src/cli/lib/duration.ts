@@ -1,5 +1,5 @@
 /** Durations for --ttl: 90s, 45m, 12h, 30d, 2w, or plain seconds. */
-import { UsageError } from './exit.js';
+import { UsageError } from './exit-codes.js';
 
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 };
 

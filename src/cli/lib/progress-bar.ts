@@ -1,6 +1,6 @@
 /** A progress bar on stderr, only on a terminal and only for many items. */
 import cliProgress from 'cli-progress';
-import { streams } from './runtime.js';
+import { streams } from './streams.js';
 
 export const PROGRESS_THRESHOLD = 20;
 

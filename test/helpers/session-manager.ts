@@ -1,0 +1,26 @@
+/**
+ * The client's SessionManager with `call`: one operation without retries (a timeout or 503
+ * is thrown): begin, send, open, reopen once. Only tests drive a session by hand like this;
+ * the client goes through `begin` with its own retries.
+ */
+import { SessionManager as ClientSessionManager, type SessionManagerOptions } from '../../client/src/session.js';
+
+export class SessionManager extends ClientSessionManager {
+  private readonly send: SessionManagerOptions['request'];
+
+  constructor(options: SessionManagerOptions) {
+    super(options);
+    this.send = options.request;
+  }
+
+  async call(op: string, params: object, timeoutMs: number): Promise<unknown> {
+    const call = this.begin(op, params);
+    for (;;) {
+      try {
+        return call.open(await this.send(call.subject, await call.body(timeoutMs), timeoutMs));
+      } catch (err) {
+        if (!call.reopen(err)) throw err;
+      }
+    }
+  }
+}
