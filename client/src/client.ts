@@ -6,7 +6,7 @@ import { ErrorCode, type ConnectionOptions } from 'nats';
 import { loadIdentity, type Identity, type IdentityOptions } from './identity.js';
 import { connectNats, isNoResponders, unavailable, type NatsRequester, type ReplyMsg } from './connection.js';
 import { optionsFromEnv, type Env } from './env.js';
-import { SERVICE_PUBLIC_KEY_ENV, SessionManager } from './session.js';
+import { SERVICE_PUBLIC_KEY_ENV, RequestChannel } from './session.js';
 import {
   decodeBody, DEFAULT_AUDIENCE, DEFAULT_SUBJECT_PREFIX, ERROR_CODE_HEADER, ERROR_MESSAGE_HEADER, errorFromBody, errorFromStatus,
   InternalError, SecretSvcError, sniffEncoding,
@@ -91,7 +91,7 @@ export class SecretClient {
   private ownsConnection = false;
   private readonly o: Settings;
   /** Every call goes through it: over the session, or signed when sessions are off or not offered. */
-  private readonly sessions: SessionManager;
+  private readonly sessions: RequestChannel;
 
   private constructor(identity: Identity, options: ClientOptions, pinnedFrom: Env) {
     this.slug = identity.slug;
@@ -102,7 +102,7 @@ export class SecretClient {
       retryDelayMs: options.retryDelayMs ?? 100,
       attemptTimeoutMs: options.attemptTimeoutMs,
     };
-    this.sessions = new SessionManager({
+    this.sessions = new RequestChannel({
       identity,
       // Handshakes and background renewals are shared by calls: no one call's signal ends them.
       request: (subject, body, timeoutMs) => this.send(subject, body, timeoutMs, undefined),

@@ -1,8 +1,8 @@
 /**
- * Sessions from the caller's side (docs/protocol.md §12). The SessionManager opens a session on
- * first use (one handshake in flight however many calls wait for it), renews it in the
- * background before it expires, and falls back to signed requests against a worker that
- * does not offer sessions — unless a service key is pinned, then never.
+ * Sessions from the caller's side (docs/protocol.md §12). A RequestChannel carries every
+ * call: it opens a session on first use (one handshake in flight however many calls wait for
+ * it), renews it in the background before it expires, and sends calls signed instead to a
+ * worker that does not offer sessions — unless a service key is pinned, then never.
  *
  * One operation is a SessionCall: the client's retry loop asks it for the body of each
  * attempt, opens the reply through it, and lets it turn "session is no longer valid" into
@@ -36,7 +36,7 @@ export const DEFAULT_FALLBACK_RECHECK_MS = 60_000;
 /** After a failed background renewal, the current session serves this long before the next try. */
 const RENEW_RETRY_MS = 1_000;
 
-export interface SessionManagerOptions {
+export interface RequestChannelOptions {
   /** The caller's credential text and private key (an Identity). */
   identity: { credential: string; key: KeyObject };
   /** Sends a body, resolves with the decoded success reply; throws error replies and NATS errors as they are. */
@@ -68,11 +68,11 @@ interface Built {
   mac: Uint8Array | undefined;
 }
 
-export class SessionManager {
+export class RequestChannel {
   readonly encoding: Encoding;
   /** The pinned service key, when one is configured: handshakes must be signed by it. */
   readonly pinned: KeyObject | undefined;
-  private readonly o: Required<Pick<SessionManagerOptions,
+  private readonly o: Required<Pick<RequestChannelOptions,
     'subjectPrefix' | 'audience' | 'sessions' | 'renewMarginMs' | 'fallbackRecheckMs' | 'renewTimeoutMs' | 'now'>>;
   private current: OpenedSession | undefined;
   private opening: Promise<Channel> | undefined;
@@ -80,7 +80,7 @@ export class SessionManager {
   private renewPausedUntilMs = -Infinity;
   private started = 0;
 
-  constructor(private readonly options: SessionManagerOptions) {
+  constructor(private readonly options: RequestChannelOptions) {
     this.encoding = options.encoding ?? 'msgpack';
     this.pinned = pinnedServiceKey(options.servicePublicKey, options.env ?? process.env);
     this.o = {
@@ -179,14 +179,14 @@ export class SessionManager {
   }
 }
 
-/** One operation's attempts (see SessionManager.begin). */
+/** One operation's attempts (see RequestChannel.begin). */
 export class SessionCall {
   private built: Built | undefined;
   private sends = 0;
   private reopened = false;
 
   constructor(
-    private readonly manager: SessionManager,
+    private readonly manager: RequestChannel,
     readonly op: string,
     private readonly params: object,
     readonly subject: string,

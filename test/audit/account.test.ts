@@ -7,12 +7,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditTrail } from '../../src/audit/index.js';
 import { securityAccounts } from '../helpers/security-config.js';
 import { freePort, NatsServer } from '../helpers/servers.js';
-import { storedEvents, trailOn } from './support.js';
+import { natsLogins, storedEvents, trailOn } from './support.js';
 
 const STREAM = 'SECRET_SVC_AUDIT';
 /** SECURITY.md's configuration, plus one careless user in APP with no permissions at all. */
@@ -23,12 +22,7 @@ describe('the audit trail in an account of its own (SECURITY.md)', { timeout: 60
   let dir: string;
   let nats: NatsServer;
   let trail: AuditTrail;
-  const opened: NatsConnection[] = [];
-  const login = async (user: string, pass: string, inboxPrefix?: string) => {
-    const nc = await connect({ servers: nats.url, user, pass, noAsyncTraces: true, ...(inboxPrefix ? { inboxPrefix } : {}) });
-    opened.push(nc);
-    return nc;
-  };
+  const { login, closeAll } = natsLogins(() => nats.url);
   const auditorEvents = async () => storedEvents(await (await login('auditor', 'auditor-pass', '_INBOX_auditor')).jetstreamManager());
 
   beforeAll(async () => {
@@ -42,7 +36,7 @@ describe('the audit trail in an account of its own (SECURITY.md)', { timeout: 60
   });
   afterAll(async () => {
     await trail?.stop();
-    await Promise.allSettled(opened.map((nc) => nc.close()));
+    await closeAll();
     await nats?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });

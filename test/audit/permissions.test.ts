@@ -8,14 +8,14 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect, type NatsConnection } from 'nats';
+import type { NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEvent, AuditTrail } from '../../src/audit/index.js';
 import { AckedPublisher } from '../../src/audit/acks.js';
 import { runCli } from '../../src/cli/program.js';
 import { securityAuthorization } from '../helpers/security-config.js';
 import { freePort, NatsServer } from '../helpers/servers.js';
-import { storedEvents, trailOn } from './support.js';
+import { natsLogins, storedEvents, trailOn } from './support.js';
 
 /** The configuration of SECURITY.md ("NATS permissions"), read from the document, with test passwords. */
 const CONFIG = securityAuthorization({ 'secret-svc-worker': 'worker-pass', 'deploy-svc': 'deploy-pass', auditor: 'auditor-pass' });
@@ -27,12 +27,7 @@ describe('NATS permissions for the audit trail (SECURITY.md)', { timeout: 60_000
   let nats: NatsServer;
   let worker: NatsConnection;
   let trail: AuditTrail;
-  const opened: NatsConnection[] = [];
-  const login = async (user: string, pass: string, inboxPrefix?: string) => {
-    const nc = await connect({ servers: nats.url, user, pass, noAsyncTraces: true, ...(inboxPrefix ? { inboxPrefix } : {}) });
-    opened.push(nc);
-    return nc;
-  };
+  const { login, closeAll } = natsLogins(() => nats.url);
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'secret-svc-audit-perm-'));
@@ -45,7 +40,7 @@ describe('NATS permissions for the audit trail (SECURITY.md)', { timeout: 60_000
   });
   afterAll(async () => {
     await trail?.stop();
-    await Promise.allSettled(opened.map((nc) => nc.close()));
+    await closeAll();
     await nats?.stop();
     rmSync(dir, { recursive: true, force: true });
   });

@@ -55,3 +55,16 @@ export async function eventually(what: string, check: () => Promise<boolean> | b
     await sleep(50);
   }
 }
+
+/** NATS logins as named users of one server (`url()` once it runs); closeAll() closes every one made. */
+export function natsLogins(url: () => string): { login: (user: string, pass: string, inboxPrefix?: string) => Promise<NatsConnection>; closeAll: () => Promise<unknown> } {
+  const opened: NatsConnection[] = [];
+  return {
+    async login(user, pass, inboxPrefix) {
+      const nc = await connect({ servers: url(), user, pass, noAsyncTraces: true, ...(inboxPrefix ? { inboxPrefix } : {}) });
+      opened.push(nc);
+      return nc;
+    },
+    closeAll: () => Promise.allSettled(opened.map((nc) => nc.close())),
+  };
+}

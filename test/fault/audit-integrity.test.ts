@@ -9,8 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StorageType, type JetStreamManager, type StreamConfig } from 'nats';
 import { streamConfig } from '../../src/audit/index.js';
 import { eventually, storedEvents } from '../audit/support.js';
-import { startStack, type Stack } from '../helpers/stack.js';
-import { startLoggedWorker } from '../helpers/worker.js';
+import { startStackWithLoggedWorker, type Stack } from '../helpers/stack.js';
+import type { startLoggedWorker } from '../helpers/worker.js';
 import { call, expectError, expectOk, request, statusOf, waitFor } from '../helpers/wire.js';
 
 const STREAM = 'SECRET_SVC_AUDIT';
@@ -19,9 +19,7 @@ let worker: Awaited<ReturnType<typeof startLoggedWorker>>;
 let jsm: JetStreamManager;
 
 beforeAll(async () => {
-  // The stack's own worker serves elsewhere with no trail: the logged worker is alone on secret.*.
-  stack = await startStack({ extra: { SECRET_SVC_SUBJECT_PREFIX: 'idle', SECRET_SVC_AUDIT: 'off' } });
-  worker = await startLoggedWorker({ ...stack.env, SECRET_SVC_SUBJECT_PREFIX: 'secret', SECRET_SVC_AUDIT: 'jetstream' }, { auditCheckMs: 200 });
+  ({ stack, worker } = await startStackWithLoggedWorker({ auditCheckMs: 200 }));
   jsm = await stack.nc.jetstreamManager();
 });
 afterAll(async () => {

@@ -1,14 +1,14 @@
 /**
- * The client's SessionManager with `call`: one operation without retries (a timeout or 503
+ * The client's RequestChannel with `call`: one operation without retries (a timeout or 503
  * is thrown): begin, send, open, reopen once. Only tests drive a session by hand like this;
  * the client goes through `begin` with its own retries.
  */
-import { SessionManager as ClientSessionManager, type SessionManagerOptions } from '../../client/src/session.js';
+import { RequestChannel as ClientRequestChannel, type RequestChannelOptions } from '../../client/src/session.js';
 
-export class SessionManager extends ClientSessionManager {
-  private readonly send: SessionManagerOptions['request'];
+export class RequestChannel extends ClientRequestChannel {
+  private readonly send: RequestChannelOptions['request'];
 
-  constructor(options: SessionManagerOptions) {
+  constructor(options: RequestChannelOptions) {
     super(options);
     this.send = options.request;
   }

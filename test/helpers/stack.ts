@@ -15,7 +15,8 @@ import { type Encoding } from '@secret-svc/protocol';
 import { TestIssuer, type TestCaller } from './identities.js';
 import { RedisCluster } from './cluster.js';
 import { NatsServer, RedisServer } from './servers.js';
-import { startTestWorker, testEnv } from './worker.js';
+import { startLoggedWorker, startTestWorker, testEnv } from './worker.js';
+import type { WorkerOptions } from '../../src/worker.js';
 
 export type TestWorker = Awaited<ReturnType<typeof startTestWorker>>;
 
@@ -98,4 +99,14 @@ export async function startStack(o: { extra?: Record<string, string>; key?: stri
       await store.cleanup();
     },
   };
+}
+
+/**
+ * A stack whose own worker serves another prefix with no trail, and a worker with a captured
+ * log alone on `secret.*` with the audit trail on: for tests of what one worker logs and audits.
+ */
+export async function startStackWithLoggedWorker(opts: WorkerOptions = {}): Promise<{ stack: Stack; worker: Awaited<ReturnType<typeof startLoggedWorker>> }> {
+  const stack = await startStack({ extra: { SECRET_SVC_SUBJECT_PREFIX: 'idle', SECRET_SVC_AUDIT: 'off' } });
+  const worker = await startLoggedWorker({ ...stack.env, SECRET_SVC_SUBJECT_PREFIX: 'secret', SECRET_SVC_AUDIT: 'jetstream' }, opts);
+  return { stack, worker };
 }

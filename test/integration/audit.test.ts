@@ -9,7 +9,7 @@ import type { JetStreamManager } from 'nats';
 import {
   errorFromBody, errorFromStatus, generateJwk, issueCredential, privateKeyObject, type Encoding,
 } from '@secret-svc/protocol';
-import { SessionManager } from '../helpers/session-manager.js';
+import { RequestChannel } from '../helpers/session-manager.js';
 import type { AuditEvent } from '../../src/audit/index.js';
 import { eventually, storedEvents, type StoredEvent } from '../audit/support.js';
 import type { TestCaller } from '../helpers/identities.js';
@@ -189,7 +189,7 @@ describe.each(ENCODINGS)('revocation and sessions (%s)', (encoding: Encoding) =>
   it('requests through a session are marked `session`; the handshake itself is a signed request', async () => {
     const c = callerWithJti(`aud-sess-${encoding}`);
     credentials.push(c.credential);
-    const m = new SessionManager({
+    const m = new RequestChannel({
       identity: { credential: c.credential, key: privateKeyObject(c.key) }, encoding, env: {},
       request: async (subject, body, timeoutMs) => {
         const r = await send(stack.nc, subject, body, timeoutMs);

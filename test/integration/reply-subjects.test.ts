@@ -8,8 +8,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RequestStrategy, type JetStreamManager, type Msg, type NatsConnection } from 'nats';
 import { eventually, sleep } from '../audit/support.js';
-import { startStack, type Stack } from '../helpers/stack.js';
-import { startLoggedWorker } from '../helpers/worker.js';
+import { startStackWithLoggedWorker, type Stack } from '../helpers/stack.js';
+import type { startLoggedWorker } from '../helpers/worker.js';
 import { call, envelope, expectOk, request, send } from '../helpers/wire.js';
 
 const STREAM = 'SECRET_SVC_AUDIT';
@@ -18,9 +18,7 @@ let worker: Awaited<ReturnType<typeof startLoggedWorker>>;
 let jsm: JetStreamManager;
 
 beforeAll(async () => {
-  // The stack's own worker serves elsewhere with no trail: the logged worker is alone on secret.*.
-  stack = await startStack({ extra: { SECRET_SVC_SUBJECT_PREFIX: 'idle', SECRET_SVC_AUDIT: 'off' } });
-  worker = await startLoggedWorker({ ...stack.env, SECRET_SVC_SUBJECT_PREFIX: 'secret', SECRET_SVC_AUDIT: 'jetstream' });
+  ({ stack, worker } = await startStackWithLoggedWorker());
   jsm = await stack.nc.jetstreamManager();
 });
 afterAll(async () => {

@@ -1,7 +1,7 @@
 /**
  * Sessions end to end (docs/protocol.md §12): handshakes and session requests against real
  * workers on real NATS and Redis, built with the protocol package's functions and the
- * client's SessionManager over a raw `nc.request`.
+ * client's RequestChannel over a raw `nc.request`.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type Msg, type NatsConnection } from 'nats';
-import { SessionHandshakeError, type SessionManagerOptions, type SessionRequestFn } from '../../client/src/session.js';
-import { SessionManager } from '../helpers/session-manager.js';
+import { SessionHandshakeError, type RequestChannelOptions, type SessionRequestFn } from '../../client/src/session.js';
+import { RequestChannel } from '../helpers/session-manager.js';
 import {
   agree, buildSessionEnvelope, decodeBody, deriveSessionKeys, encodeBody, errorFromBody, errorFromStatus, fromBase64url,
   generateJwk, generateSessionKeyPair, openSessionReplyObject, privateKeyObject, publicKeyObject, SessionReplyError,
@@ -50,7 +50,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** A SessionManager transport: one raw NATS request, error replies thrown as their protocol errors. */
+/** A RequestChannel transport: one raw NATS request, error replies thrown as their protocol errors. */
 function transport(nc: NatsConnection): SessionRequestFn {
   return async (subject, body, timeoutMs) => {
     const r = await send(nc, subject, body, timeoutMs);
@@ -59,8 +59,8 @@ function transport(nc: NatsConnection): SessionRequestFn {
   };
 }
 
-function manager(caller: TestCaller, encoding: Encoding, extra: Partial<SessionManagerOptions> = {}): SessionManager {
-  return new SessionManager({
+function manager(caller: TestCaller, encoding: Encoding, extra: Partial<RequestChannelOptions> = {}): RequestChannel {
+  return new RequestChannel({
     identity: { credential: caller.credential, key: privateKeyObject(caller.key) },
     request: transport(stack.nc), encoding, env: {}, ...extra,
   });
@@ -110,7 +110,7 @@ describe.each(ENCODINGS)('sessions (%s)', (encoding) => {
   let me: TestCaller;
   beforeAll(() => { me = stack.issuer.caller(slug, { ttlSeconds: 7200 }); });
 
-  it('the SessionManager opens one session and reads, creates, updates, batch reads and lists through it', async () => {
+  it('the RequestChannel opens one session and reads, creates, updates, batch reads and lists through it', async () => {
     const m = manager(me, encoding);
     const key = `${slug}/mgr/a`;
     expect(await m.call('create', { key, value: 'one' }, 5000)).toMatchObject({ key, version: 1 });

@@ -1,5 +1,5 @@
 /**
- * The client's SessionManager against the worker's session modules (a fake transport, no bus):
+ * The client's RequestChannel against the worker's session modules (a fake transport, no bus):
  * one handshake for many callers, renewal, one reopen on "no longer valid", sealed replies
  * checked, a pinned service key, and the fallback to signed requests.
  */
@@ -8,9 +8,9 @@ import {
   errorFromStatus, generateJwk, privateKeyObject, SecretSvcError, SessionReplyError, toBase64url, UnauthenticatedError,
 } from '@secret-svc/protocol';
 import {
-  isSessionInvalid, SESSION_INVALID_MESSAGE as CLIENT_MESSAGE, SessionHandshakeError, type SessionManagerOptions,
+  isSessionInvalid, SESSION_INVALID_MESSAGE as CLIENT_MESSAGE, SessionHandshakeError, type RequestChannelOptions,
 } from '../../client/src/session.js';
-import { SessionManager } from '../helpers/session-manager.js';
+import { RequestChannel } from '../helpers/session-manager.js';
 import { SESSION_INVALID_MESSAGE, TicketBox } from '../../src/session/tickets.js';
 import { FakeWorker, ringKey, swapReadReplies } from './session-fixtures.js';
 import { Sealer } from '../../src/store/seal.js';
@@ -18,8 +18,8 @@ import { Sealer } from '../../src/store/seal.js';
 const service = generateJwk();
 const serviceKey = privateKeyObject(service);
 
-function manager(worker: FakeWorker, o: Partial<SessionManagerOptions> = {}): SessionManager {
-  return new SessionManager({
+function manager(worker: FakeWorker, o: Partial<RequestChannelOptions> = {}): RequestChannel {
+  return new RequestChannel({
     identity: worker.identity(),
     request: worker.request,
     now: () => worker.nowMs,
@@ -28,9 +28,9 @@ function manager(worker: FakeWorker, o: Partial<SessionManagerOptions> = {}): Se
   });
 }
 
-const read = (m: SessionManager, key = 'a/b') => m.call('read', { key }, 1000) as Promise<{ echo: { key: string; nonce: string }; over: string }>;
+const read = (m: RequestChannel, key = 'a/b') => m.call('read', { key }, 1000) as Promise<{ echo: { key: string; nonce: string }; over: string }>;
 
-describe('SessionManager: sessions by default', () => {
+describe('RequestChannel: sessions by default', () => {
   it('the client and the worker agree on the "no longer valid" message', () => {
     expect(CLIENT_MESSAGE).toBe(SESSION_INVALID_MESSAGE);
   });
@@ -169,7 +169,7 @@ describe('SessionManager: sessions by default', () => {
   it('passes any other error through, without a reopen', async () => {
     const worker = new FakeWorker();
     const stranger = new FakeWorker(); // another issuer: the handshake is refused with a plain 401
-    const m = new SessionManager({ identity: stranger.identity(), request: worker.request, now: () => worker.nowMs, env: {} });
+    const m = new RequestChannel({ identity: stranger.identity(), request: worker.request, now: () => worker.nowMs, env: {} });
     const err = await read(m).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SecretSvcError);
     expect(err).toMatchObject({ status: 401, message: 'credential issuer is not trusted' });
@@ -177,7 +177,7 @@ describe('SessionManager: sessions by default', () => {
   });
 });
 
-describe('SessionManager: a pinned service key', () => {
+describe('RequestChannel: a pinned service key', () => {
   it('accepts a handshake signed by the pinned key (option)', async () => {
     const worker = new FakeWorker({ serviceKey });
     const m = manager(worker, { servicePublicKey: service.x });
@@ -226,7 +226,7 @@ describe('SessionManager: a pinned service key', () => {
   });
 });
 
-describe('SessionManager: signed requests', () => {
+describe('RequestChannel: signed requests', () => {
   it('falls back when nobody serves the session subject (a 1.0 worker), and tries again later', async () => {
     const worker = new FakeWorker({ sessions: false });
     const m = manager(worker, { fallbackRecheckMs: 60_000 });

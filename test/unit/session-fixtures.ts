@@ -1,7 +1,7 @@
 /**
  * Session test fixtures: callers, and a fake transport that runs the worker's session
  * modules (handshake, request check, sealed replies) on the far side of an encode/decode,
- * so the client's SessionManager is tested against the real worker code without a bus.
+ * so the client's RequestChannel is tested against the real worker code without a bus.
  */
 import { randomBytes, type KeyObject } from 'node:crypto';
 import {
@@ -80,7 +80,7 @@ export class FakeWorker {
     return { credential: c.credential, key: privateKeyObject(c.key), jwk: c.key };
   }
 
-  /** The SessionManager's `request`: resolves with the decoded success reply, throws like the client does. */
+  /** The RequestChannel's `request`: resolves with the decoded success reply, throws like the client does. */
   readonly request = async (subject: string, body: Uint8Array, _timeoutMs: number): Promise<unknown> => {
     await new Promise((r) => setTimeout(r, 2)); // a round trip: concurrent callers really overlap
     const op = subject.slice(subject.lastIndexOf('.') + 1);

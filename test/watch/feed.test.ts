@@ -4,7 +4,8 @@
  * the caller's point of view on a lost read right, consistency of a read after a notice.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SecretClient, WatchBatch } from '@secret-svc/client';
+import type { SecretClient } from '@secret-svc/client';
+import { next } from './support.js';
 import type { TestCaller } from '../helpers/identities.js';
 import { startStack, type Stack, type TestWorker } from '../helpers/stack.js';
 import { call, envelope, expectError, expectOk, request, send, type RawReply } from '../helpers/wire.js';
@@ -23,19 +24,6 @@ beforeAll(async () => {
   svcClient = await stack.client(svc, 'msgpack');
 });
 afterAll(async () => { await stack?.stop(); });
-
-/** The next batch of a watch, or a failure after `ms`. */
-async function next(it: AsyncIterator<WatchBatch>, ms = 5_000): Promise<WatchBatch> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`no batch within ${ms} ms`)), ms); });
-  try {
-    const r = await Promise.race([it.next(), timeout]);
-    if (r.done) throw new Error('watch ended');
-    return r.value;
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -6,25 +6,14 @@
  * holds, and the client's iterator resumes on another worker without losing a change.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SecretClient, WatchBatch } from '@secret-svc/client';
+import type { SecretClient } from '@secret-svc/client';
+import { next } from './support.js';
 import type { TestCaller } from '../helpers/identities.js';
 import { spawnWorker } from '../helpers/process.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 import { call, expectError, expectOk, request, type RawReply } from '../helpers/wire.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function next(it: AsyncIterator<WatchBatch>, ms = 10_000): Promise<WatchBatch> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`no batch within ${ms} ms`)), ms); });
-  try {
-    const r = await Promise.race([it.next(), timeout]);
-    if (r.done) throw new Error('watch ended');
-    return r.value;
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 let stack: Stack;
 let admin: SecretClient;
