@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RequestStrategy, type JetStreamManager, type Msg, type NatsConnection } from 'nats';
 import { eventually, sleep } from '../audit/support.js';
+import type { TestCaller } from '../helpers/identities.js';
 import { startStackWithLoggedWorker, type Stack } from '../helpers/stack.js';
 import type { startLoggedWorker } from '../helpers/worker.js';
 import { call, envelope, expectOk, request, send } from '../helpers/wire.js';
@@ -32,6 +33,14 @@ async function streamState(): Promise<{ messages: number; first_seq: number; las
 }
 
 /** Everything published on `subjects` while `body` runs (a reply sent there would show). */
+/** The stream's state once three events of `me` are stored and nothing else is on its way. */
+async function settledStreamAfterEvents(me: TestCaller): Promise<Awaited<ReturnType<typeof streamState>>> {
+  for (let i = 0; i < 3; i++) expectOk(await call(stack.nc, me, request('whoami'), 'json'), 'json');
+  await eventually('3 events stored', async () => (await streamState()).messages >= 3);
+  await sleep(200);
+  return streamState();
+}
+
 async function sniffed(nc: NatsConnection, subjects: string[], body: () => Promise<void>): Promise<Msg[]> {
   const seen: Msg[] = [];
   const subs = subjects.map((s) => nc.subscribe(s, { callback: (err, m) => { if (!err) seen.push(m); } }));
@@ -70,10 +79,7 @@ const HOSTILE = [
 describe('reply subjects outside SECRET_SVC_REPLY_PREFIXES', () => {
   it('are dropped unanswered before anything is processed: the trail untouched, nothing stored, no nonce claimed, counted', async () => {
     const me = stack.issuer.caller('rs-svc');
-    for (let i = 0; i < 3; i++) expectOk(await call(stack.nc, me, request('whoami'), 'json'), 'json');
-    await eventually('3 events stored', async () => (await streamState()).messages >= 3);
-    await sleep(200);
-    const before = await streamState();
+    const before = await settledStreamAfterEvents(me);
     const statsBefore = await endpointStats('create');
 
     // One signed create, valid in every way but its reply subject.
@@ -112,10 +118,7 @@ describe('reply subjects outside SECRET_SVC_REPLY_PREFIXES', () => {
 describe('discovery requests ($SRV.*), which the NATS library answers on any reply subject', () => {
   it('with a JetStream API reply subject leave the audit stream untouched (deny_purge, deny_delete)', async () => {
     const me = stack.issuer.caller('rs-srv');
-    for (let i = 0; i < 3; i++) expectOk(await call(stack.nc, me, request('whoami'), 'json'), 'json');
-    await eventually('events stored', async () => (await streamState()).messages >= 3);
-    await sleep(200);
-    const before = await streamState();
+    const before = await settledStreamAfterEvents(me);
     const { first_seq: first } = before;
     const replies = [`$JS.API.STREAM.PURGE.${STREAM}`, `$JS.API.STREAM.MSG.DELETE.${STREAM}`];
     // The library's reply really is published there (the worker's own user makes the API call).
