@@ -114,7 +114,7 @@ export function parseRecord(key: string, packed: Field, sealer: Sealer): StoredR
   if (mac.length !== RECORD_MAC_BYTES || head.length !== SEALED_HEAD_BYTES || !/^[0-9a-f]{16}$/.test(identity) || !/^[1-9][0-9]*$/.test(v)) {
     throw new IntegrityError('stored record is malformed');
   }
-  sealer.verifyRecord(head, macParts(key, version, a, c, identity, u, head), mac);
+  sealer.verifyRecord(head, macParts(key, version, a, c, identity, u, head), mac, { name: key, bytes: buf.subarray(0, from + RECORD_MAC_BYTES + SEALED_HEAD_BYTES) });
   const acl = parseAcl(a);
   const [createdAt, createdBy] = parseStamp(c);
   const [updatedAt, updatedBy] = u === c ? [createdAt, createdBy] : parseStamp(u);

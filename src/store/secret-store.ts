@@ -4,7 +4,8 @@
  * maintenance is keyring-maintenance.ts, revocation entries revocation-store.ts. Above it, operations speak of keys, values,
  * lists and versions; records come back MAC-checked with their value still sealed, and a
  * value is opened only by `open`, after the policy allowed the read.
- * Each call is one script, one round trip, with its nonce claim inside.
+ * Each call is one script, one round trip, with its nonce claim inside; the reads that arrive
+ * together share theirs (read-batch.ts).
  */
 import { randomBytes } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
@@ -22,6 +23,7 @@ import { RevocationStore } from './revocation-store.js';
 import { loadScripts, type ScriptName, type ScriptRunner } from './script-loader.js';
 import { KeyringMaintenance } from './keyring-maintenance.js';
 import { packArgs } from './lua-args.js';
+import { ReadBatcher } from './read-batch.js';
 import { IntegrityError, RetiredKeyError, type Sealer } from './seal.js';
 import type { ReplyOf, WritePlan } from './write-plan.js';
 import { changeBody, parseChange, type ChangeEntry } from './changes.js';
@@ -90,6 +92,8 @@ const REPLAYED = () => new UnauthenticatedError('nonce has already been used');
 
 export class SecretStore {
   private readonly scripts: Record<ScriptName, ScriptRunner>;
+  /** Reads (and claims) of the requests that arrive together: one script call (read-batch.ts). */
+  readonly reads: ReadBatcher;
   /** The revocation entries (docs/protocol.md §10), in the same Redis under the same prefix and hash tag. */
   readonly revocations: RevocationStore;
   /** The canary, counts by key id and rewrap (docs/protocol.md §13): not on the request path. */
@@ -102,6 +106,7 @@ export class SecretStore {
     private readonly options: StoreOptions,
   ) {
     this.scripts = loadScripts(redis);
+    this.reads = new ReadBatcher(this.scripts.read);
     this.keyring = new KeyringMaintenance(redis, keys, sealer, (name, k, args) => this.run(name, k, args));
     this.revocations = new RevocationStore(keys, (name, k, args) => this.run(name, k, args), async (key) => {
       try {
@@ -131,16 +136,22 @@ export class SecretStore {
    * claimed, built or opened.
    */
   async read(nonce: NonceClaim, caller: Principal, keys: string[], o: { budgetBytes: number; version?: number }): Promise<ReadResult> {
-    const reply = await this.run('read', [this.nonceKey(nonce), ...keys.map((k) => this.keys.record(k))], [
-      nonce.ttlMs, caller.slug, caller.admin ? '1' : '', o.budgetBytes, o.version === undefined ? '' : String(o.version),
-    ]);
-    if (!Array.isArray(reply)) throw REPLAYED();
-    if (Number(reply[0]) === 2) throw new ReplyOverBudget(Number(reply[1]));
-    const packed = reply[1] as (Buffer | null)[];
-    const records = keys.map((key, i) => parseRecord(key, packed[i], this.sealer));
-    const first = records[0];
-    const old = first && o.version !== undefined ? parseVersion(first, o.version, reply[2] as Buffer | null) : undefined;
-    return { records, old, bytes: Number(reply[3]) };
+    const reply = await this.reads.read({
+      nonceKey: this.nonceKey(nonce), recordKeys: keys.map((k) => this.keys.record(k)), ttlMs: nonce.ttlMs,
+      slug: caller.slug, admin: caller.admin, budgetBytes: o.budgetBytes, version: o.version === undefined ? '' : String(o.version),
+    });
+    if (reply === 0) throw REPLAYED();
+    switch (reply[0]) {
+      case 2: throw new ReplyOverBudget(Number(reply[1]));
+      case 3: throw toStoreError(new Error(`read script failed: ${reply[1].toString('utf8')}`));
+      default: {
+        const packed = reply[1];
+        const records = keys.map((key, i) => parseRecord(key, packed[i], this.sealer));
+        const first = records[0];
+        const old = first && o.version !== undefined ? parseVersion(first, o.version, reply[2]) : undefined;
+        return { records, old, bytes: Number(reply[3]) };
+      }
+    }
   }
 
   /** Opens a sealed value: the one place plaintext leaves the store. */

@@ -1,0 +1,97 @@
+/**
+ * Reads that arrive together share one script call (read.lua): the requests a worker takes
+ * in one turn of the event loop queue here, and the queue goes to Redis once the turn is
+ * over (setImmediate runs after the I/O callbacks that delivered them). Each request still
+ * gets its own result or error; what they share is the round trip, the script call and the
+ * parse of one reply, which a read otherwise pays alone (issue: "the hot path").
+ */
+import { toStoreError } from './redis.js';
+
+/** What one request asks of read.lua (its header lists the fields in this order). */
+export interface ReadCall {
+  nonceKey: string;
+  recordKeys: string[];
+  ttlMs: number;
+  slug: string;
+  admin: boolean;
+  budgetBytes: number;
+  /** '' for the current version. */
+  version: string;
+}
+
+/** One request's result as read.lua returns it (see its header). */
+export type ReadReply = 0 | [2, number] | [3, Buffer] | [1, (Buffer | null)[], Buffer | null, number];
+
+type RunScript = (keys: string[], args: (string | number)[]) => Promise<unknown>;
+
+interface Queued {
+  call: ReadCall;
+  resolve: (reply: ReadReply) => void;
+  reject: (err: Error) => void;
+}
+
+/**
+ * Bounds on one script call: Redis runs a script alone, so a batch stays about as short as
+ * one large read. A request over them alone is still sent, by itself.
+ */
+const MAX_REQUESTS_PER_CALL = 128;
+const MAX_KEYS_PER_CALL = 512;
+
+export class ReadBatcher {
+  private queue: Queued[] = [];
+  private scheduled = false;
+  /** Script calls made and requests they carried, for the stats (and the test that batches happen). */
+  calls = 0;
+  requests = 0;
+
+  constructor(private readonly run: RunScript) {}
+
+  read(call: ReadCall): Promise<ReadReply> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ call, resolve, reject });
+      if (this.scheduled) return;
+      this.scheduled = true;
+      setImmediate(this.flush);
+    });
+  }
+
+  private readonly flush = (): void => {
+    this.scheduled = false;
+    const queue = this.queue;
+    this.queue = [];
+    let start = 0;
+    while (start < queue.length) {
+      let end = start;
+      let keys = 0;
+      while (end < queue.length && end - start < MAX_REQUESTS_PER_CALL
+        && (end === start || keys + 1 + queue[end]!.call.recordKeys.length <= MAX_KEYS_PER_CALL)) {
+        keys += 1 + queue[end]!.call.recordKeys.length;
+        end++;
+      }
+      this.send(queue.slice(start, end));
+      start = end;
+    }
+  };
+
+  private send(batch: Queued[]): void {
+    const keys: string[] = [];
+    const args: (string | number)[] = [batch.length];
+    for (const { call } of batch) {
+      keys.push(call.nonceKey);
+      for (const k of call.recordKeys) keys.push(k);
+      args.push(call.recordKeys.length, call.ttlMs, call.slug, call.admin ? '1' : '', call.budgetBytes, call.version);
+    }
+    this.calls++;
+    this.requests += batch.length;
+    this.run(keys, args).then(
+      (replies) => {
+        const list = replies as ReadReply[];
+        for (let i = 0; i < batch.length; i++) batch[i]!.resolve(list[i]!);
+      },
+      (err: unknown) => {
+        const error = toStoreError(err) as Error;
+        for (const q of batch) q.reject(error);
+      },
+    );
+  }
+}
