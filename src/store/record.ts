@@ -47,6 +47,8 @@ export interface StoredRecord {
   updatedBy: string;
   /** The raw created stamp (kept as is by updates). */
   createdStamp: string;
+  /** The current version's raw updated stamp (its value is bound to it). */
+  updatedStamp: string;
   /** The current version's value, when fetched. */
   sealed: SealedValue | undefined;
   /** The current version's sealed head (key id, nonce, tag). */
@@ -90,38 +92,90 @@ export function sealedFields(sealed: Buffer): [Buffer, Buffer] {
 }
 
 /**
+ * Records whose stored bytes verified, as parsed, by key. The same bytes again (a hot
+ * secret read again) are the same check with the same answer: a comparison replaces the
+ * HMAC and the parse. Bytes that differ in any way are verified afresh. One per store (and
+ * so per keyring); bounded, oldest first out (a miss costs one verification).
+ */
+export class VerifiedRecords {
+  private readonly entries = new Map<string, { bytes: Buffer; record: StoredRecord; binding: string }>();
+  constructor(private readonly max = 20_000) {}
+
+  get(key: string, bytes: Buffer): { record: StoredRecord; binding: string } | undefined {
+    const hit = this.entries.get(key);
+    return hit && hit.bytes.equals(bytes) ? hit : undefined;
+  }
+
+  set(key: string, bytes: Buffer, record: StoredRecord): { record: StoredRecord; binding: string } {
+    if (this.entries.size >= this.max && !this.entries.has(key)) this.entries.delete(this.entries.keys().next().value!);
+    const own = Buffer.from(bytes);
+    // Shared by every read that hits: frozen, so no caller can change what the next one gets.
+    Object.freeze(record.acl.readers);
+    Object.freeze(record.acl.writers);
+    Object.freeze(record.acl.deleters);
+    // The head and MAC on the kept copy: the reply buffer they came in is not held.
+    const n = own.length;
+    const mac = own.subarray(n - SEALED_HEAD_BYTES - RECORD_MAC_BYTES, n - SEALED_HEAD_BYTES);
+    const entry = { bytes: own, record: Object.freeze({ ...record, mac, head: own.subarray(n - SEALED_HEAD_BYTES), sealed: undefined }), binding: bindingOf(key, record.identity, record.version, record.updatedStamp) };
+    this.entries.set(key, entry);
+    return entry;
+  }
+}
+
+/**
  * The one parser: a record as the scripts pack it (record.lua's pack):
  * "v\na\nc\ni\nu\n" .. m (16) .. h (45), then "B" .. b (binary) when the value was fetched.
  * Verifies the MAC before anything is decided on the record. false/null = absent.
+ * With `verified`, bytes that verified before are taken as parsed then.
  */
-export function parseRecord(key: string, packed: Field, sealer: Sealer): StoredRecord | undefined {
+export function parseRecord(key: string, packed: Field, sealer: Sealer, verified?: VerifiedRecords): StoredRecord | undefined {
   if (!packed) return undefined;
   const buf = typeof packed === 'string' ? Buffer.from(packed, 'latin1') : packed;
-  const text: string[] = [];
   let from = 0;
   for (let i = 0; i < 5; i++) {
     const nl = buf.indexOf(0x0a, from);
     if (nl < 0) throw new IntegrityError('stored record is malformed');
+    from = nl + 1;
+  }
+  const end = from + RECORD_MAC_BYTES + SEALED_HEAD_BYTES;
+  const rest = buf.subarray(end);
+  const box = rest.length > 0 && rest[0] === 0x42 ? rest.subarray(1) : undefined;
+  const stored = buf.subarray(0, end);
+  const known = verified?.get(key, stored);
+  if (known) return withValue(known.record, known.binding, box);
+  const record = parseVerified(key, buf, sealer);
+  if (!verified) return withValue(record, bindingOf(key, record.identity, record.version, record.updatedStamp), box);
+  const entry = verified.set(key, stored, record);
+  return withValue(entry.record, entry.binding, box);
+}
+
+function withValue(record: StoredRecord, binding: string, box: Buffer | undefined): StoredRecord {
+  return box ? { ...record, sealed: new SealedValue(binding, Buffer.concat([record.head, box])) } : { ...record };
+}
+
+/** Parses the fields and verifies the MAC; the value (if any) is left to withValue. */
+function parseVerified(key: string, buf: Buffer, sealer: Sealer): StoredRecord {
+  const text: string[] = [];
+  let from = 0;
+  for (let i = 0; i < 5; i++) {
+    const nl = buf.indexOf(0x0a, from);
     text.push(buf.subarray(from, nl).toString('utf8'));
     from = nl + 1;
   }
   const [v, a, c, identity, u] = text as [string, string, string, string, string];
   const mac = buf.subarray(from, from + RECORD_MAC_BYTES);
   const head = buf.subarray(from + RECORD_MAC_BYTES, from + RECORD_MAC_BYTES + SEALED_HEAD_BYTES);
-  const rest = buf.subarray(from + RECORD_MAC_BYTES + SEALED_HEAD_BYTES);
-  const box = rest.length > 0 && rest[0] === 0x42 ? rest.subarray(1) : undefined;
   const version = Number(v);
   if (mac.length !== RECORD_MAC_BYTES || head.length !== SEALED_HEAD_BYTES || !/^[0-9a-f]{16}$/.test(identity) || !/^[1-9][0-9]*$/.test(v)) {
     throw new IntegrityError('stored record is malformed');
   }
-  sealer.verifyRecord(head, macParts(key, version, a, c, identity, u, head), mac, { name: key, bytes: buf.subarray(0, from + RECORD_MAC_BYTES + SEALED_HEAD_BYTES) });
+  sealer.verifyRecord(head, macParts(key, version, a, c, identity, u, head), mac);
   const acl = parseAcl(a);
   const [createdAt, createdBy] = parseStamp(c);
   const [updatedAt, updatedBy] = u === c ? [createdAt, createdBy] : parseStamp(u);
   if (!Number.isSafeInteger(version) || !acl || !createdAt || !updatedAt) throw new IntegrityError('stored record is malformed');
   return {
-    key, version, acl, aclField: a, identity, createdAt, createdBy, updatedAt, updatedBy, createdStamp: c, head, mac,
-    sealed: box ? new SealedValue(bindingOf(key, identity, version, u), Buffer.concat([head, box])) : undefined,
+    key, version, acl, aclField: a, identity, createdAt, createdBy, updatedAt, updatedBy, createdStamp: c, updatedStamp: u, head, mac, sealed: undefined,
   };
 }
 

@@ -27,8 +27,6 @@ export const RECORD_MAC_BYTES = 16;
 /** The subkey cache holds at most this many bytes (digest key + subkey + bookkeeping). */
 const SUBKEY_CACHE_BYTES = 4 * 1024 * 1024;
 const SUBKEY_ENTRY_BYTES = 128;
-/** Records whose verified bytes are remembered (about 200 bytes each). */
-const VERIFIED_RECORDS = 20_000;
 /** Bindings up to this long key the subkey cache as they are (a secret's key is at most 256). */
 const DIRECT_BINDING_CHARS = 512;
 
@@ -68,9 +66,6 @@ export class Sealer {
     maxSize: SUBKEY_CACHE_BYTES,
     sizeCalculation: (_subkey, id) => SUBKEY_ENTRY_BYTES + 2 * id.length,
   });
-
-  /** Per record name, the stored bytes (fields and MAC) last verified: see verifyRecord. */
-  private readonly verified = new Map<string, Buffer>();
 
   constructor(keys: Uint8Array | readonly Uint8Array[]) {
     const list = keys instanceof Uint8Array ? [keys] : [...keys];
@@ -153,22 +148,12 @@ export class Sealer {
     if (!timingSafeEqual(tag.subarray(KEY_ID_BYTES), macUnder(k, parts))) throw new IntegrityError('stored change entry failed its integrity check');
   }
 
-  /**
-   * Throws IntegrityError unless `mac` authenticates the record parts. `stored`: the exact
-   * bytes the parts were read from (with the MAC) under the record's name; bytes that
-   * verified before under this keyring are the same check's same answer, so they cost a
-   * comparison instead of an HMAC (a 20-key read verifies 20 records).
-   */
-  verifyRecord(sealed: Buffer, parts: readonly (string | Buffer)[], mac: Buffer, stored?: { name: string; bytes: Buffer }): void {
-    if (stored && this.verified.get(stored.name)?.equals(stored.bytes)) return;
+  /** Throws IntegrityError unless `mac` authenticates the record parts. */
+  verifyRecord(sealed: Buffer, parts: readonly (string | Buffer)[], mac: Buffer): void {
     const expected = this.recordMac(sealed, parts);
     if (mac.length !== expected.length || !timingSafeEqual(mac, expected)) {
       throw new IntegrityError('stored record failed its integrity check (fields altered in Redis)');
     }
-    if (!stored) return;
-    // Oldest first out: a bound, not a ranking (a miss costs one HMAC).
-    if (this.verified.size >= VERIFIED_RECORDS && !this.verified.has(stored.name)) this.verified.delete(this.verified.keys().next().value!);
-    this.verified.set(stored.name, Buffer.from(stored.bytes));
   }
 
   /** Bytes the subkey cache accounts for (bounded by SUBKEY_CACHE_BYTES). */

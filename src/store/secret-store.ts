@@ -15,7 +15,7 @@ import type { Principal } from '../policy.js';
 import type { RedisKeys } from './keys.js';
 import { errorOutcome, outcomeHead, replayReply, successOutcome } from './outcome.js';
 import {
-  aclField, bindingOf, macParts, parseRecord, parseStamp, parseVersion, sealedFields, SealedValue, stampField,
+  aclField, bindingOf, macParts, parseRecord, VerifiedRecords, parseStamp, parseVersion, sealedFields, SealedValue, stampField,
   type StoredRecord, type StoredVersion,
 } from './record.js';
 import { toStoreError } from './redis.js';
@@ -94,6 +94,8 @@ export class SecretStore {
   private readonly scripts: Record<ScriptName, ScriptRunner>;
   /** Reads (and claims) of the requests that arrive together: one script call (read-batch.ts). */
   readonly reads: ReadBatcher;
+  /** Records already verified, by their exact stored bytes (record.ts). */
+  private readonly verified = new VerifiedRecords();
   /** The revocation entries (docs/protocol.md §10), in the same Redis under the same prefix and hash tag. */
   readonly revocations: RevocationStore;
   /** The canary, counts by key id and rewrap (docs/protocol.md §13): not on the request path. */
@@ -146,7 +148,7 @@ export class SecretStore {
       case 3: throw toStoreError(new Error(`read script failed: ${reply[1].toString('utf8')}`));
       default: {
         const packed = reply[1];
-        const records = keys.map((key, i) => parseRecord(key, packed[i], this.sealer));
+        const records = keys.map((key, i) => parseRecord(key, packed[i], this.sealer, this.verified));
         const first = records[0];
         const old = first && o.version !== undefined ? parseVersion(first, o.version, reply[2]) : undefined;
         return { records, old, bytes: Number(reply[3]) };
@@ -171,7 +173,7 @@ export class SecretStore {
     const [, keys, records, more, bytes] = reply as [number, Buffer[], (Buffer | null)[], number, number];
     const entries = keys.map((k, i) => {
       const key = k.toString('utf8');
-      return { key, record: parseRecord(key, records[i], this.sealer) };
+      return { key, record: parseRecord(key, records[i], this.sealer, this.verified) };
     });
     return { entries, more: Number(more) === 1, bytes: Number(bytes) };
   }
@@ -180,7 +182,7 @@ export class SecretStore {
   async versions(nonce: NonceClaim, caller: Principal, key: string): Promise<{ record: StoredRecord | undefined; versions: VersionInfo[] }> {
     const reply = await this.run('versions', [this.nonceKey(nonce), this.keys.record(key)], [nonce.ttlMs, caller.slug, caller.admin ? '1' : '']);
     if (!Array.isArray(reply)) throw REPLAYED();
-    const record = parseRecord(key, reply[0] as Buffer | null, this.sealer);
+    const record = parseRecord(key, reply[0] as Buffer | null, this.sealer, this.verified);
     if (!record) return { record, versions: [] };
     const versions: VersionInfo[] = [{ version: record.version, updatedAt: record.updatedAt, updatedBy: record.updatedBy }];
     for (const entry of reply[1] as Buffer[]) {
@@ -197,7 +199,7 @@ export class SecretStore {
   async peek(nonce: NonceClaim, key: string): Promise<PeekResult> {
     const [packed, used] = (await this.run('peek', [this.keys.record(key), this.nonceKey(nonce)], [])) as [Buffer | null, Buffer | null];
     if (used) return { replayed: replayReply(used.toString(), nonce.digest) };
-    return { record: parseRecord(key, packed, this.sealer) };
+    return { record: parseRecord(key, packed, this.sealer, this.verified) };
   }
 
   /** Commits a plan with its outcome (and, when applied, its change entry); 'stale' when the record changed since it was planned from. */
