@@ -2,6 +2,7 @@
 import { Decoder, Encoder } from '@msgpack/msgpack';
 import { checkJsonText } from './json-guard.js';
 import { countMapKeys, scanMsgpack } from './msgpack-guard.js';
+import { UnsupportedValue, writeMsgpack } from './msgpack-writer.js';
 
 export type Encoding = 'json' | 'msgpack';
 
@@ -65,7 +66,13 @@ export function decodeUtf8(bytes: Uint8Array): string {
 }
 
 export function encodeBody(value: unknown, encoding: Encoding): Uint8Array {
-  return encoding === 'json' ? Buffer.from(JSON.stringify(value), 'utf8') : msgpackEncoder.encode(value);
+  if (encoding === 'json') return Buffer.from(JSON.stringify(value), 'utf8');
+  try {
+    return writeMsgpack(value);
+  } catch (err) {
+    if (!(err instanceof UnsupportedValue)) throw err;
+    return msgpackEncoder.encode(value);
+  }
 }
 
 export function decodeBody(bytes: Uint8Array, encoding: Encoding): unknown {

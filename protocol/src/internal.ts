@@ -8,6 +8,7 @@ export * from './index.js';
 export { quoteInput } from './errors.js';
 export { decodeJson, parseJsonText, decodeMsgpack, AmbiguousBodyError } from './codec.js';
 export { checkMsgpack } from './msgpack-guard.js';
+export { writeMsgpack, UnsupportedValue } from './msgpack-writer.js';
 export { checkJsonText } from './json-guard.js';
 export { ed25519PublicKeyProblem, PublicKeyError, signBytes, verifyBytes } from './keys.js';
 export { credentialClaimsSchema } from './credential.js';
