@@ -56,5 +56,7 @@ export async function read(deps: OpDeps, ctx: RequestContext, req: RequestOf<'re
 
 function open(store: SecretStore, record: StoredRecord): Secret {
   if (!record.sealed) throw new IntegrityError('stored record has no value');
-  return { ...metadataOf(record.key, record), value: store.open(record.sealed) };
+  const secret = metadataOf(record.key, record) as Secret;
+  secret.value = store.open(record.sealed);
+  return secret;
 }

@@ -23,13 +23,16 @@ import { IntegrityError, RECORD_MAC_BYTES, SEALED_HEAD_BYTES, type Sealer } from
 export class SealedValue {
   readonly #binding: string;
   readonly #bytes: Buffer;
-  constructor(binding: string, bytes: Buffer) {
+  readonly #memo: { subkey?: Uint8Array } | undefined;
+  /** `memo`: shared by the opens of one verified record's value (Sealer.open). */
+  constructor(binding: string, bytes: Buffer, memo?: { subkey?: Uint8Array }) {
     this.#binding = binding;
     this.#bytes = bytes;
+    this.#memo = memo;
   }
 
   openWith(sealer: Sealer): string {
-    return sealer.open(this.#binding, this.#bytes);
+    return sealer.open(this.#binding, this.#bytes, this.#memo);
   }
 }
 
@@ -91,6 +94,14 @@ export function sealedFields(sealed: Buffer): [Buffer, Buffer] {
   return [sealed.subarray(0, SEALED_HEAD_BYTES), sealed.subarray(SEALED_HEAD_BYTES)];
 }
 
+interface VerifiedEntry {
+  bytes: Buffer;
+  record: StoredRecord;
+  binding: string;
+  /** The value's subkey once derived (the head, and so the sealing key, is part of `bytes`). */
+  memo: { subkey?: Uint8Array };
+}
+
 /**
  * Records whose stored bytes verified, as parsed, by key. The same bytes again (a hot
  * secret read again) are the same check with the same answer: a comparison replaces the
@@ -98,15 +109,15 @@ export function sealedFields(sealed: Buffer): [Buffer, Buffer] {
  * so per keyring); bounded, oldest first out (a miss costs one verification).
  */
 export class VerifiedRecords {
-  private readonly entries = new Map<string, { bytes: Buffer; record: StoredRecord; binding: string }>();
+  private readonly entries = new Map<string, VerifiedEntry>();
   constructor(private readonly max = 20_000) {}
 
-  get(key: string, bytes: Buffer): { record: StoredRecord; binding: string } | undefined {
+  get(key: string, bytes: Buffer): VerifiedEntry | undefined {
     const hit = this.entries.get(key);
     return hit && hit.bytes.equals(bytes) ? hit : undefined;
   }
 
-  set(key: string, bytes: Buffer, record: StoredRecord): { record: StoredRecord; binding: string } {
+  set(key: string, bytes: Buffer, record: StoredRecord): VerifiedEntry {
     if (this.entries.size >= this.max && !this.entries.has(key)) this.entries.delete(this.entries.keys().next().value!);
     const own = Buffer.from(bytes);
     // Shared by every read that hits: frozen, so no caller can change what the next one gets.
@@ -116,7 +127,7 @@ export class VerifiedRecords {
     // The head and MAC on the kept copy: the reply buffer they came in is not held.
     const n = own.length;
     const mac = own.subarray(n - SEALED_HEAD_BYTES - RECORD_MAC_BYTES, n - SEALED_HEAD_BYTES);
-    const entry = { bytes: own, record: Object.freeze({ ...record, mac, head: own.subarray(n - SEALED_HEAD_BYTES), sealed: undefined }), binding: bindingOf(key, record.identity, record.version, record.updatedStamp) };
+    const entry = { bytes: own, record: Object.freeze({ ...record, mac, head: own.subarray(n - SEALED_HEAD_BYTES), sealed: undefined }), binding: bindingOf(key, record.identity, record.version, record.updatedStamp), memo: {} };
     this.entries.set(key, entry);
     return entry;
   }
@@ -142,15 +153,15 @@ export function parseRecord(key: string, packed: Field, sealer: Sealer, verified
   const box = rest.length > 0 && rest[0] === 0x42 ? rest.subarray(1) : undefined;
   const stored = buf.subarray(0, end);
   const known = verified?.get(key, stored);
-  if (known) return withValue(known.record, known.binding, box);
+  if (known) return withValue(known.record, known.binding, box, known.memo);
   const record = parseVerified(key, buf, sealer);
   if (!verified) return withValue(record, bindingOf(key, record.identity, record.version, record.updatedStamp), box);
   const entry = verified.set(key, stored, record);
-  return withValue(entry.record, entry.binding, box);
+  return withValue(entry.record, entry.binding, box, entry.memo);
 }
 
-function withValue(record: StoredRecord, binding: string, box: Buffer | undefined): StoredRecord {
-  return box ? { ...record, sealed: new SealedValue(binding, Buffer.concat([record.head, box])) } : { ...record };
+function withValue(record: StoredRecord, binding: string, box: Buffer | undefined, memo?: { subkey?: Uint8Array }): StoredRecord {
+  return box ? { ...record, sealed: new SealedValue(binding, Buffer.concat([record.head, box]), memo) } : { ...record };
 }
 
 /** Parses the fields and verifies the MAC; the value (if any) is left to withValue. */

@@ -98,12 +98,20 @@ export class Sealer {
     return Buffer.concat([Buffer.from([FORMAT]), k.idBytes, nonce, box]);
   }
 
-  /** Opens a sealed value or throws IntegrityError (never returns a wrong value). */
-  open(binding: string, sealed: Buffer): string {
+  /**
+   * Opens a sealed value or throws IntegrityError (never returns a wrong value). `memo`
+   * keeps the subkey for the next open of the same binding under the same head (a verified
+   * record's, src/store/record.ts), which then skips the subkey cache's lookup.
+   */
+  open(binding: string, sealed: Buffer, memo?: { subkey?: Uint8Array }): string {
     if (sealed.length < SEALED_HEAD_BYTES || sealed[0] !== FORMAT) throw new IntegrityError('stored record is malformed');
-    const k = this.ringKeyOf(sealed);
+    let subkey = memo?.subkey;
+    if (!subkey) {
+      subkey = this.subkey(this.ringKeyOf(sealed), binding);
+      if (memo) memo.subkey = subkey;
+    }
     const nonce = sealed.subarray(1 + KEY_ID_BYTES, HEADER_BYTES);
-    const plain = workerSecretbox.open(sealed.subarray(HEADER_BYTES), nonce, this.subkey(k, binding));
+    const plain = workerSecretbox.open(sealed.subarray(HEADER_BYTES), nonce, subkey);
     if (!plain) throw new IntegrityError('stored record failed its integrity check (altered, or not this secret\'s)');
     return Buffer.from(plain.buffer, plain.byteOffset, plain.byteLength).toString('utf8');
   }
