@@ -41,8 +41,8 @@ interface Generator {
 }
 
 let nc: NatsConnection;
-/** The measured requests' request-reply (one inbox subscription). */
-let requests: Requests;
+/** The measured requests' request-reply (one inbox subscription, or nc.request() with --nats-request). */
+let requests: Pick<Requests, 'request' | 'close'>;
 let init: LoadInit;
 /** This connection's session, opened by the first session scenario and reused after. */
 let session: { handle: SessionHandle; expiresAtMs: number } | undefined;
@@ -226,7 +226,10 @@ process.on('message', (m: ToLoad) => {
     if (m.type === 'init') {
       init = m;
       nc = await connect({ servers: m.natsUrl, noAsyncTraces: true, name: 'secret-svc-bench-load' });
-      requests = new Requests(nc, REQUEST_TIMEOUT_MS);
+      const conn = nc;
+      requests = m.natsRequest
+        ? { request: (subject, body) => conn.request(subject, body, { timeout: REQUEST_TIMEOUT_MS }), close: () => {} }
+        : new Requests(nc, REQUEST_TIMEOUT_MS);
       send({ type: 'ready' });
     } else if (m.type === 'run') {
       try {

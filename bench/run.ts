@@ -46,12 +46,13 @@ const program = new Command('bench')
   .option('--cpu-prof [dir]', 'profile the workers (node --cpu-prof); profiles go to dir', false)
   .addOption(new Option('--audit <mode>', 'SECRET_SVC_AUDIT of the measured workers').choices(['jetstream', 'off']).default('jetstream'))
   .option('--clients-nice <n>', 'CPU priority (nice, 0–19) of the load generators, so that callers sharing this machine take less of the service\'s cores', '0')
+  .option('--nats-request', 'load generators use nats.js\' nc.request() (what most clients use, and the independent check\'s echo) instead of the lean request-reply')
   .option('--out <file>', 'results file', 'bench/results/latest.json')
   .parse();
 
 const o = program.opts<{
   duration: string; warmup: string; prewarm: string; concurrency: string; workers: string; secrets: string; visible: string; valueBytes: string;
-  readKeys: string; encoding: Encoding; only?: string; redisArgs?: string; natsUrl?: string; redisUrl?: string; tsx?: boolean; build: boolean;
+  readKeys: string; encoding: Encoding; only?: string; natsRequest?: boolean; redisArgs?: string; natsUrl?: string; redisUrl?: string; tsx?: boolean; build: boolean;
   cpuProf: string | boolean; out: string; workerNodeArgs: string; audit: 'jetstream' | 'off'; clientsNice: string;
 }>();
 
@@ -204,7 +205,7 @@ async function bench(cleanup: (() => Promise<void>)[]): Promise<void> {
     cleanup.push(() => e.stop());
   }
 
-  const loadInit = { natsUrl, subjectPrefix, audience: 'secret-svc', encoding: o.encoding };
+  const loadInit = { natsUrl, subjectPrefix, audience: 'secret-svc', encoding: o.encoding, natsRequest: o.natsRequest === true };
   const load = await LoadGenerator.start({ ...loadInit, identity: reader as Identity }, profDir);
   cleanup.push(() => load.stop());
   const loadOff = workersOff.length > 0 ? await LoadGenerator.start({ ...loadInit, subjectPrefix: offPrefix, identity: reader as Identity }) : undefined;

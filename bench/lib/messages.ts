@@ -32,6 +32,8 @@ export interface LoadInit {
   audience: string;
   encoding: 'json' | 'msgpack';
   identity: Identity;
+  /** Request-reply through nats.js' own nc.request() (--nats-request), as most clients do, instead of the lean one. */
+  natsRequest?: boolean;
 }
 
 export interface RunJob {
