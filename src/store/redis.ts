@@ -24,6 +24,8 @@ const FAIL_FAST: RedisOptions = {
   retryStrategy: retryForever,
   // Scripts issued in the same tick go out in one socket write: half the Redis CPU per read.
   enableAutoPipelining: true,
+  // Reads are batched by the store itself (read-batch.ts), which sends each batch when it is ready.
+  autoPipeliningIgnoredCommands: ['read'],
 };
 
 export function createRedis(target: RedisTarget): RedisHandle {
