@@ -52,13 +52,26 @@ const OP_TOKEN = /^[a-z][a-z0-9-]*$/;
 const str = (v: unknown): v is string => typeof v === 'string';
 const int = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v);
 
+let lastMs = NaN;
+let lastIso = '';
+
+/** Date#toISOString, remembered for its millisecond: the events of one millisecond share their time. */
+function isoOf(time: Date): string {
+  const ms = time.getTime();
+  if (ms !== lastMs) {
+    lastIso = time.toISOString();
+    lastMs = ms;
+  }
+  return lastIso;
+}
+
 /** The event for `facts`; throws TypeError on an op or status that cannot be one (a bug, not input). */
 export function buildEvent(facts: AuditFacts, worker: string, now: Date = new Date()): AuditEvent {
   const { op, status } = facts;
   if (!str(op) || !OP_TOKEN.test(op)) throw new TypeError(`audit: not an op: ${String(op).slice(0, 40)}`);
   if (!int(status) || status < 100 || status > 599) throw new TypeError('audit: status must be an HTTP-like integer');
   const time = facts.time instanceof Date ? facts.time : now;
-  const e: AuditEvent = { v: 1, time: time.toISOString(), worker, op, status };
+  const e: AuditEvent = { v: 1, time: isoOf(time), worker, op, status };
   const code = str(facts.code) ? facts.code : status !== 200 && isErrorStatus(status) ? ERROR_CODES[status] : undefined;
   if (code !== undefined) e.code = code;
   if (str(facts.slug)) e.slug = facts.slug;
