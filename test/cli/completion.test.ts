@@ -49,8 +49,7 @@ class Terminal {
   screen(): string { return this.tmux(['capture-pane', '-p', '-J']); }
   /** Clears the line and the screen, types `text`, presses Tab and waits for `expected` on screen. */
   async complete(text: string, expected: RegExp, timeoutMs = 30_000): Promise<string> {
-    this.send('C-c');
-    this.send('C-l');
+    await this.clear();
     this.type(text);
     this.send('Tab');
     const deadline = Date.now() + timeoutMs;
@@ -59,6 +58,22 @@ class Terminal {
       if (expected.test(screen)) return screen;
       if (Date.now() > deadline) throw new Error(`after typing ${JSON.stringify(text)} + Tab, no ${expected} on screen:\n${screen}`);
       await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  /**
+   * Clears the line and the screen and waits for the bare prompt: keys typed while the shell
+   * still finishes the previous completion (slow on a loaded machine) would join the old line.
+   */
+  private async clear(timeoutMs = 15_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      this.send('C-c');
+      this.send('C-l');
+      for (let i = 0; i < 10; i++) {
+        if (this.screen().trim() === '$') return;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      if (Date.now() > deadline) throw new Error(`no bare prompt after Ctrl-C, Ctrl-L:\n${this.screen()}`);
     }
   }
   /** Waits for `re` on screen (the shell has started, a command ran). */
