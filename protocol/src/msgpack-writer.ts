@@ -173,10 +173,12 @@ function writeValue(v: unknown, depth: number): void {
   const proto = Object.getPrototypeOf(v) as unknown;
   if (proto !== Object.prototype && proto !== null) throw new UnsupportedValue('not a plain object');
   const o = v as Record<string, unknown>;
+  // Own keys only, as the reference: an inherited enumerable property is never written.
+  const keys = Object.keys(o);
   let count = 0;
-  for (const key in o) if (o[key] !== undefined) count++;
+  for (const key of keys) if (o[key] !== undefined) count++;
   header(count, 0x80, 16, 0xde, 0xdf);
-  for (const key in o) {
+  for (const key of keys) {
     const item = o[key];
     if (item === undefined) continue;
     writeString(key);

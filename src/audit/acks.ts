@@ -107,7 +107,8 @@ const STORED = Buffer.from('{"stream":');
 /**
  * Throws unless the stream's answer says the event is stored: its API error as nats.js
  * throws it (code = the error's HTTP-like code), or JetStreamInvalidAck. Nothing reads the
- * acknowledgement's fields, so a well-formed success is recognised by its start, unparsed.
+ * acknowledgement's fields, so the usual success is recognised by its start unparsed; any
+ * other answer is parsed and checked as nats.js does.
  */
 function checkAck(data: Uint8Array): void {
   const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
@@ -118,7 +119,7 @@ function checkAck(data: Uint8Array): void {
     err.api_error = { code: v.error.code, err_code: v.error.err_code ?? 0, description: v.error.description };
     throw err;
   }
-  throw NatsError.errorForCode(ErrorCode.JetStreamInvalidAck);
+  if (typeof v.stream !== 'string' || v.stream === '' || typeof v.seq !== 'number') throw NatsError.errorForCode(ErrorCode.JetStreamInvalidAck);
 }
 
 /**

@@ -90,7 +90,6 @@ export class ReadBatcher {
     }
   }
 
-
   private send(batch: Queued[]): void {
     const keys: string[] = [];
     const args: (string | number)[] = [batch.length];
@@ -101,15 +100,27 @@ export class ReadBatcher {
     }
     this.calls++;
     this.requests += batch.length;
-    this.run(keys, args).then(
+    const fail = (err: unknown) => {
+      const error = toStoreError(err) as Error;
+      for (const q of batch) q.reject(error);
+    };
+    let sent: Promise<unknown>;
+    try {
+      sent = this.run(keys, args);
+    } catch (err) {
+      fail(err);
+      return;
+    }
+    sent.then(
       (replies) => {
-        const list = replies as ReadReply[];
-        for (let i = 0; i < batch.length; i++) batch[i]!.resolve(list[i]!);
+        // Every request settles, whatever came back.
+        if (!Array.isArray(replies) || replies.length !== batch.length) {
+          fail(new Error(`read script answered ${Array.isArray(replies) ? `${replies.length} results` : 'no list'} for ${batch.length} requests`));
+          return;
+        }
+        for (let i = 0; i < batch.length; i++) batch[i]!.resolve(replies[i] as ReadReply);
       },
-      (err: unknown) => {
-        const error = toStoreError(err) as Error;
-        for (const q of batch) q.reject(error);
-      },
+      fail,
     );
   }
 }

@@ -14,7 +14,12 @@
  */
 import type { SecretMetadata } from '@secret-svc/protocol';
 import type { Acl } from '../policy.js';
+import { LRUCache } from 'lru-cache';
 import { IntegrityError, RECORD_MAC_BYTES, SEALED_HEAD_BYTES, type Sealer } from './seal.js';
+
+/** What the verified records may hold (their stored bytes, counted twice for the parsed copy). */
+const VERIFIED_RECORDS_BYTES = 16 * 1024 * 1024;
+const VERIFIED_ENTRY_OVERHEAD = 512;
 
 /**
  * A sealed value, still sealed: an opaque handle. Opening it takes the keyring, which only
@@ -106,11 +111,14 @@ interface VerifiedEntry {
  * Records whose stored bytes verified, as parsed, by key. The same bytes again (a hot
  * secret read again) are the same check with the same answer: a comparison replaces the
  * HMAC and the parse. Bytes that differ in any way are verified afresh. One per store (and
- * so per keyring); bounded, oldest first out (a miss costs one verification).
+ * so per keyring); bounded by bytes, least recently used out (a miss costs one verification).
  */
 export class VerifiedRecords {
-  private readonly entries = new Map<string, VerifiedEntry>();
-  constructor(private readonly max = 20_000) {}
+  // Least recently used out, bounded by bytes: a record's lists may hold hundreds of slugs.
+  private readonly entries = new LRUCache<string, VerifiedEntry>({
+    maxSize: VERIFIED_RECORDS_BYTES,
+    sizeCalculation: (entry, key) => 2 * entry.bytes.length + 2 * key.length + VERIFIED_ENTRY_OVERHEAD,
+  });
 
   get(key: string, bytes: Buffer): VerifiedEntry | undefined {
     const hit = this.entries.get(key);
@@ -118,16 +126,21 @@ export class VerifiedRecords {
   }
 
   set(key: string, bytes: Buffer, record: StoredRecord): VerifiedEntry {
-    if (this.entries.size >= this.max && !this.entries.has(key)) this.entries.delete(this.entries.keys().next().value!);
     const own = Buffer.from(bytes);
     // Shared by every read that hits: frozen, so no caller can change what the next one gets.
     Object.freeze(record.acl.readers);
     Object.freeze(record.acl.writers);
     Object.freeze(record.acl.deleters);
+    Object.freeze(record.acl);
     // The head and MAC on the kept copy: the reply buffer they came in is not held.
     const n = own.length;
     const mac = own.subarray(n - SEALED_HEAD_BYTES - RECORD_MAC_BYTES, n - SEALED_HEAD_BYTES);
-    const entry = { bytes: own, record: Object.freeze({ ...record, mac, head: own.subarray(n - SEALED_HEAD_BYTES), sealed: undefined }), binding: bindingOf(key, record.identity, record.version, record.updatedStamp), memo: {} };
+    const entry = {
+      bytes: own,
+      record: Object.freeze({ ...record, mac, head: own.subarray(n - SEALED_HEAD_BYTES), sealed: undefined }),
+      binding: bindingOf(key, record.identity, record.version, record.updatedStamp),
+      memo: {},
+    };
     this.entries.set(key, entry);
     return entry;
   }

@@ -33,6 +33,12 @@ async function scriptCalls(): Promise<number> {
   return calls;
 }
 
+/** How often Redis ran these commands so far (inside scripts too). */
+async function commandCalls<K extends string>(names: K[]): Promise<Record<K, number>> {
+  const info = await redis.info('commandstats');
+  return Object.fromEntries(names.map((n) => [n, Number(new RegExp(`^cmdstat_${n}:calls=(\\d+)`, 'm').exec(info)?.[1] ?? 0)])) as Record<K, number>;
+}
+
 beforeAll(async () => {
   stack = await startStack();
   redis = stack.redisClient();
@@ -123,9 +129,20 @@ describe('reads in one script call keep their own outcomes (store)', () => {
     expect(after.status === 'fulfilled' && store.open(after.value.records[0]!.sealed!)).toBe('value-2');
   });
 
-  it('a read over its budget claims nothing: the same nonce reads once the budget fits', async () => {
+  it('a request that failed in Redis leaves its nonce unused', async () => {
+    const name = `${stack.env.SECRET_SVC_REDIS_PREFIX ?? 'secret-svc:'}{s}:r:rb-own/NOT-A-HASH-2`;
+    await redis.set(name, 'a string where a record hash belongs');
     const n = claim();
+    await expect(store.read(n, me, ['rb-own/NOT-A-HASH-2'], { budgetBytes: 0 })).rejects.toThrow(/WRONGTYPE/);
+    expect(store.open((await store.read(n, me, ['rb-own/K2'], { budgetBytes: 0 })).records[0]!.sealed!)).toBe('value-2');
+  });
+
+  it('a read over its budget claims nothing and fetches no value: the same nonce reads once the budget fits', async () => {
+    const n = claim();
+    const before = await commandCalls(['hmget', 'hstrlen', 'set']);
     await expect(store.read(n, me, ['rb-own/K4'], { budgetBytes: 10 })).rejects.toBeInstanceOf(ReplyOverBudget);
+    // The record's head and its value's stored size only: no value, no claim.
+    expect(await commandCalls(['hmget', 'hstrlen', 'set'])).toEqual({ hmget: before.hmget + 1, hstrlen: before.hstrlen + 1, set: before.set });
     const again = await store.read(n, me, ['rb-own/K4'], { budgetBytes: 0 });
     expect(store.open(again.records[0]!.sealed!)).toBe('value-4');
     await expect(store.read(n, me, ['rb-own/K4'], { budgetBytes: 0 })).rejects.toThrow('nonce has already been used');
