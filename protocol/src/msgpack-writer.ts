@@ -22,10 +22,12 @@ function room(n: number): void {
   scratch = grown;
 }
 
-function header(n: number, fix: number, fixMax: number, c16: number, c32: number): void {
+/** A type byte and `n` in 8, 16 or 32 bits, the first that holds it (c8 < 0: no 8-bit form). */
+function sized(n: number, c8: number, c16: number, c32: number): void {
   room(5);
-  if (n < fixMax) {
-    scratch[pos++] = fix | n;
+  if (c8 >= 0 && n < 0x100) {
+    scratch[pos++] = c8;
+    scratch[pos++] = n;
   } else if (n < 0x10000) {
     scratch[pos++] = c16;
     scratch.writeUInt16BE(n, pos);
@@ -35,6 +37,13 @@ function header(n: number, fix: number, fixMax: number, c16: number, c32: number
     scratch.writeUInt32BE(n, pos);
     pos += 4;
   }
+}
+
+/** An array's or a map's header: its count in the type byte when below `fixMax`, else sized. */
+function header(n: number, fix: number, fixMax: number, c16: number, c32: number): void {
+  if (n >= fixMax) return sized(n, -1, c16, c32);
+  room(1);
+  scratch[pos++] = fix | n;
 }
 
 /** Short strings are written by hand when they are ASCII: a native write costs more than they do. */
@@ -69,18 +78,7 @@ function writeString(s: string): void {
   room(length * 3 + 5);
   const n = Buffer.byteLength(s, 'utf8');
   if (n < 32) scratch[pos++] = 0xa0 | n;
-  else if (n < 0x100) {
-    scratch[pos++] = 0xd9;
-    scratch[pos++] = n;
-  } else if (n < 0x10000) {
-    scratch[pos++] = 0xda;
-    scratch.writeUInt16BE(n, pos);
-    pos += 2;
-  } else {
-    scratch[pos++] = 0xdb;
-    scratch.writeUInt32BE(n, pos);
-    pos += 4;
-  }
+  else sized(n, 0xd9, 0xda, 0xdb);
   pos += scratch.write(s, pos, 'utf8');
 }
 
@@ -92,18 +90,8 @@ function writeNumber(v: number): void {
     pos += 8;
   } else if (v >= 0) {
     if (v < 0x80) scratch[pos++] = v;
-    else if (v < 0x100) {
-      scratch[pos++] = 0xcc;
-      scratch[pos++] = v;
-    } else if (v < 0x10000) {
-      scratch[pos++] = 0xcd;
-      scratch.writeUInt16BE(v, pos);
-      pos += 2;
-    } else if (v < 0x100000000) {
-      scratch[pos++] = 0xce;
-      scratch.writeUInt32BE(v, pos);
-      pos += 4;
-    } else {
+    else if (v < 0x100000000) sized(v, 0xcc, 0xcd, 0xce);
+    else {
       scratch[pos++] = 0xcf;
       scratch.writeBigUInt64BE(BigInt(v), pos);
       pos += 8;
@@ -154,18 +142,7 @@ function writeValue(v: unknown, depth: number): void {
   if (v instanceof Uint8Array) {
     const n = v.byteLength;
     room(n + 5);
-    if (n < 0x100) {
-      scratch[pos++] = 0xc4;
-      scratch[pos++] = n;
-    } else if (n < 0x10000) {
-      scratch[pos++] = 0xc5;
-      scratch.writeUInt16BE(n, pos);
-      pos += 2;
-    } else {
-      scratch[pos++] = 0xc6;
-      scratch.writeUInt32BE(n, pos);
-      pos += 4;
-    }
+    sized(n, 0xc4, 0xc5, 0xc6);
     scratch.set(v, pos);
     pos += n;
     return;
