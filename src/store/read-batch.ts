@@ -49,9 +49,6 @@ const FLUSH_AT = 16;
 export class ReadBatcher {
   private queue: Queued[] = [];
   private scheduled = false;
-  /** Script calls made and requests they carried, for the stats (and the test that batches happen). */
-  calls = 0;
-  requests = 0;
 
   constructor(private readonly run: RunScript) {}
 
@@ -98,8 +95,6 @@ export class ReadBatcher {
       for (const k of call.recordKeys) keys.push(k);
       args.push(call.recordKeys.length, call.ttlMs, call.slug, call.admin ? '1' : '', call.budgetBytes, call.version);
     }
-    this.calls++;
-    this.requests += batch.length;
     const fail = (err: unknown) => {
       const error = toStoreError(err) as Error;
       for (const q of batch) q.reject(error);

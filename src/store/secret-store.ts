@@ -93,7 +93,7 @@ const REPLAYED = () => new UnauthenticatedError('nonce has already been used');
 export class SecretStore {
   private readonly scripts: Record<ScriptName, ScriptRunner>;
   /** Reads (and claims) of the requests that arrive together: one script call (read-batch.ts). */
-  readonly reads: ReadBatcher;
+  private readonly reads: ReadBatcher;
   /** Records already verified, by their exact stored bytes (record.ts). */
   private readonly verified = new VerifiedRecords();
   /** The revocation entries (docs/protocol.md §10), in the same Redis under the same prefix and hash tag. */
