@@ -5,6 +5,7 @@
  * (no nulls).
  */
 import { ERROR_CODES, isErrorStatus, type ErrorCode, type Op, type RevocationSelector } from '@secret-svc/protocol';
+import { isoTime } from '../iso-time.js';
 
 /** What revoke / unrevoke name (§10): exactly one of the three forms. */
 export type AuditSelector = RevocationSelector;
@@ -55,11 +56,12 @@ const int = (v: unknown): v is number => typeof v === 'number' && Number.isSafeI
 let lastMs = NaN;
 let lastIso = '';
 
-/** Date#toISOString, remembered for its millisecond: the events of one millisecond share their time. */
+/** The ISO time, remembered for its millisecond: the events of one millisecond share their time. */
 function isoOf(time: Date): string {
   const ms = time.getTime();
   if (ms !== lastMs) {
-    lastIso = time.toISOString();
+    // An invalid Date is a bug, not input: refused as toISOString refuses it.
+    lastIso = Number.isFinite(ms) ? isoTime(ms) : time.toISOString();
     lastMs = ms;
   }
   return lastIso;

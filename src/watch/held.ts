@@ -6,7 +6,7 @@
  */
 import type { WatchChange, WatchReply } from '@secret-svc/protocol';
 import type { Caller } from '../auth/caller.js';
-import { isoTime } from '../store/record.js';
+import { isoTime } from '../iso-time.js';
 import type { ChangeEntry } from '../store/changes.js';
 import { changeSeenBy } from '../policy.js';
 

@@ -39,8 +39,8 @@ export async function runDevSequence(o: DevFlags, natsUrlFlag?: string): Promise
   /** Workers of this dev service (its second workers) already serve on that NATS. */
   let joining = false;
   try {
-    nats = await resolveNats(natsUrlFlag, o.startServers, saved.nats, state, started);
-    redis = await resolveRedis(o.redisUrl, o.startServers, saved.redis, state, started);
+    nats = await resolveServer(NATS, natsUrlFlag, o.startServers, saved.nats, state, started);
+    redis = await resolveServer(REDIS, o.redisUrl, o.startServers, saved.redis, state, started);
     if (!nats) missing.push('nats-server');
     if (!redis) missing.push('redis-server');
     if (missing.length) throw new CliError(installHelp(missing, o.startServers), EXIT.unavailable);
@@ -109,37 +109,47 @@ export async function runDevSequence(o: DevFlags, natsUrlFlag?: string): Promise
   process.stdout.write(banner(state, nats!, redis!, joining, o.redisPrefix, keyring, config.encryptionKeys, o.dir === DEFAULT_DEV_DIR ? '' : ` --dir ${o.dir}`));
 }
 
-async function resolveNats(flag: string | undefined, startServers: boolean | undefined, port: number | undefined, state: DevState, started: ChildServer[]): Promise<Endpoint | undefined> {
-  if (flag) {
-    if (!(await natsAnswers(flag))) throw new CliError(`NATS does not answer at ${flag}`, EXIT.unavailable);
-    return { url: flag };
-  }
-  if (!startServers && (await natsAnswers(DEFAULT_NATS_URL))) return { url: DEFAULT_NATS_URL };
-  const bin = which('nats-server');
-  if (!bin) return undefined;
-  const p = await pickPort(port);
-  const url = `nats://127.0.0.1:${p}`;
-  const own = await startDevNats(bin, p, state.dir);
-  started.push(own);
-  return { url, own };
+/** What dev needs to know of a server it uses or starts. */
+interface DevServerKind {
+  name: string;
+  bin: string;
+  defaultUrl: string;
+  scheme: string;
+  answers(url: string): Promise<boolean>;
+  start(bin: string, port: number, state: DevState, url: string): Promise<ChildServer>;
 }
 
-async function resolveRedis(flag: string | undefined, startServers: boolean | undefined, port: number | undefined, state: DevState, started: ChildServer[]): Promise<Endpoint | undefined> {
-  if (flag) {
-    if (!(await redisAnswers(flag))) throw new CliError(`Redis does not answer at ${flag}`, EXIT.unavailable);
-    return { url: flag };
-  }
-  if (!startServers && (await redisAnswers(DEFAULT_REDIS))) return { url: DEFAULT_REDIS };
-  const bin = which('redis-server');
-  if (!bin) return undefined;
-  const p = await pickPort(port);
-  const url = `redis://127.0.0.1:${p}`;
+const NATS: DevServerKind = {
+  name: 'NATS', bin: 'nats-server', defaultUrl: DEFAULT_NATS_URL, scheme: 'nats', answers: natsAnswers,
+  start: (bin, port, state) => startDevNats(bin, port, state.dir),
+};
+
+const REDIS: DevServerKind = {
+  name: 'Redis', bin: 'redis-server', defaultUrl: DEFAULT_REDIS, scheme: 'redis', answers: redisAnswers,
   // AOF in --dir: the data survives this process, and a second run finds it again.
-  const own = await ChildServer.start('redis-server', bin, [
-    '--port', String(p), '--bind', '127.0.0.1', '--dir', state.redisDir,
+  start: (bin, port, state, url) => ChildServer.start('redis-server', bin, [
+    '--port', String(port), '--bind', '127.0.0.1', '--dir', state.redisDir,
     '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--daemonize', 'no',
     ...DEV_REDIS_MEMORY,
-  ], p, url, join(state.dir, 'redis.log'));
+  ], port, url, join(state.dir, 'redis.log')),
+};
+
+/**
+ * The server to use: the one `flag` names (it must answer), else the default one when it
+ * answers (not with --start-servers), else one of its own on `port` (its last one) or a free
+ * port; undefined when its binary is not installed.
+ */
+async function resolveServer(kind: DevServerKind, flag: string | undefined, startServers: boolean | undefined, port: number | undefined, state: DevState, started: ChildServer[]): Promise<Endpoint | undefined> {
+  if (flag) {
+    if (!(await kind.answers(flag))) throw new CliError(`${kind.name} does not answer at ${flag}`, EXIT.unavailable);
+    return { url: flag };
+  }
+  if (!startServers && (await kind.answers(kind.defaultUrl))) return { url: kind.defaultUrl };
+  const bin = which(kind.bin);
+  if (!bin) return undefined;
+  const p = await pickPort(port);
+  const url = `${kind.scheme}://127.0.0.1:${p}`;
+  const own = await kind.start(bin, p, state, url);
   started.push(own);
   return { url, own };
 }
