@@ -336,7 +336,7 @@ async function bench(cleanup: (() => Promise<void>)[]): Promise<void> {
     },
     options: {
       durationSeconds: durationMs / 1000, warmupSeconds: warmupMs / 1000, concurrency: levels, workers: workerCount,
-      encoding: o.encoding, worker: o.tsx ? 'node --import tsx src/main.ts' : 'node dist/src/main.js', readKeys, profiled: Boolean(profDir),
+      encoding: o.encoding, worker: ['node', ...workerArgs].join(' '), readKeys, profiled: Boolean(profDir),
     },
     sizes: { readEnvelopeBytes: readBody.byteLength, readReplyBytes },
     redisMemory: { ...memory, usedMemoryAfterRun: memAfterRun, note: 'after the run, used nonces (kept ~61 s) add to it' },

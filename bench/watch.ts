@@ -23,7 +23,7 @@ import { WatchHub } from '../src/watch/hub.js';
 import type { Caller } from '../src/auth/caller.js';
 import { fork, type ChildProcess } from 'node:child_process';
 import { ROOT } from './lib/proc.js';
-import { Samples } from './lib/stats.js';
+import { medianOf, Samples } from './lib/stats.js';
 
 const QUICK = process.argv.includes('--quick');
 const NOTICES = QUICK ? 50 : 300;
@@ -150,10 +150,9 @@ try {
     rounds.withoutLog.push(await abRound('writeWithoutLog', AB));
     rounds.withLog.push(await abRound('writeWithLog', AB));
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  const usecWith = median(rounds.withLog.map((r) => r.usec));
-  const usecWithout = median(rounds.withoutLog.map((r) => r.usec));
-  const [withLog, withoutLog2] = [median(rounds.withLog.map((r) => r.rate)), median(rounds.withoutLog.map((r) => r.rate))];
+  const usecWith = medianOf(rounds.withLog.map((r) => r.usec));
+  const usecWithout = medianOf(rounds.withoutLog.map((r) => r.usec));
+  const [withLog, withoutLog2] = [medianOf(rounds.withLog.map((r) => r.rate)), medianOf(rounds.withoutLog.map((r) => r.rate))];
   const tagStarted = performance.now();
   for (let i = 0; i < 20_000; i++) change(i);
   const tagUs = ((performance.now() - tagStarted) / 20_000) * 1000;

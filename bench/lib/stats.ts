@@ -38,3 +38,8 @@ export class Samples {
     };
   }
 }
+
+/** The middle value (the upper one of an even count); NaN for none. */
+export function medianOf(xs: readonly number[]): number {
+  return xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]! : NaN;
+}
