@@ -72,7 +72,12 @@ const words = (flags: string) => flags.split(/\s+/).filter(Boolean);
 
 function prepareBase(ref: string): { dir: string; remove: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'secret-svc-ab-'));
-  execFileSync('git', ['worktree', 'add', '--detach', dir, ref], { cwd: ROOT, stdio: 'inherit' });
+  try {
+    execFileSync('git', ['worktree', 'add', '--detach', dir, ref], { cwd: ROOT, stdio: 'inherit' });
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   const remove = () => {
     spawnSync('git', ['worktree', 'remove', '--force', dir], { cwd: ROOT, stdio: 'inherit' });
     rmSync(dir, { recursive: true, force: true });
@@ -91,6 +96,7 @@ function prepareBase(ref: string): { dir: string; remove: () => void } {
 function runOnce(side: Side, round: number, outFile: string): Run {
   const args = ['--import', 'tsx', 'bench/run.ts', ...words(o.bench), ...side.args, '--out', outFile];
   const r = spawnSync(process.execPath, args, { cwd: side.dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  if (r.signal) throw new Error(`bench on side ${side.name} stopped by ${r.signal}`);
   if (r.status !== 0) throw new Error(`bench on side ${side.name} exited ${r.status}:\n${(r.stdout + r.stderr).slice(-3000)}`);
   const r2 = JSON.parse(readFileSync(outFile, 'utf8')) as { options: unknown; machine?: { busy?: { otherProcesses?: number } }; scenarios: Measured[] };
   return { round, side: side.name, options: r2.options, otherProcesses: r2.machine?.busy?.otherProcesses, scenarios: r2.scenarios };
@@ -100,6 +106,8 @@ const rowKey = (m: Measured) => `${m.scenario} @${m.concurrency}`;
 const fmt = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(2));
 
 function main(): void {
+  // Ctrl-C stops the bench in progress (same process group); the worktree is then removed below.
+  process.on('SIGINT', () => { process.exitCode = 130; });
   const rounds = Number(o.rounds);
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds must be a positive integer');
   // Side B runs from dist/ as it is: build it first, as `npm run bench` would.
