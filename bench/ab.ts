@@ -7,7 +7,8 @@
  * and largest, so a step is kept only when the whole range says so.
  *
  * A side is a tree and extra bench flags: A is `--base <ref>` (checked out into a temporary
- * git worktree and built there) or this tree; B is this tree. `--a-args` / `--b-args`
+ * git worktree and built there; it runs with that commit's own bench/run.ts) or this tree;
+ * B is this tree. `--a-args` / `--b-args`
  * compare flags on one tree (e.g. a V8 flag for the workers).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -115,9 +116,10 @@ function main(): void {
   const base = o.base ? prepareBase(o.base) : undefined;
   const a: Side = { name: 'A', dir: base?.dir ?? ROOT, args: ['--no-build', ...words(o.aArgs)] };
   const b: Side = { name: 'B', dir: ROOT, args: ['--no-build', ...words(o.bArgs)] };
-  const scratch = mkdtempSync(join(tmpdir(), 'secret-svc-ab-out-'));
+  let scratch: string | undefined;
   const runs: Run[] = [];
   try {
+    scratch = mkdtempSync(join(tmpdir(), 'secret-svc-ab-out-'));
     for (let round = 1; round <= rounds; round++) {
       for (const side of round % 2 === 1 ? [a, b] : [b, a]) {
         const run = runOnce(side, round, join(scratch, `${side.name}-${round}.json`));
@@ -129,7 +131,7 @@ function main(): void {
     }
   } finally {
     base?.remove();
-    rmSync(scratch, { recursive: true, force: true });
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
   }
   const summary = summarise(runs, rounds);
   console.log(`\nA: ${o.base ?? 'this tree'} ${o.aArgs}\nB: this tree ${o.bArgs}\nboth: ${o.bench}; ${rounds} rounds, alternated; B/A is the median of the rounds' paired ratios (min–max)\n`);
@@ -147,7 +149,8 @@ function summarise(runs: Run[], rounds: number) {
       for (let round = 1; round <= rounds; round++) {
         const va = of(find(round, 'A', key) ?? ({} as Measured));
         const vb = of(find(round, 'B', key) ?? ({} as Measured));
-        if (va !== undefined && vb !== undefined && va > 0) pairs.push([va, vb]);
+        // A figure a run could not measure (no request finished) pairs with nothing.
+        if (va !== undefined && vb !== undefined && Number.isFinite(va) && Number.isFinite(vb) && va > 0) pairs.push([va, vb]);
       }
       if (pairs.length === 0) continue;
       const ratios = pairs.map(([x, y]) => y / x);
@@ -164,4 +167,9 @@ function summarise(runs: Run[], rounds: number) {
   return { rows, text: [head, '-'.repeat(head.length), ...lines].join('\n') };
 }
 
-main();
+try {
+  main();
+} catch (err) {
+  console.error(`bench:ab: ${(err as Error).message}`);
+  process.exitCode ||= 1;
+}
