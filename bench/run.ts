@@ -156,11 +156,9 @@ async function bench(cleanup: (() => Promise<void>)[]): Promise<void> {
   };
   const profDir = o.cpuProf ? resolve(ROOT, typeof o.cpuProf === 'string' ? o.cpuProf : 'bench/results/profiles') : undefined;
   if (profDir) mkdirSync(profDir, { recursive: true });
-  const workerArgs = [
-    ...(o.workerNodeArgs ? o.workerNodeArgs.split(/\s+/).filter(Boolean) : []),
-    ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []),
-    ...(o.tsx ? ['--import', 'tsx', 'src/main.ts'] : ['dist/src/main.js']),
-  ];
+  const workerNodeArgs = o.workerNodeArgs ? o.workerNodeArgs.split(/\s+/).filter(Boolean) : [];
+  const workerScript = o.tsx ? ['--import', 'tsx', 'src/main.ts'] : ['dist/src/main.js'];
+  const workerArgs = [...workerNodeArgs, ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []), ...workerScript];
   const workers: Child[] = [];
   for (let i = 0; i < workerCount; i++) {
     const w = await startNode(workerArgs, workerEnv, /worker serving/, 'worker');
@@ -336,7 +334,7 @@ async function bench(cleanup: (() => Promise<void>)[]): Promise<void> {
     },
     options: {
       durationSeconds: durationMs / 1000, warmupSeconds: warmupMs / 1000, concurrency: levels, workers: workerCount,
-      encoding: o.encoding, worker: ['node', ...workerArgs].join(' '), readKeys, profiled: Boolean(profDir),
+      encoding: o.encoding, worker: ['node', ...workerNodeArgs, ...workerScript].join(' '), readKeys, profiled: Boolean(profDir),
     },
     sizes: { readEnvelopeBytes: readBody.byteLength, readReplyBytes },
     redisMemory: { ...memory, usedMemoryAfterRun: memAfterRun, note: 'after the run, used nonces (kept ~61 s) add to it' },

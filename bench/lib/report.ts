@@ -32,12 +32,17 @@ export function table(rows: Row[]): string {
   return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
 }
 
-/** Responder (worker or echo), Redis, NATS and load-generator CPU per request. */
-function cpuCell(r: Row): string {
+/** CPU µs per request by role, as the table's columns show them: the responder (worker or echo), Redis, NATS, the load generator. */
+export function cpuColumns(r: Pick<Row, 'cpuMicrosPerRequest'>): { svc: number; redis: number; nats: number; load: number } | undefined {
   const c = r.cpuMicrosPerRequest;
-  if (!c) return '-';
+  if (!c) return undefined;
   const v = (k: string) => (c[k] ?? 0);
-  return [v('worker') + v('echo'), v('redis-server'), v('nats-server'), v('load generator')].map((x) => x.toFixed(0)).join(' ');
+  return { svc: v('worker') + v('echo'), redis: v('redis-server'), nats: v('nats-server'), load: v('load generator') };
+}
+
+function cpuCell(r: Row): string {
+  const c = cpuColumns(r);
+  return c ? [c.svc, c.redis, c.nats, c.load].map((x) => x.toFixed(0)).join(' ') : '-';
 }
 
 function statusNote(r: Row): string {

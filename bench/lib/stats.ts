@@ -39,7 +39,10 @@ export class Samples {
   }
 }
 
-/** The middle value (the upper one of an even count); NaN for none. */
+/** The middle value (of an even count, the mean of the two middle ones); NaN for none. */
 export function medianOf(xs: readonly number[]): number {
-  return xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]! : NaN;
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  if (sorted.length === 0) return NaN;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
