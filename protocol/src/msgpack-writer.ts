@@ -12,7 +12,9 @@ export class UnsupportedValue extends Error {}
 
 const MAX_DEPTH = 32;
 
-let scratch = Buffer.allocUnsafeSlow(64 * 1024);
+const SCRATCH_BYTES = 64 * 1024;
+const MAX_KEPT_SCRATCH = 1024 * 1024;
+let scratch = Buffer.allocUnsafeSlow(SCRATCH_BYTES);
 let pos = 0;
 
 function room(n: number): void {
@@ -166,8 +168,15 @@ function writeValue(v: unknown, depth: number): void {
 /** The value's MessagePack bytes (a copy of its own), or UnsupportedValue. */
 export function writeMsgpack(value: unknown): Buffer {
   pos = 0;
-  writeValue(value, 1);
-  const out = Buffer.allocUnsafe(pos);
-  scratch.copy(out, 0, 0, pos);
-  return out;
+  try {
+    writeValue(value, 1);
+    const out = Buffer.allocUnsafe(pos);
+    scratch.copy(out, 0, 0, pos);
+    return out;
+  } finally {
+    // Replies carry secret values: the scratch, which lives as long as the process, keeps none.
+    scratch.fill(0, 0, pos);
+    // One large reply does not hold its size for good.
+    if (scratch.length > MAX_KEPT_SCRATCH) scratch = Buffer.allocUnsafeSlow(SCRATCH_BYTES);
+  }
 }

@@ -69,4 +69,11 @@ describe('MessagePack writer (replies)', () => {
     writeMsgpack({ b: 'second, longer, overwriting the scratch' });
     same({ a: 'first' }, () => a);
   });
+
+  it('writes right after a reply larger than the scratch it keeps, and after a refused value', () => {
+    same({ value: 'v'.repeat(3 * 1024 * 1024), bytes: new Uint8Array(2 * 1024 * 1024).fill(7) });
+    same({ value: 'small after large' });
+    expect(() => writeMsgpack({ first: 'x'.repeat(100), then: new Date(0) })).toThrow(UnsupportedValue);
+    same({ value: 'after a refused one' });
+  });
 });
