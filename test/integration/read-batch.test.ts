@@ -3,15 +3,17 @@
  * keeps its own outcome: a used nonce (earlier, or twice in the same call), an error Redis
  * raises for one of them, a revoked caller, a secret the caller may not read, one it cannot see, a missing one, a malformed
  * request, a reply over its budget, an old version, a session read — each gets what it
- * would get alone, and the others their values. Script calls are counted by Redis itself
- * (INFO commandstats).
+ * would get alone, and the others their values. Script calls are counted by Redis itself:
+ * read.lua's calls through MONITOR (the worker's own polls run other scripts meanwhile), the
+ * commands run inside scripts by INFO commandstats.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorFromBody, errorFromStatus, privateKeyObject } from '@secret-svc/protocol';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
+import { LUA } from '../../src/store/lua.generated.js';
 import { ReplyOverBudget, type SecretStore } from '../../src/store/secret-store.js';
 import { openStore } from '../../src/worker.js';
 import type { TestCaller } from '../helpers/identities.js';
@@ -24,13 +26,35 @@ let redis: Redis;
 let owner: TestCaller;
 let reader: TestCaller;
 let revoked: TestCaller;
+let monitor: Redis;
+let readCallsSeen = 0;
+const markers = new Map<string, () => void>();
+const READ_SHA = createHash('sha1').update(LUA.read).digest('hex');
 
-/** Script calls Redis has run so far (EVALSHA, and EVAL when a script is not cached yet). */
+/**
+ * read.lua calls Redis has run so far (EVALSHA of its SHA1, or EVAL of its text when not
+ * cached yet), as MONITOR reports them. Not all script calls: every worker also runs
+ * changes.lua every 250 ms, which would land inside a count now and then. A marker sent
+ * after the counted calls have settled comes back through MONITOR after them.
+ */
 async function scriptCalls(): Promise<number> {
-  const info = await redis.info('commandstats');
-  let calls = 0;
-  for (const m of info.matchAll(/^cmdstat_(?:evalsha|eval):calls=(\d+)/gm)) calls += Number(m[1]);
-  return calls;
+  const marker = `rb-marker-${randomBytes(8).toString('hex')}`;
+  const seen = new Promise<void>((resolve) => markers.set(marker, resolve));
+  await redis.echo(marker);
+  await seen;
+  return readCallsSeen;
+}
+
+async function watchScriptCalls(): Promise<void> {
+  monitor = await redis.monitor();
+  monitor.on('monitor', (_time: string, args: string[]) => {
+    const command = args[0]?.toLowerCase();
+    if ((command === 'evalsha' && args[1] === READ_SHA) || (command === 'eval' && args[1] === LUA.read)) readCallsSeen++;
+    else if (command === 'echo' && markers.has(args[1]!)) {
+      markers.get(args[1]!)!();
+      markers.delete(args[1]!);
+    }
+  });
 }
 
 /** How often Redis ran these commands so far (inside scripts too). */
@@ -56,8 +80,12 @@ beforeAll(async () => {
   await admin.revoke({ keyId: revoked.key.x });
   // Every worker refuses it within a second of the reply (docs/protocol.md §10).
   await new Promise((r) => setTimeout(r, 1100));
+  await watchScriptCalls();
 });
-afterAll(async () => { await stack?.stop(); });
+afterAll(async () => {
+  monitor?.disconnect();
+  await stack?.stop();
+});
 
 describe('reads in one script call keep their own outcomes (store)', () => {
   let store: SecretStore;
