@@ -10,7 +10,7 @@
  *
  *   node --import tsx bench/watch.ts [--quick]      (writes bench/results/watch.json and .txt)
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { buildEnvelope, privateKeyObject, requestHead } from '@secret-svc/protocol';
 import type { SecretClient } from '@secret-svc/client';
 import { startStack, type Stack, type TestWorker } from '../test/helpers/stack.js';
@@ -21,7 +21,7 @@ import { changeBody, type ChangeEntry } from '../src/store/changes.js';
 import type { ChangePage } from '../src/store/secret-store.js';
 import { WatchHub } from '../src/watch/hub.js';
 import type { Caller } from '../src/auth/caller.js';
-import { fork, type ChildProcess } from 'node:child_process';
+import { forkHeapWorker, vmRss } from './lib/heap.js';
 import { ROOT } from './lib/proc.js';
 import { medianOf, Samples } from './lib/stats.js';
 
@@ -197,47 +197,6 @@ try {
 
 writeFileSync(`${ROOT}bench/results/watch.json`, `${JSON.stringify(results, null, 2)}\n`);
 writeFileSync(`${ROOT}bench/results/watch.txt`, `${lines.join('\n')}\n`);
-
-interface HeapWorker {
-  proc: ChildProcess;
-  heap(): Promise<{ memory: NodeJS.MemoryUsage; held: number }>;
-  held(): Promise<number>;
-  stop(): Promise<void>;
-}
-
-/** bench/lib/heap-worker.mjs (the build, run by plain node), forked with --expose-gc: a worker that reports its live heap. */
-async function forkHeapWorker(env: Record<string, string>): Promise<HeapWorker> {
-  const proc = fork(`${ROOT}bench/lib/heap-worker.mjs`, [], {
-    execArgv: ['--expose-gc'], env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  await new Promise<void>((resolve, reject) => {
-    proc.once('message', () => resolve());
-    proc.once('exit', (code) => reject(new Error(`heap worker exited (${code})`)));
-  });
-  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
-  return {
-    proc,
-    heap: () => new Promise((resolve) => {
-      proc.once('message', (m) => resolve(m as { memory: NodeJS.MemoryUsage; held: number }));
-      proc.send('heap');
-    }),
-    held: () => new Promise((resolve) => {
-      proc.once('message', (m) => resolve((m as { held: number }).held));
-      proc.send('held');
-    }),
-    async stop() {
-      proc.send('stop');
-      const timer = setTimeout(() => proc.kill('SIGKILL'), 15_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-}
-
-function vmRss(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) * 1024 : 0;
-}
 
 /** One change matched against 10,000 held watches: concerning one of them, and all of them. */
 async function matchingCpu(): Promise<Record<string, number>> {

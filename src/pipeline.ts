@@ -6,16 +6,20 @@
  *   → seal it when the request came through a session (docs/protocol.md §12)
  *
  * Never throws: every failure becomes an error reply in the request's encoding. The
- * Answer carries the reply and the audit facts of it (src/answer.ts).
+ * Answer carries the reply and the audit facts of it (src/answer.ts). A held watch
+ * (docs/protocol.md §14) gives a Later of its Answer instead, built the same way once the
+ * watch is answered.
  */
 import { encodeBody, InternalError, SecretSvcError, sniffEncoding, TooLargeError, type Op } from '@secret-svc/protocol';
 import { answerOf, type Answer } from './answer.js';
 import { Authenticator, type AuthenticatorOptions, type Known } from './auth/authenticate.js';
 import type { Config } from './config.js';
+import { Later } from './later.js';
 import { InFlightLimits, workOf, type Admission } from './limits.js';
 import type { Logger } from './log.js';
 import type { RunOp } from './ops/context.js';
 import { largestSealableReply, sealSuccessReply } from './session/reply.js';
+import type { SessionReplyKeys } from './session/request.js';
 import type { TicketBox } from './session/tickets.js';
 
 export interface PipelineDeps {
@@ -49,8 +53,11 @@ export class RequestPipeline {
     });
   }
 
-  /** `requestId` only labels log lines (a worker-local sequence number). */
-  async handle(op: Op, body: Uint8Array, requestId = 0): Promise<Answer> {
+  /**
+   * `requestId` only labels log lines (a worker-local sequence number). A held watch gives a
+   * Later, settled with its answer; the request's frames are gone by then (src/later.ts).
+   */
+  async handle(op: Op, body: Uint8Array, requestId = 0): Promise<Answer | Later<Answer>> {
     const known: Known = { encoding: sniffEncoding(body) };
     let admission: Admission | undefined;
     try {
@@ -64,21 +71,46 @@ export class RequestPipeline {
       const replyBudgetBytes = session ? largestSealableReply(max, encoding) : max;
       const release = () => admission?.release();
       const result = await this.deps.runOp(op, { caller, nonce, nowMs, replyBudgetBytes, replyLimitBytes: max, release, replyBytes: admission.reply }, request);
-      // A resent session write gets its stored reply sealed afresh here, like any other.
-      const encoded = encodeBody(result, encoding);
-      const reply = session ? sealSuccessReply(session, encoded, encoding) : encoded;
-      // NATS refuses a message over its max_payload; say so instead of leaving the caller to time out.
-      if (reply.byteLength > max) throw new TooLargeError(`reply would be ${reply.byteLength} bytes, over the bus limit of ${max}: ask for fewer keys`);
-      return answerOf(op, known, { body: reply, error: undefined, decidedAtMs: this.now(), result });
+      if (result instanceof Later) return this.later(op, known, session, max, requestId, result);
+      return this.succeeded(op, known, session, max, result);
     } catch (err) {
-      const error = err instanceof SecretSvcError ? err : this.unexpected(requestId, op, err);
-      if (error.status >= 500 && err instanceof SecretSvcError) {
-        this.deps.log.error({ req: requestId, op, slug: known.caller?.slug, status: error.status, err: error.message }, 'request failed');
-      }
-      return answerOf(op, known, { body: encodeBody(error.toBody(), known.encoding), error, decidedAtMs: this.now() });
+      return this.failed(op, known, requestId, err);
     } finally {
       admission?.release();
     }
+  }
+
+  private succeeded(op: Op, known: Known, session: SessionReplyKeys | undefined, max: number, result: object): Answer {
+    // A resent session write gets its stored reply sealed afresh here, like any other.
+    const encoded = encodeBody(result, known.encoding);
+    const reply = session ? sealSuccessReply(session, encoded, known.encoding) : encoded;
+    // NATS refuses a message over its max_payload; say so instead of leaving the caller to time out.
+    if (reply.byteLength > max) throw new TooLargeError(`reply would be ${reply.byteLength} bytes, over the bus limit of ${max}: ask for fewer keys`);
+    return answerOf(op, known, { body: reply, error: undefined, decidedAtMs: this.now(), result });
+  }
+
+  private failed(op: Op, known: Known, requestId: number, err: unknown): Answer {
+    const error = err instanceof SecretSvcError ? err : this.unexpected(requestId, op, err);
+    if (error.status >= 500 && err instanceof SecretSvcError) {
+      this.deps.log.error({ req: requestId, op, slug: known.caller?.slug, status: error.status, err: error.message }, 'request failed');
+    }
+    return answerOf(op, known, { body: encodeBody(error.toBody(), known.encoding), error, decidedAtMs: this.now() });
+  }
+
+  /** A held watch's answer, built when it settles from what this keeps: not the request's bytes or frames. */
+  private later(op: Op, known: Known, session: SessionReplyKeys | undefined, max: number, requestId: number, result: Later<object>): Later<Answer> {
+    const answer = new Later<Answer>();
+    result.whenSettled((outcome) => {
+      let settled: Answer;
+      try {
+        if (outcome instanceof Error) throw outcome;
+        settled = this.succeeded(op, known, session, max, outcome);
+      } catch (err) {
+        settled = this.failed(op, known, requestId, err);
+      }
+      answer.settle(settled);
+    });
+    return answer;
   }
 
   private unexpected(requestId: number, op: Op, err: unknown): SecretSvcError {

@@ -12,6 +12,7 @@ import {
 import type { AuditedReplies } from './audit/reply-gate.js';
 import type { Logger } from './log.js';
 import type { Answer } from './answer.js';
+import { Later } from './later.js';
 import type { RequestPipeline } from './pipeline.js';
 import { replyAllowed } from './reply-subjects.js';
 import { EndpointStats } from './stats.js';
@@ -33,8 +34,12 @@ export class SecretService {
   private readonly debug: boolean;
   private dropLoggedAtMs = -Infinity;
   private droppedSinceLog = 0;
+  /** Held watches not yet settled (see park). */
+  private parked = 0;
+  private onUnparked: (() => void) | undefined;
 
   private constructor(
+    private readonly nc: NatsConnection,
     private readonly service: Service,
     private readonly pipeline: RequestPipeline,
     private readonly audit: AuditedReplies,
@@ -61,7 +66,7 @@ export class SecretService {
     reportCounters(service, stats);
     // Before the first endpoint: every event names this instance.
     audit.setWorker(service.info().id);
-    const svc = new SecretService(service, pipeline, audit, log, stats, o.replyPrefixes);
+    const svc = new SecretService(nc, service, pipeline, audit, log, stats, o.replyPrefixes);
     for (const [op, endpointStats] of stats) {
       service.addEndpoint(op, {
         subject: endpointStats.subject,
@@ -88,7 +93,10 @@ export class SecretService {
       return;
     }
     stats.inFlight++;
-    const work = this.answer(op, msg, stats, ++this.requestSeq);
+    this.track(this.answer(op, msg, stats, ++this.requestSeq));
+  }
+
+  private track(work: Promise<void>): void {
     this.inFlight.add(work);
     void work.finally(() => this.inFlight.delete(work));
   }
@@ -96,22 +104,65 @@ export class SecretService {
   /** One request: pipeline, audit gate, reply, counters. One async frame instead of a chain of then(). */
   private async answer(op: Op, msg: ServiceMsg, stats: EndpointStats, requestId: number): Promise<void> {
     const started = process.hrtime.bigint();
+    let parked = false;
     try {
-      const answer = await this.audit.settle(await this.pipeline.handle(op, msg.data, requestId));
-      respond(msg, answer);
-      const durationNs = process.hrtime.bigint() - started;
-      stats.record(durationNs, answer.status, answer.error?.code);
-      // Not built at all unless debug is on: it would be one more object per request.
-      if (this.debug) {
-        this.log.debug({
-          req: requestId, op, slug: answer.slug, key: answer.key, status: answer.status, ms: Number(durationNs) / 1e6,
-        }, 'request');
+      const answer = await this.pipeline.handle(op, msg.data, requestId);
+      // dispatch() let only messages with a reply subject through.
+      if (answer instanceof Later) {
+        parked = true;
+        this.park(op, msg.reply!, stats, requestId, started, answer);
+        return;
       }
+      // The gate may answer otherwise (503 when the event cannot be stored).
+      this.sent(op, msg.reply!, stats, requestId, started, await this.audit.settle(answer));
     } catch (err) {
-      this.log.error({ req: requestId, op, err: err instanceof Error ? err.message : String(err) }, 'reply failed');
+      this.replyFailed(op, requestId, err);
+    } finally {
+      if (!parked) stats.inFlight--;
+    }
+  }
+
+  /**
+   * A held watch: this frame ends, and the reply goes when the Later settles, from the reply
+   * subject alone (the message, with the request's bytes, is not kept). Counted until
+   * then, so stop() waits for it.
+   */
+  private park(op: Op, subject: string, stats: EndpointStats, requestId: number, started: bigint, later: Later<Answer>): void {
+    this.parked++;
+    later.whenSettled((outcome) => {
+      this.parked--;
+      // The pipeline settles its Later with an Answer, never an Error.
+      this.track(this.settled(op, subject, stats, requestId, started, outcome as Answer));
+      if (this.parked === 0) this.onUnparked?.();
+    });
+  }
+
+  /** A held watch's answer, once it has one: the rest of answer(). */
+  private async settled(op: Op, subject: string, stats: EndpointStats, requestId: number, started: bigint, answer: Answer): Promise<void> {
+    try {
+      this.sent(op, subject, stats, requestId, started, await this.audit.settle(answer));
+    } catch (err) {
+      this.replyFailed(op, requestId, err);
     } finally {
       stats.inFlight--;
     }
+  }
+
+  /** The answer, through the audit gate: sent and counted. */
+  private sent(op: Op, subject: string, stats: EndpointStats, requestId: number, started: bigint, answer: Answer): void {
+    respond(this.nc, subject, answer);
+    const durationNs = process.hrtime.bigint() - started;
+    stats.record(durationNs, answer.status, answer.error?.code);
+    // Not built at all unless debug is on: it would be one more object per request.
+    if (this.debug) {
+      this.log.debug({
+        req: requestId, op, slug: answer.slug, key: answer.key, status: answer.status, ms: Number(durationNs) / 1e6,
+      }, 'request');
+    }
+  }
+
+  private replyFailed(op: Op, requestId: number, err: unknown): void {
+    this.log.error({ req: requestId, op, err: err instanceof Error ? err.message : String(err) }, 'reply failed');
   }
 
   private drop(op: Op, reply: string | undefined, stats: EndpointStats): void {
@@ -126,23 +177,28 @@ export class SecretService {
     this.droppedSinceLog = 0;
   }
 
-  /** Stops taking requests and waits until every accepted one is answered. */
+  /** Stops taking requests and waits until every accepted one is answered (held watches too: the hub answers them first). */
   async stop(): Promise<void> {
     await this.service.stop();
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    for (;;) {
+      if (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+      else if (this.parked > 0) await new Promise<void>((resolve) => { this.onUnparked = resolve; });
+      else return;
+    }
   }
 }
 
-function respond(msg: ServiceMsg, answer: Answer): void {
+/** What ServiceMsg.respond does, from the reply subject alone. */
+function respond(nc: NatsConnection, subject: string, answer: Answer): void {
   const { error } = answer;
   if (!error) {
-    msg.respond(answer.body);
+    nc.publish(subject, answer.body);
     return;
   }
   const h = natsHeaders();
   h.set(ERROR_CODE_HEADER, String(error.status));
   h.set(ERROR_MESSAGE_HEADER, headerSafe(error.message));
-  msg.respond(answer.body, { headers: h });
+  nc.publish(subject, answer.body, { headers: h });
 }
 
 /** A header value must be one line of visible ASCII; messages may quote caller input. */

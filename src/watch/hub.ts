@@ -13,6 +13,7 @@ import {
 } from '@secret-svc/protocol';
 import type { Caller, NonceClaim } from '../auth/caller.js';
 import { Follower, type FollowLog, type HintBus } from '../follow.js';
+import { Later } from '../later.js';
 import type { ChangeEntry } from '../store/changes.js';
 import type { ChangePage, SecretStore } from '../store/secret-store.js';
 import { changeFor, HeldWatches, type HeldWatch, type WatchFilter } from './held.js';
@@ -103,8 +104,8 @@ export class WatchHub {
     }
   }
 
-  /** The reply to one watch request, at once or once held. */
-  async answer(ask: WatchAsk): Promise<WatchReply> {
+  /** The reply to one watch request: at once, or a Later settled when the held watch is answered. */
+  async answer(ask: WatchAsk): Promise<WatchReply | Later<WatchReply>> {
     const { store } = this.o;
     if (ask.since === undefined) {
       // The starting point: the nonce claimed and the newest revision read in one step.
@@ -150,7 +151,7 @@ export class WatchHub {
    * runs out, the worker stops or the credential is revoked. Undefined when entries after
    * `since` were already matched and are no longer kept here (the caller reads them again).
    */
-  private hold(ask: WatchAsk, since: number): Promise<WatchReply> | undefined {
+  private hold(ask: WatchAsk, since: number): Later<WatchReply> | undefined {
     const { maxWatches, maxWatchesPerCaller } = this.o;
     if (this.held.size >= maxWatches) {
       throw new UnavailableError(`this worker holds its limit of ${maxWatches} watches (SECRET_SVC_MAX_WATCHES), retry`);
@@ -160,22 +161,27 @@ export class WatchHub {
     }
     const missed = this.seen > since ? this.recentAfter(since) : [];
     if (!missed) return undefined;
-    return new Promise<WatchReply>((resolve, reject) => {
-      const timer = setTimeout(() => w.finish(this.timedOut(w)), ask.waitMs);
-      const w: HeldWatch = {
-        caller: ask.caller, filter: ask.filter, since, changes: [],
-        finish: (reply) => {
-          if (!this.held.delete(w)) return;
-          clearTimeout(timer);
-          if (reply instanceof Error) reject(reply);
-          else resolve(reply);
-        },
-      };
-      ask.release();
-      this.held.add(w);
-      for (const entry of missed) this.match(w, entry);
-      if (w.changes.length > 0) w.finish({ rev: this.seen, changes: w.changes, reset: false });
-    });
+    const later = new Later<WatchReply>();
+    const w = this.parked(ask.caller, ask.filter, since, ask.waitMs, later);
+    ask.release();
+    this.held.add(w);
+    for (const entry of missed) this.match(w, entry);
+    if (w.changes.length > 0) w.finish({ rev: this.seen, changes: w.changes, reset: false });
+    return later;
+  }
+
+  /** The held watch: its own closure keeps only these, not the ask (nonce, release) or the request's frames. */
+  private parked(caller: Caller, filter: WatchFilter, since: number, waitMs: number, later: Later<WatchReply>): HeldWatch {
+    const w: HeldWatch = {
+      caller, filter, since, changes: [],
+      finish: (reply) => {
+        if (!this.held.delete(w)) return;
+        clearTimeout(timer);
+        later.settle(reply);
+      },
+    };
+    const timer = setTimeout(() => w.finish(this.timedOut(w)), waitMs);
+    return w;
   }
 
   /** Entries after `since` this worker matched already, or undefined when it no longer keeps them all. */

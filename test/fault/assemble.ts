@@ -2,7 +2,10 @@
  * A worker's request pipeline without its NATS connection, built from the worker's own
  * openStore (src/worker.ts): for driving RequestPipeline.handle directly.
  */
+import type { Op } from '@secret-svc/protocol';
+import type { Answer } from '../../src/answer.js';
 import { loadConfig, type Config } from '../../src/config.js';
+import { Later } from '../../src/later.js';
 import { createLogger } from '../../src/log.js';
 import { RequestPipeline } from '../../src/pipeline.js';
 import { openStore } from '../../src/worker.js';
@@ -12,7 +15,8 @@ import { TicketBox } from '../../src/session/tickets.js';
 
 export interface Pipeline {
   config: Config;
-  handler: RequestPipeline;
+  /** RequestPipeline.handle; this pipeline holds no watches, so every answer is immediate. */
+  handler: { handle(op: Op, body: Uint8Array): Promise<Answer> };
   log: ReturnType<typeof createLogger>;
   close(): void;
 }
@@ -26,6 +30,13 @@ export async function assemblePipeline(env: Record<string, string>, now?: () => 
   const tickets = new TicketBox(sealer, { audience: config.audience, subjectPrefix: config.subjectPrefix });
   const sessions = { tickets, ttlMs: config.sessionTtlMs, serviceKey: config.serviceKey };
   const runOp = createOperations({ store, maxValueBytes: config.maxValueBytes, writes: new KeyedQueue(), sessions });
-  const handler = new RequestPipeline({ config, log, runOp, now, maxReplyBytes, tickets });
+  const pipeline = new RequestPipeline({ config, log, runOp, now, maxReplyBytes, tickets });
+  const handler = {
+    async handle(op: Op, body: Uint8Array): Promise<Answer> {
+      const answer = await pipeline.handle(op, body);
+      if (answer instanceof Later) throw new Error('a watch was held by a pipeline without a WatchHub');
+      return answer;
+    },
+  };
   return { config, handler, log, close: () => redis.disconnect() };
 }
