@@ -3,7 +3,7 @@
  * `run --watch` restarts its child with new values (and keeps it when the fetch fails),
  * `export --out --watch` replaces its file atomically; their usage errors come before anything runs.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -120,18 +120,26 @@ describe('run --watch', () => {
   it('--restart-signal is what stops the child; one that ignores it is killed after --restart-grace', { timeout: 120_000 }, async () => {
     const env = callerEnv(stack, 'rs-svc');
     await set(env, 'rs-svc/DB', 'one');
+    // Named on their command lines, so that what is left of them can be found.
+    const tag = `rs-child-${process.pid}-${Date.now()}`;
     const hup = startCli(['run', '--watch', '--key', 'rs-svc/DB', '--restart-signal', 'HUP', '--', 'sh', '-c',
-      `echo "start $rs_svc_DB"; trap 'echo got HUP; exit 0' HUP; while :; do sleep 0.1; done`], { env });
+      `: ${tag}-hup; echo "start $rs_svc_DB"; trap 'echo got HUP; exit 0' HUP; while :; do sleep 0.1; done`], { env });
     const stubborn = startCli(['run', '--watch', '--key', 'rs-svc/DB', '--restart-grace', '1s', '--', 'sh', '-c',
-      `echo "start $rs_svc_DB"; trap 'echo ignored TERM' TERM; while :; do sleep 0.1; done`], { env });
+      `: ${tag}-stubborn; echo "start $rs_svc_DB"; trap 'echo ignored TERM' TERM; while :; do sleep 0.1; done`], { env });
     try {
       await Promise.all([hup.waitFor(/start one\n/), stubborn.waitFor(/start one\n/)]);
       await new Promise((r) => setTimeout(r, 500));
       await set(env, 'rs-svc/DB', 'two');
       await hup.waitFor(/start one\ngot HUP\nstart two\n/);
       await stubborn.waitFor(/start one\nignored TERM\nstart two\n/);
+      expect(processesNamed(`${tag}-hup`)).not.toEqual([]); // run and its child, found by their tag
+      // SIGTERM to run reaches its child (the HUP one has no trap for it: it ends, and run with it).
+      expect(await hup.stop('SIGTERM')).toBe(143);
+      expect(processesNamed(`${tag}-hup`)).toEqual([]);
     } finally {
+      // A SIGKILLed run passes nothing on: its child (one ignoring TERM) is ended here, not left running.
       await Promise.all([hup.stop('SIGKILL'), stubborn.stop('SIGKILL')]);
+      for (const pid of processesNamed(tag)) process.kill(pid, 'SIGKILL');
     }
   });
 });
@@ -246,3 +254,13 @@ describe('usage errors, before anything runs', () => {
     });
   });
 });
+
+/** The processes whose command line contains `text` (pgrep -f). */
+function processesNamed(text: string): number[] {
+  try {
+    return execFileSync('pgrep', ['-f', text], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+  } catch (err) {
+    if ((err as { status?: number }).status === 1) return []; // nothing matches
+    throw err;
+  }
+}
