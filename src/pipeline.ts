@@ -98,8 +98,11 @@ export class RequestPipeline {
   }
 
   /** A held watch's answer, built when it settles from what this keeps: not the request's bytes or frames. */
-  private later(op: Op, known: Known, session: SessionReplyKeys | undefined, max: number, requestId: number, result: Later<object>): Later<Answer> {
+  private later(op: Op, known: Known, request: SessionReplyKeys | undefined, max: number, requestId: number, result: Later<object>): Later<Answer> {
     const answer = new Later<Answer>();
+    // A msgpack session request's MAC is a view into the message's bytes (and nats.js' read
+    // buffer): a copy, or every held session watch would keep them.
+    const session = request && { replyKey: request.replyKey, mac: Uint8Array.from(request.mac) };
     result.whenSettled((outcome) => {
       let settled: Answer;
       try {

@@ -36,7 +36,8 @@ export class SecretService {
   private droppedSinceLog = 0;
   /** Held watches not yet settled (see park). */
   private parked = 0;
-  private onUnparked: (() => void) | undefined;
+  /** Resolved when `parked` reaches 0 (every stop() caller waits on the same one). */
+  private unparked: { done: Promise<void>; resolve: () => void } | undefined;
 
   private constructor(
     private readonly nc: NatsConnection,
@@ -133,7 +134,10 @@ export class SecretService {
       this.parked--;
       // The pipeline settles its Later with an Answer, never an Error.
       this.track(this.settled(op, subject, stats, requestId, started, outcome as Answer));
-      if (this.parked === 0) this.onUnparked?.();
+      if (this.parked === 0 && this.unparked) {
+        this.unparked.resolve();
+        this.unparked = undefined;
+      }
     });
   }
 
@@ -182,10 +186,16 @@ export class SecretService {
     await this.service.stop();
     for (;;) {
       if (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
-      else if (this.parked > 0) await new Promise<void>((resolve) => { this.onUnparked = resolve; });
+      else if (this.parked > 0) await (this.unparked ??= waiter()).done;
       else return;
     }
   }
+}
+
+function waiter(): { done: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const done = new Promise<void>((r) => { resolve = r; });
+  return { done, resolve };
 }
 
 /** What ServiceMsg.respond does, from the reply subject alone. */

@@ -165,7 +165,11 @@ export class WatchHub {
     const w = this.parked(ask.caller, ask.filter, since, ask.waitMs, later);
     ask.release();
     this.held.add(w);
-    for (const entry of missed) this.match(w, entry);
+    for (const entry of missed) {
+      this.match(w, entry);
+      // match() answered it at MAX_WATCH_CHANGES; the rest is for its next request.
+      if (w.changes.length === MAX_WATCH_CHANGES) return later;
+    }
     if (w.changes.length > 0) w.finish({ rev: this.seen, changes: w.changes, reset: false });
     return later;
   }

@@ -2,14 +2,19 @@
  * The change log's entries (src/store/changes.ts) and the held-watch index (src/watch/held.ts),
  * without I/O: an entry's tag covers every field; an entry under a key that left the ring is
  * told apart from an altered one; a change is matched only against the watches its readers
- * (and the administrators) hold, never every held watch.
+ * (and the administrators) hold, never every held watch; a watch held with changes already
+ * matched gets at most MAX_WATCH_CHANGES of them.
  */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { Caller } from '../../src/auth/caller.js';
 import { changeBody, parseChange, type ChangeEntry } from '../../src/store/changes.js';
 import { IntegrityError, RetiredKeyError, Sealer } from '../../src/store/seal.js';
+import { MAX_WATCH_CHANGES, type WatchReply } from '@secret-svc/protocol';
+import { Later } from '../../src/later.js';
+import type { ChangePage } from '../../src/store/secret-store.js';
 import { changeFor, HeldWatches, type HeldWatch } from '../../src/watch/held.js';
+import { WatchHub } from '../../src/watch/hub.js';
 
 const key = () => new Uint8Array(randomBytes(32));
 
@@ -83,5 +88,54 @@ describe('held watches', () => {
     expect(changeFor(watch(a, { prefix: 'a/' }), entry({ rev: 5 }))).toEqual({ key: 'a/K', op: 'update', version: 2, rev: 5, at: '1970-01-01T00:00:00.000Z' });
     expect(changeFor(watch(a), entry({ readersAfter: ['z'] }))).toEqual({ key: 'a/K', op: 'delete', rev: 1, at: '1970-01-01T00:00:00.000Z' });
     expect(changeFor(watch(caller('z')), entry({}))).toBeNull();
+  });
+});
+
+describe('the watch hub', () => {
+  it('a watch held when more than MAX_WATCH_CHANGES changes were matched meanwhile gets the first MAX_WATCH_CHANGES, and its next request the rest', async () => {
+    let entries: ChangeEntry[] = [];
+    let landed = false;
+    const store = {
+      async changes(since: number, count: number, nonce?: unknown): Promise<ChangePage> {
+        const page = (): ChangePage => {
+          const after = entries.filter((e) => e.rev > since).slice(0, count);
+          return { newest: entries.at(-1)?.rev ?? 0, oldest: entries[0]?.rev ?? 0, entries: after, last: after.at(-1)?.rev ?? since, dropped: 0, retired: 0 };
+        };
+        if (!nonce || landed) return page();
+        landed = true;
+        // The watch's own read sees the log before 1,500 changes land; the hub's follower
+        // matches them before the watch is held.
+        const seen = page();
+        entries = Array.from({ length: 1500 }, (_, i) => ({
+          rev: i + 1, key: `a/K${i}`, op: 'update', version: 2, atMs: 0, readersBefore: ['a'], readersAfter: ['a'],
+        }));
+        await (hub as unknown as { follow(): Promise<void> }).follow();
+        return seen;
+      },
+    };
+    const hub = new WatchHub({
+      store, bus: { subscribe: () => ({ unsubscribe() {} }), publish() {} }, subject: 'x',
+      log: { warn() {}, info() {}, error() {} }, maxWatches: 10, maxWatchesPerCaller: 10, pollMs: 3_600_000,
+    });
+    await hub.start();
+    const me: Caller = { slug: 'a', admin: false, issuer: 'i', keyId: 'k-a', jti: null, issuedAtMs: null, expiresAtMs: null };
+    const ask = (since: number) => ({
+      caller: me, nonce: { callerKeyId: 'k-a', nonce: `n${since}`, ttlMs: 1, digest: '' }, filter: {}, since, waitMs: 60_000, release() {},
+    });
+    const settled = async (r: WatchReply | Later<WatchReply>): Promise<WatchReply> => {
+      if (!(r instanceof Later)) return r;
+      return new Promise((resolve, reject) => r.whenSettled((o) => (o instanceof Error ? reject(o) : resolve(o))));
+    };
+    try {
+      const first = await settled(await hub.answer(ask(0)));
+      expect(first.changes).toHaveLength(MAX_WATCH_CHANGES);
+      expect(first.rev).toBe(MAX_WATCH_CHANGES);
+      expect(first.changes.at(-1)).toMatchObject({ key: `a/K${MAX_WATCH_CHANGES - 1}`, rev: MAX_WATCH_CHANGES });
+      const next = await settled(await hub.answer(ask(first.rev)));
+      expect(next.changes.map((c) => c.rev)).toEqual(Array.from({ length: 500 }, (_, i) => MAX_WATCH_CHANGES + i + 1));
+      expect(next.rev).toBe(1500);
+    } finally {
+      await hub.stop();
+    }
   });
 });
