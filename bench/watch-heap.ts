@@ -17,13 +17,12 @@ import {
 } from '@secret-svc/protocol';
 import { RequestChannel } from '../test/helpers/session-manager.js';
 import { startStack } from '../test/helpers/stack.js';
-import { forkHeapWorker, grownByKind, type HeapWorker } from './lib/heap.js';
+import { forkHeapWorker, grownByKind, holdInChunks, type HeapWorker } from './lib/heap.js';
 import { ROOT } from './lib/proc.js';
 
 const heldArg = process.argv.indexOf('--held');
 const HELD = heldArg > 0 ? Number(process.argv[heldArg + 1]) : 10_000;
 if (!Number.isSafeInteger(HELD) || HELD < 1) throw new Error('--held takes a positive whole number');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const dir = mkdtempSync(join(tmpdir(), 'watch-heap-'));
 const stack = await startStack({ extra: { SECRET_SVC_MAX_WATCHES_PER_CALLER: String(HELD), SECRET_SVC_MAX_IN_FLIGHT: '4096' } });
@@ -55,11 +54,7 @@ try {
     await Promise.all(Array.from({ length: 200 }, () => send(0)));
     const before = join(dir, 'before.heapsnapshot');
     await worker.snapshot(before);
-    const pending: Promise<unknown>[] = [];
-    for (let i = 0; i < HELD; i += 250) {
-      for (let j = i; j < Math.min(HELD, i + 250); j++) pending.push(send(60_000).catch(() => undefined));
-      for (let t = 0; t < 100 && (await worker.held()) < Math.min(HELD, i + 250); t++) await sleep(20);
-    }
+    const pending = await holdInChunks(HELD, () => send(60_000), () => worker.held());
     const held = await worker.held();
     const after = join(dir, 'after.heapsnapshot');
     await worker.snapshot(after);

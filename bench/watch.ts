@@ -21,7 +21,7 @@ import { changeBody, type ChangeEntry } from '../src/store/changes.js';
 import type { ChangePage } from '../src/store/secret-store.js';
 import { WatchHub } from '../src/watch/hub.js';
 import type { Caller } from '../src/auth/caller.js';
-import { forkHeapWorker, vmRss } from './lib/heap.js';
+import { forkHeapWorker, holdInChunks, vmRss } from './lib/heap.js';
 import { ROOT } from './lib/proc.js';
 import { medianOf, Samples } from './lib/stats.js';
 
@@ -174,13 +174,8 @@ try {
   await Promise.all(Array.from({ length: 200 }, () => stack.nc.request('secret.watch', buildEnvelope(bench.credential, key, { ...requestHead('watch', 'secret-svc'), since: newest, wait: 0 }, 'msgpack'), { timeout: 10_000 })));
   const before = await Promise.all(heapWorkers.map((w) => w.heap()));
   const rssBefore = heapWorkers.map((w) => vmRss(w.proc.pid!));
-  // In chunks, each held before the next is sent: a burst of 10,000 would only meet the in-flight limits.
-  const pending: Promise<unknown>[] = [];
   const heldNow = async () => (await Promise.all(heapWorkers.map((w) => w.held()))).reduce((a, b) => a + b, 0);
-  for (let i = 0; i < HELD; i += 250) {
-    pending.push(...holdBodies.slice(i, i + 250).map((b) => stack.nc.request('secret.watch', b, { timeout: 90_000 }).catch(() => undefined)));
-    for (let t = 0; t < 100 && (await heldNow()) < Math.min(HELD, i + 250); t++) await sleep(20);
-  }
+  const pending = await holdInChunks(HELD, (i) => stack.nc.request('secret.watch', holdBodies[i]!, { timeout: 90_000 }), heldNow);
   const after = await Promise.all(heapWorkers.map((w) => w.heap()));
   const rssAfter = heapWorkers.map((w) => vmRss(w.proc.pid!));
   const live = (hs: { memory: NodeJS.MemoryUsage }[]) => hs.reduce((a, h) => a + h.memory.heapUsed + h.memory.external, 0);

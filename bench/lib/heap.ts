@@ -45,6 +45,21 @@ export async function forkHeapWorker(env: Record<string, string>): Promise<HeapW
   };
 }
 
+/**
+ * Sends `count` watch requests (`send(i)`) in chunks of 250, each chunk held before the next
+ * is sent: a burst of thousands would only meet the in-flight limits. Returns their replies
+ * (they come when the watches are answered; a failed one resolves undefined).
+ */
+export async function holdInChunks(count: number, send: (i: number) => Promise<unknown>, held: () => Promise<number>): Promise<Promise<unknown>[]> {
+  const pending: Promise<unknown>[] = [];
+  for (let i = 0; i < count; i += 250) {
+    const end = Math.min(count, i + 250);
+    for (let j = i; j < end; j++) pending.push(send(j).catch(() => undefined));
+    for (let t = 0; t < 100 && (await held()) < end; t++) await new Promise((r) => setTimeout(r, 20));
+  }
+  return pending;
+}
+
 export function vmRss(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) * 1024 : 0;
