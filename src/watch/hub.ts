@@ -165,11 +165,7 @@ export class WatchHub {
     const w = this.parked(ask.caller, ask.filter, since, ask.waitMs, later);
     ask.release();
     this.held.add(w);
-    for (const entry of missed) {
-      this.match(w, entry);
-      // match() answered it at MAX_WATCH_CHANGES; the rest is for its next request.
-      if (w.changes.length === MAX_WATCH_CHANGES) return later;
-    }
+    for (const entry of missed) this.match(w, entry);
     if (w.changes.length > 0) w.finish({ rev: this.seen, changes: w.changes, reset: false });
     return later;
   }
@@ -223,7 +219,8 @@ export class WatchHub {
 
   /** Adds the entry to what `w` reports; answers it at once at MAX_WATCH_CHANGES. True when it was added. */
   private match(w: HeldWatch, entry: ChangeEntry): boolean {
-    if (entry.rev <= w.since) return false;
+    // A full watch was answered at MAX_WATCH_CHANGES: its reply is that array, and the rest is for its next request.
+    if (entry.rev <= w.since || w.changes.length >= MAX_WATCH_CHANGES) return false;
     const change = changeFor(w, entry);
     if (!change) return false;
     w.changes.push(change);
