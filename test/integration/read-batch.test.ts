@@ -8,6 +8,7 @@
  * commands run inside scripts by INFO commandstats.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { createConnection, type Socket } from 'node:net';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorFromBody, errorFromStatus, privateKeyObject } from '@secret-svc/protocol';
@@ -26,10 +27,12 @@ let redis: Redis;
 let owner: TestCaller;
 let reader: TestCaller;
 let revoked: TestCaller;
-let monitor: Redis;
+let monitor: Socket;
 let readCallsSeen = 0;
 const markers = new Map<string, () => void>();
 const READ_SHA = createHash('sha1').update(LUA.read).digest('hex');
+/** How MONITOR shows an EVAL of read.lua (its text, newlines escaped). */
+const READ_EVAL = `"eval" "${LUA.read.split('\n', 2).join('\\n')}`;
 
 /**
  * read.lua calls Redis has run so far (EVALSHA of its SHA1, or EVAL of its text when not
@@ -45,22 +48,40 @@ async function scriptCalls(): Promise<number> {
   return readCallsSeen;
 }
 
-async function watchScriptCalls(): Promise<void> {
-  monitor = await redis.monitor();
-  monitor.on('monitor', (_time: string, args: string[]) => {
-    const command = args[0]?.toLowerCase();
-    if ((command === 'evalsha' && args[1] === READ_SHA) || (command === 'eval' && args[1] === LUA.read)) readCallsSeen++;
-    else if (command === 'echo' && markers.has(args[1]!)) {
-      markers.get(args[1]!)!();
-      markers.delete(args[1]!);
-    }
-  });
-}
-
 /** How often Redis ran these commands so far (inside scripts too). */
 async function commandCalls<K extends string>(names: K[]): Promise<Record<K, number>> {
   const info = await redis.info('commandstats');
   return Object.fromEntries(names.map((n) => [n, Number(new RegExp(`^cmdstat_${n}:calls=(\\d+)`, 'm').exec(info)?.[1] ?? 0)])) as Record<K, number>;
+}
+
+/**
+ * MONITOR on a plain socket, its lines read as they come: ioredis' own monitor() lost track
+ * of its replies under load ("Command queue state error").
+ */
+async function watchScriptCalls(url: string): Promise<void> {
+  const { hostname, port } = new URL(url);
+  monitor = createConnection({ host: hostname, port: Number(port) });
+  let pending = '';
+  let ready!: () => void;
+  const started = new Promise<void>((resolve) => { ready = resolve; });
+  monitor.on('data', (chunk: Buffer) => {
+    const lines = (pending + chunk.toString('latin1')).split('\r\n');
+    pending = lines.pop()!;
+    for (const line of lines) {
+      if (line === '+OK') ready();
+      else if (line.includes(`"evalsha" "${READ_SHA}"`) || line.includes(READ_EVAL)) readCallsSeen++;
+      else {
+        const marker = /"echo" "(rb-marker-[0-9a-f]+)"$/.exec(line)?.[1];
+        if (marker) {
+          markers.get(marker)?.();
+          markers.delete(marker);
+        }
+      }
+    }
+  });
+  monitor.on('error', () => {});
+  monitor.write('MONITOR\r\n');
+  await started;
 }
 
 beforeAll(async () => {
@@ -80,10 +101,10 @@ beforeAll(async () => {
   await admin.revoke({ keyId: revoked.key.x });
   // Every worker refuses it within a second of the reply (docs/protocol.md §10).
   await new Promise((r) => setTimeout(r, 1100));
-  await watchScriptCalls();
+  await watchScriptCalls(stack.redis.url);
 });
 afterAll(async () => {
-  monitor?.disconnect();
+  monitor?.destroy();
   await stack?.stop();
 });
 
